@@ -1,0 +1,167 @@
+# vigie — plain GNU make. `make help` lists the targets.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+SHAREDIR   ?= $(PREFIX)/share/vigie
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(if $(filter /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc))
+UNITDIR    ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+
+BUILD ?= build
+CC    ?= cc
+PYTHON ?= python3
+
+# Libraries found through pkg-config (libev ships no .pc file on Debian).
+PKGS      := libcurl libxml-2.0 lua5.4 sqlite3 libutf8proc jansson libcrypto
+TEST_PKGS := cmocka
+# The Debian packages behind them, plus what the tests run.
+DEB_PKGS  := build-essential pkg-config libcurl4-openssl-dev libxml2-dev \
+             libev-dev liblua5.4-dev libsqlite3-dev libutf8proc-dev \
+             libjansson-dev libssl-dev libcmocka-dev python3
+
+export VIGIE_SANITIZED
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wwrite-strings \
+           -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef \
+           -Wvla -Wimplicit-fallthrough -Wcast-qual
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
+CMOCKA_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -DVIGIE_VERSION='"$(VERSION)"' \
+              $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS) -Idaemon -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+
+SRCS     := $(sort $(wildcard daemon/*.c))
+OBJS     := $(SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+LIBOBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+LIB      := $(BUILD)/libvigie.a
+BIN      := $(BUILD)/vigie
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TEST_HELPERS := $(wildcard tests/helpers/*.c)
+
+.PHONY: all test unit integration asan fuzz bench run deps check-deps \
+        install uninstall clean help format man
+
+all: $(BIN)
+
+help:
+	@echo "make            build $(BIN)"
+	@echo "make run        run the daemon on the bundled offline sample feeds"
+	@echo "make test       build and run every test (unit + integration)"
+	@echo "make asan       the whole test suite under ASan + UBSan"
+	@echo "make fuzz       run the libFuzzer targets (FUZZ_TIME=seconds, default 60)"
+	@echo "make bench      run the benchmarks (writes bench/RESULTS.md)"
+	@echo "make deps       install the Debian packages vigie needs (as root)"
+	@echo "make install    install under PREFIX ($(PREFIX)), honouring DESTDIR"
+	@echo "make clean      remove $(BUILD)/"
+
+# Fail early, naming what is missing, instead of a wall of compiler errors.
+check-deps:
+	@PKGS="$(PKGS) $(TEST_PKGS)" DEB_PKGS="$(DEB_PKGS)" CC="$(CC)" sh tests/check-deps.sh
+
+deps:
+	@if [ "$$(id -u)" -eq 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS) || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS); }; \
+	else \
+		echo "vigie: make deps: needs root; run:"; \
+		echo "  sudo apt-get install -y $(DEB_PKGS)"; \
+		exit 1; \
+	fi
+
+$(BUILD)/obj/%.o: daemon/%.c | check-deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIBOBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB) | check-deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_HELPERS) $(LIB) $(ALL_LDFLAGS) $(CMOCKA_LIBS) $(PKG_LIBS)
+
+unit: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; \
+		VIGIE_FIXTURES=tests/fixtures $$t; done
+
+integration: $(BIN)
+	VIGIE=$(abspath $(BIN)) VIGIE_ROOT=$(CURDIR) $(PYTHON) tests/integration/run.py $(ITEST)
+
+test: $(BIN) $(TESTS)
+	@$(MAKE) --no-print-directory unit integration
+	@echo "make test: all tests passed"
+
+# The whole suite again, instrumented. Separate build dir, same sources.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		VIGIE_SANITIZED=1 test
+	@echo "make asan: all tests passed under ASan + UBSan"
+
+FUZZ_TIME ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz: | check-deps
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libvigie.a
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		clang -std=c11 -D_GNU_SOURCE -O1 -g -Idaemon $(PKG_CFLAGS) \
+			-fsanitize=fuzzer,address,undefined tests/fuzz/$$t.c \
+			build/fuzz/libvigie.a $(PKG_LIBS) -o build/fuzz/$$t; \
+		mkdir -p build/fuzz/corpus-$$t; \
+		cp tests/fixtures/*.xml tests/fixtures/*.json tests/fixtures/*.rss \
+		   tests/fixtures/*.atom build/fuzz/corpus-$$t/ 2>/dev/null || true; \
+		echo "== fuzzing $$t for $(FUZZ_TIME)s"; \
+		build/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			build/fuzz/corpus-$$t 2>&1 | tail -n 25; \
+		test $${PIPESTATUS:-0} = 0; \
+	done
+
+bench: $(BIN)
+	sh bench/run.sh
+
+run: $(BIN)
+	@sh etc/run-demo.sh $(BIN)
+
+man:
+	@$(MAKE) --no-print-directory -C man BUILD=$(abspath $(BUILD))
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/scripts \
+		$(DESTDIR)$(SHAREDIR)/feeds/samples $(DESTDIR)$(SYSCONFDIR)/vigie \
+		$(DESTDIR)$(UNITDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/vigie
+	install -m 644 scripts/*.lua $(DESTDIR)$(SHAREDIR)/scripts/
+	cp -R feeds/. $(DESTDIR)$(SHAREDIR)/feeds/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.lua ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.lua"; \
+	else \
+		sed -e 's|@SHAREDIR@|$(SHAREDIR)|g' etc/vigie.lua.in \
+			> $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.lua; \
+	fi
+	sed -e 's|@BINDIR@|$(BINDIR)|g' systemd/vigie.service \
+		> $(DESTDIR)$(UNITDIR)/vigie.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vigie $(DESTDIR)$(UNITDIR)/vigie.service
+	rm -rf $(DESTDIR)$(SHAREDIR)
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/vigie/ in place (your configuration)"
+
+format:
+	clang-format -i daemon/*.c daemon/*.h tests/*.c
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d) $(TESTS:=.d)

@@ -1,0 +1,153 @@
+/* jsonw.c — see jsonw.h. */
+#include "jsonw.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "date.h"
+
+void
+jsonw_init(jsonw *w, buf *out)
+{
+    w->out = out;
+    w->depth = 0;
+    w->need_comma = 0;
+}
+
+static void
+sep(jsonw *w)
+{
+    uint64_t bit = (uint64_t)1 << w->depth;
+    if (w->need_comma & bit) buf_addc(w->out, ',');
+    w->need_comma |= bit;
+}
+
+static void
+open(jsonw *w, char c)
+{
+    sep(w);
+    buf_addc(w->out, c);
+    if (w->depth < 63) w->depth++;
+    w->need_comma &= ~((uint64_t)1 << w->depth);
+}
+
+static void
+close_(jsonw *w, char c)
+{
+    buf_addc(w->out, c);
+    if (w->depth > 0) w->depth--;
+}
+
+void jsonw_obj_open(jsonw *w) { open(w, '{'); }
+void jsonw_obj_close(jsonw *w) { close_(w, '}'); }
+void jsonw_arr_open(jsonw *w) { open(w, '['); }
+void jsonw_arr_close(jsonw *w) { close_(w, ']'); }
+
+void
+jsonw_key(jsonw *w, const char *key)
+{
+    sep(w);
+    buf_addc(w->out, '"');
+    buf_adds(w->out, key);
+    buf_add(w->out, "\":", 2);
+    /* the value that follows must not get a comma of its own */
+    w->need_comma &= ~((uint64_t)1 << w->depth);
+}
+
+/* Bytes that need escaping: controls, '"', '\\', and '/' (for "</"). */
+static const unsigned char needs_escape[256] = {
+    [0 ... 31] = 1, ['"'] = 1, ['\\'] = 1, ['/'] = 1,
+};
+
+void
+json_escape(buf *out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* Worst case is 6 bytes per input byte; grow once. */
+    if (out->len + 6 * n + 3 > out->cap) buf_grow(out, 6 * n + 2);
+    char *d = out->p + out->len;
+    *d++ = '"';
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && !needs_escape[*p]) p++;
+        memcpy(d, run, (size_t)(p - run));
+        d += p - run;
+        if (p == end) break;
+        unsigned char c = *p++;
+        switch (c) {
+        case '"': *d++ = '\\'; *d++ = '"'; break;
+        case '\\': *d++ = '\\'; *d++ = '\\'; break;
+        case '\n': *d++ = '\\'; *d++ = 'n'; break;
+        case '\t': *d++ = '\\'; *d++ = 't'; break;
+        case '\r': *d++ = '\\'; *d++ = 'r'; break;
+        case '/':
+            if (p - 1 > (const unsigned char *)s && p[-2] == '<') *d++ = '\\';
+            *d++ = '/';
+            break;
+        default:
+            memcpy(d, "\\u00", 4);
+            d[4] = hex[c >> 4];
+            d[5] = hex[c & 15];
+            d += 6;
+        }
+    }
+    *d++ = '"';
+    out->len = (size_t)(d - out->p);
+    out->p[out->len] = '\0';
+}
+
+void
+jsonw_strn(jsonw *w, const char *s, size_t n)
+{
+    sep(w);
+    json_escape(w->out, s, n);
+}
+
+void
+jsonw_str(jsonw *w, const char *s)
+{
+    if (!s) {
+        jsonw_null(w);
+        return;
+    }
+    jsonw_strn(w, s, strlen(s));
+}
+
+void
+jsonw_int(jsonw *w, int64_t v)
+{
+    sep(w);
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+    buf_add(w->out, tmp, (size_t)n);
+}
+
+void
+jsonw_bool(jsonw *w, bool v)
+{
+    sep(w);
+    buf_adds(w->out, v ? "true" : "false");
+}
+
+void
+jsonw_null(jsonw *w)
+{
+    sep(w);
+    buf_add(w->out, "null", 4);
+}
+
+void
+jsonw_date(jsonw *w, int64_t t)
+{
+    if (t == DATE_NONE) {
+        jsonw_null(w);
+        return;
+    }
+    char tmp[DATE_RFC3339_LEN];
+    date_format_rfc3339(t, tmp);
+    sep(w);
+    buf_addc(w->out, '"');
+    buf_adds(w->out, tmp);
+    buf_addc(w->out, '"');
+}

@@ -1,0 +1,82 @@
+/* main.c — vigie's command line: the table of contents.
+ *
+ *   config (Lua) → scheduler → fetch (curl multi on libev) → parse
+ *   → dedup (store) → rules (Lua worker) → store / log / alert (outbox)
+ *   → delivery (curl multi POST, retries, dead letter)
+ *
+ * Each subcommand lives in its own cmd_*.c file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+} command;
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"version", cmd_version, "version                     print the version"},
+    {"help", cmd_help, "help                        this text"},
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: vigie COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        fprintf(f, "  vigie %s\n", commands[i].usage);
+    fprintf(f, "\nEvery command takes -h/--help. Exit status: 0 ok, 1 the work "
+               "failed, 2 bad usage or config.\n");
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+    UNUSED(argc);
+    UNUSED(argv);
+    printf("vigie %s\n", VIGIE_VERSION);
+    return EXIT_OK;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+    UNUSED(argc);
+    UNUSED(argv);
+    usage(stdout);
+    return EXIT_OK;
+}
+
+int
+cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) return 0;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    log_init(LOG_INFO);
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "-h") || !strcmp(name, "--help")) name = "help";
+    if (!strcmp(name, "-V") || !strcmp(name, "--version")) name = "version";
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        if (!strcmp(name, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    cli_error("%s: unknown command (try 'vigie help')", name);
+    return EXIT_USAGE;
+}

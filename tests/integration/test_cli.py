@@ -1,0 +1,30 @@
+"""The command line contract: commands, usage errors, exit codes."""
+import unittest
+
+from vigietest import run
+
+
+class CliTest(unittest.TestCase):
+    def test_version(self):
+        r = run("version")
+        self.assertEqual(r.returncode, 0)
+        self.assertTrue(r.stdout.startswith(b"vigie "))
+
+    def test_unknown_command_is_usage_error(self):
+        r = run("frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"vigie: frobnicate: unknown command", r.stderr)
+
+    def test_no_command_prints_usage(self):
+        r = run()
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"usage: vigie", r.stderr)
+
+    def test_help_lists_commands(self):
+        r = run("help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn(b"vigie version", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
