@@ -93,12 +93,13 @@ classify_v6(const unsigned char *a, net_via *via)
         /* Teredo 2001::/32: the client's IPv4 is the last 32 bits, each
          * bit inverted. */
         unsigned char v4[4];
-        for (int i = 0; i < 4; i++) v4[i] = (unsigned char)~a[12 + i];
+        for (int i = 0; i < 4; i++)
+            v4[i] = (unsigned char)~a[12 + i];
         return embedded(v4, NET_VIA_TEREDO, via);
     }
     if (a[0] == 0x20 && a[1] == 0x02) /* 6to4 2002::/16 */
         return embedded(a + 2, NET_VIA_6TO4, via);
-    if ((a[0] & 0xfe) == 0xfc) return NET_PRIVATE;                /* fc00::/7 */
+    if ((a[0] & 0xfe) == 0xfc) return NET_PRIVATE; /* fc00::/7 */
     if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return NET_LINK_LOCAL;
     if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return NET_PRIVATE; /* fec0 */
     if (a[0] == 0xff) return NET_MULTICAST;
@@ -123,8 +124,7 @@ netguard_classify_sa(const struct sockaddr *sa, net_via *via)
 {
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        return netguard_classify((const unsigned char *)&in->sin_addr, 4,
-                                 via);
+        return netguard_classify((const unsigned char *)&in->sin_addr, 4, via);
     }
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
@@ -140,8 +140,7 @@ netguard_classify_str(const char *text, net_via *via)
 {
     unsigned char a[16];
     if (inet_pton(AF_INET, text, a) == 1) return netguard_classify(a, 4, via);
-    if (inet_pton(AF_INET6, text, a) == 1)
-        return netguard_classify(a, 16, via);
+    if (inet_pton(AF_INET6, text, a) == 1) return netguard_classify(a, 16, via);
     return -1;
 }
 
@@ -149,15 +148,24 @@ const char *
 netguard_class_name(net_class c)
 {
     switch (c) {
-    case NET_PUBLIC: return "public";
-    case NET_LOOPBACK: return "loopback";
-    case NET_PRIVATE: return "private";
-    case NET_LINK_LOCAL: return "link-local";
-    case NET_CGNAT: return "CGNAT";
-    case NET_MULTICAST: return "multicast";
-    case NET_UNSPECIFIED: return "unspecified";
-    case NET_BROADCAST: return "broadcast";
-    case NET_RESERVED: return "reserved";
+    case NET_PUBLIC:
+        return "public";
+    case NET_LOOPBACK:
+        return "loopback";
+    case NET_PRIVATE:
+        return "private";
+    case NET_LINK_LOCAL:
+        return "link-local";
+    case NET_CGNAT:
+        return "CGNAT";
+    case NET_MULTICAST:
+        return "multicast";
+    case NET_UNSPECIFIED:
+        return "unspecified";
+    case NET_BROADCAST:
+        return "broadcast";
+    case NET_RESERVED:
+        return "reserved";
     }
     return "reserved";
 }
@@ -166,11 +174,16 @@ static const char *
 via_name(net_via v)
 {
     switch (v) {
-    case NET_VIA_MAPPED: return "IPv4-mapped ";
-    case NET_VIA_NAT64: return "NAT64 ";
-    case NET_VIA_6TO4: return "6to4 ";
-    case NET_VIA_TEREDO: return "Teredo ";
-    case NET_VIA_NONE: break;
+    case NET_VIA_MAPPED:
+        return "IPv4-mapped ";
+    case NET_VIA_NAT64:
+        return "NAT64 ";
+    case NET_VIA_6TO4:
+        return "6to4 ";
+    case NET_VIA_TEREDO:
+        return "Teredo ";
+    case NET_VIA_NONE:
+        break;
     }
     return "";
 }
@@ -190,8 +203,7 @@ opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
                 if (a->family == AF_INET)
                     raw = &((struct sockaddr_in *)(void *)&a->addr)->sin_addr;
                 else if (a->family == AF_INET6)
-                    raw =
-                        &((struct sockaddr_in6 *)(void *)&a->addr)->sin6_addr;
+                    raw = &((struct sockaddr_in6 *)(void *)&a->addr)->sin6_addr;
                 if (raw) inet_ntop(a->family, raw, host, sizeof host);
                 const char *v = via_name(via);
                 const char *n = netguard_class_name(c);
