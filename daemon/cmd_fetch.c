@@ -5,6 +5,7 @@
  * every fetch was ok (2xx or 304), 1 otherwise, 2 on bad usage. */
 #include <ev.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,8 @@ cmd_fetch(int argc, char **argv)
         return EXIT_USAGE;
     }
     req.headers = nheaders ? headers : NULL;
+    /* A peer that hangs up must cost an error, not the process. */
+    signal(SIGPIPE, SIG_IGN);
 
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
     if (!loop) {

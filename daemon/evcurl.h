@@ -33,7 +33,8 @@ typedef CURL *(*evcurl_start_fn)(void *arg);
 /* The transfer ended (rc is curl's result; CURLE_ABORTED_BY_CALLBACK from
  * evcurl_abort_all). The request is already gone from evcurl; the caller
  * owns `easy` again (NULL if it never started) and must clean it up. done
- * may submit new requests or cancel others. */
+ * may submit new requests or cancel others, but not call evcurl_free.
+ * `start` must not call evcurl functions. */
 typedef void (*evcurl_done_fn)(CURL *easy, CURLcode rc, void *arg);
 
 /* max_in_flight: global cap on concurrent transfers (>= 1). Also calls
