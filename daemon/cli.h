@@ -10,7 +10,7 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
-
+int cmd_check(int argc, char **argv);
 
 /* True if argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

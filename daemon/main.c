@@ -21,6 +21,7 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
+    {"check", cmd_check, "check [-c FILE]             validate the config and load every script"},
     {"version", cmd_version, "version                     print the version"},
     {"help", cmd_help, "help                        this text"},
 };
