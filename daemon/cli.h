@@ -10,7 +10,8 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
-
+int cmd_fetch(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* True if argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

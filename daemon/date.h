@@ -4,8 +4,10 @@
  * (no day name, one-digit day, two-digit year, named zones such as EST,
  * CEST, UT, Z or military letters, missing seconds, extra whitespace, a
  * comma or not) and RFC 3339/ISO 8601 (fractions, offsets, date only, space
- * instead of 'T'). Anything it cannot read for certain gives DATE_NONE:
- * a wrong date is worse than no date. */
+ * instead of 'T'), in English, French or German. Anything it cannot read
+ * for certain gives DATE_NONE: a wrong date is worse than no date. The
+ * input is any bytes, not NUL-terminated; no locale, no allocation, no
+ * global state (thread-safe). date.c lists the exact grammar and zones. */
 #ifndef VIGIE_DATE_H
 #define VIGIE_DATE_H
 
@@ -16,7 +18,8 @@
 #define DATE_RFC3339_LEN 21 /* "YYYY-MM-DDTHH:MM:SSZ" plus NUL */
 
 int64_t date_parse(const char *s, size_t len);
-/* Writes t as "YYYY-MM-DDTHH:MM:SSZ". */
+/* Writes t as "YYYY-MM-DDTHH:MM:SSZ". Like date_format_http(), it clamps t
+ * to years 0000-9999 (so DATE_NONE writes 0000-01-01: check it first). */
 void date_format_rfc3339(int64_t t, char out[DATE_RFC3339_LEN]);
 /* Writes t as an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT"), 30 bytes. */
 void date_format_http(int64_t t, char out[30]);
