@@ -24,6 +24,7 @@ static const command commands[] = {
     {"fetch", cmd_fetch,
      "fetch [OPTIONS] URL...      fetch URLs as the daemon would, print JSON"},
     {"check", cmd_check, "check [-c FILE]             validate the config and load every script"},
+    {"test", cmd_test, "test -s SCRIPT FILE...      dry-run rule scripts on feed files"},
     {"version", cmd_version, "version                     print the version"},
     {"help", cmd_help, "help                        this text"},
 };

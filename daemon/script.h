@@ -34,7 +34,7 @@ typedef struct script_limits {
     size_t mem;      /* cap on the state's memory, matchers included */
 } script_limits;
 
-#define SCRIPT_DEFAULT_CALL_MS 1000
+#define SCRIPT_DEFAULT_CALL_MS 2000
 #define SCRIPT_DEFAULT_LOAD_MS 5000
 #define SCRIPT_DEFAULT_MEM ((size_t)64 << 20)
 #define SCRIPT_MAX_SOURCE ((size_t)1 << 20) /* bytes of one script file */

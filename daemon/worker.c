@@ -791,6 +791,19 @@ worker_script_error(const worker *w, const char *path)
     return NULL;
 }
 
+int
+worker_check_script(const char *path, char *err, size_t errlen)
+{
+    static const rule_feed none = {"", "", "", "", NULL, DATE_NONE, "", ""};
+    worker *w = worker_new(NULL);
+    worker_submit(w, &none, NULL, 0, &path, 1, NULL, NULL);
+    worker_wait(w);
+    const char *e = worker_script_error(w, path);
+    if (e) snprintf(err, errlen, "%s", e);
+    worker_free(w);
+    return e ? -1 : 0;
+}
+
 void
 worker_reload(worker *w)
 {

@@ -80,6 +80,12 @@ void worker_submit(worker *w, const rule_feed *f, const struct feed_item *items,
  * NULL if it loaded (or has not been used yet). */
 const char *worker_script_error(const worker *w, const char *path);
 
+/* Loads the script at `path` in a worker of its own, exactly as the daemon
+ * would (sandbox, default budgets), and runs no item. 0, or -1 with the
+ * reason ("path:line: message") in err. Its signature is the config's
+ * script checker (config_set_script_checker) for `vigie check`. */
+int worker_check_script(const char *path, char *err, size_t errlen);
+
 /* Scripts are read again at their next use (after a config reload); the
  * worker is restarted once the jobs in flight are done. */
 void worker_reload(worker *w);

@@ -477,6 +477,26 @@ test_zero_items_loads(void **state)
 }
 
 static void
+test_check_script(void **state)
+{
+    UNUSED(state);
+    char err[512];
+    const char *good = write_script("good.lua", "function on_item() end\n");
+    const char *bad = write_script("badtop.lua", "local x = nil\n"
+                                                 "x.y = 1\n"
+                                                 "function on_item() end\n");
+    const char *none = write_script("noitem.lua", "x = 1\n");
+    assert_int_equal(worker_check_script(good, err, sizeof err), 0);
+    assert_int_equal(worker_check_script(bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, "badtop.lua:2: attempt to index"));
+    assert_int_equal(worker_check_script(none, err, sizeof err), -1);
+    assert_non_null(strstr(err, "defines no on_item(item) function"));
+    assert_int_equal(worker_check_script("/nonexistent.lua", err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "/nonexistent.lua: No such file"));
+}
+
+static void
 test_queue_of_jobs(void **state)
 {
     UNUSED(state);
@@ -748,6 +768,7 @@ main(void)
         cmocka_unit_test(test_worker_dies),
         cmocka_unit_test(test_zero_items_loads),
         cmocka_unit_test(test_queue_of_jobs),
+        cmocka_unit_test(test_check_script),
         cmocka_unit_test(test_sandbox_kills_exec),
         cmocka_unit_test(test_sandbox_bits),
         cmocka_unit_test(test_codec_item_roundtrip),
