@@ -174,6 +174,9 @@ cmd_test(int argc, char **argv)
 
     counts n = {0};
     buf out = {0};
+    /* Every failure is printed as an action (and in words) below; the
+     * worker's own warnings would only say it twice. */
+    if (log_level() < LOG_DEBUG) log_set_level(LOG_ERR);
     worker *w = worker_new(&o);
     /* Load first (a job without items): a script that cannot load is
      * reported once, not once per item. */

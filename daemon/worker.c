@@ -1109,7 +1109,7 @@ on_message(worker *w, uint8_t type, codec_rd *r)
         if (w->hello || !info) return codec_fail(r, "unexpected hello");
         memcpy(w->info, info, n + 1);
         w->hello = true;
-        log_debug("rule worker %d started: %s", (int)w->pid, w->info);
+        log_debug("rules: worker %d started: %s", (int)w->pid, w->info);
         return true;
     }
     if (!w->hello || !j || !j->sent) return codec_fail(r, "unexpected message");
@@ -1217,31 +1217,52 @@ read_shm(const worker *w)
     return v;
 }
 
-/* The call the worker runs now, or NULL: (is it a load?) */
+/* How long the call the worker runs now may take before we kill it. */
 static int64_t
-budget_of(const worker *w, const wjob *j, const shm_view *v)
+kill_after(const worker *w, bool item_call)
 {
-    bool item = v->valid && v->serial == j->serial && v->pos >= j->ns;
-    int64_t b = item ? w->o.limits.call_ms : w->o.limits.load_ms;
+    int64_t b = item_call ? w->o.limits.call_ms : w->o.limits.load_ms;
     int64_t t = b * w->o.kill_factor + WORKER_KILL_SLACK_MS;
     if (!w->hello) t += START_TIMEOUT_MS;
     return t;
 }
 
-int64_t
-worker_deadline(worker *w)
+/* When the call in progress must be over (-1: nothing to watch); with
+ * *check, when to look again, which can be sooner: we only see that the
+ * worker moved on to the next call when we look, and an item call may
+ * start any time after a load. */
+static int64_t
+kill_deadline(worker *w, int64_t *check)
 {
-    if (!w->head) return (w->reload_pending && w->pid) ? now_ms() : -1;
-    if (!w->pid || !w->head->sent) return now_ms();
-    shm_view v = read_shm(w);
     int64_t now = now_ms();
+    *check = -1;
+    if (!w->head) return -1;
+    if (!w->pid || !w->head->sent) {
+        *check = now;
+        return -1;
+    }
+    shm_view v = read_shm(w);
     if (v.valid && v.seq != w->obs_seq) {
         w->obs_seq = v.seq;
         /* the worker's own clock reading, not later than when we saw it */
         w->obs_at =
             v.started <= now && v.started > now - 60000 ? v.started : now;
     }
-    return w->obs_at + budget_of(w, w->head, &v);
+    bool item = v.valid && v.serial == w->head->serial && v.pos >= w->head->ns;
+    int64_t dl = w->obs_at + kill_after(w, item);
+    *check = dl;
+    if (!item && now + kill_after(w, true) < dl)
+        *check = now + kill_after(w, true);
+    return dl;
+}
+
+int64_t
+worker_deadline(worker *w)
+{
+    int64_t check;
+    kill_deadline(w, &check);
+    if (!w->head && w->reload_pending && w->pid) return now_ms();
+    return check;
 }
 
 /* ---- losing a worker -------------------------------------------------- */
@@ -1275,7 +1296,7 @@ lose_worker(worker *w, enum loss why, const char *detail)
         char m[256];
         snprintf(m, sizeof m, "the rule worker could not start (%s)",
                  why == LOSS_TIMEOUT ? "no answer" : what);
-        log_err("vigie: %s", m);
+        log_err("rules: %s", m);
         fail_job(w, m);
         return;
     }
@@ -1301,7 +1322,7 @@ lose_worker(worker *w, enum loss why, const char *detail)
         free(s->error);
         s->error = buf_detach(&m);
         action_error(&j->out, s->path, -1, NULL, s->error);
-        log_warn("vigie: %s", s->error);
+        log_warn("rules: %s", s->error);
         return;
     }
     uint64_t q = j->total;
@@ -1324,7 +1345,7 @@ lose_worker(worker *w, enum loss why, const char *detail)
     else
         buf_printf(&m, "%s: %s during this call", path, what);
     add_kill(j, q, m.p);
-    log_warn("vigie: item %s: %s", id, m.p);
+    log_warn("rules: item %s: %s", id, m.p);
     buf_free(&m);
 }
 
@@ -1369,10 +1390,17 @@ apply_reload(worker *w)
     w->reload_pending = false;
 }
 
+/* One step does at most this much work, so that a worker streaming
+ * results never holds the event loop for long; the descriptor stays
+ * readable and the loop comes back. */
+#define STEP_MAX_MS 20
+
 void
 worker_step(worker *w)
 {
-    for (int round = 0; round < 1000; round++) {
+    int64_t t0 = now_ms();
+    for (;;) {
+        if (now_ms() - t0 > STEP_MAX_MS) return;
         wjob *j = w->head;
         if (!j) {
             if (w->reload_pending) apply_reload(w);
@@ -1387,7 +1415,7 @@ worker_step(worker *w)
             if (spawn(w, err, sizeof err) < 0) {
                 char m[300];
                 snprintf(m, sizeof m, "cannot start the rule worker: %s", err);
-                log_err("vigie: %s", m);
+                log_err("rules: %s", m);
                 fail_job(w, m);
                 continue;
             }
@@ -1417,7 +1445,8 @@ worker_step(worker *w)
             w->obs_at = now_ms();
             continue;
         }
-        if (now_ms() >= worker_deadline(w)) {
+        int64_t check, dl = kill_deadline(w, &check);
+        if (dl >= 0 && now_ms() >= dl) {
             lose_worker(w, LOSS_TIMEOUT, NULL);
             continue;
         }

@@ -215,6 +215,39 @@ test_c_function_is_killed(void **state)
 }
 
 static void
+test_kill_uses_the_call_budget(void **state)
+{
+    UNUSED(state);
+    /* The load budget is far longer than the call budget: the parent must
+     * notice that the worker moved from loading to an item call even
+     * though nothing wakes it up then, and apply the call's budget. (A
+     * bound on which budget applied, not a speed test: 60 s vs 0.5 s.) */
+    worker_opts o;
+    worker_opts_default(&o);
+    o.limits.call_ms = 200;
+    o.limits.load_ms = 30000;
+    worker *w = worker_new(&o);
+    const char *p =
+        write_script("late.lua", "function on_item(item)\n"
+                                 "  if item.id == '1' then\n"
+                                 "    ('a'):rep(5000):find(('(.-)'):rep(8) .. "
+                                 "'b')\n"
+                                 "  end\n"
+                                 "end\n");
+    result res;
+    run_job(w, &p, 1, 2, &res);
+    assert_int_equal(res.r.failed, 1);
+    assert_int_equal(res.acts.len, 1);
+    const char *m = strstr(res.acts.v[0].message, "killed after ");
+    assert_non_null(m);
+    long ms = strtol(m + strlen("killed after "), NULL, 10);
+    assert_true(ms >= 400);
+    assert_true(ms < 30000);
+    action_list_free(&res.acts);
+    worker_free(w);
+}
+
+static void
 test_every_item_killed_still_ends(void **state)
 {
     UNUSED(state);
@@ -759,6 +792,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sandbox_cases),
         cmocka_unit_test(test_c_function_is_killed),
+        cmocka_unit_test(test_kill_uses_the_call_budget),
         cmocka_unit_test(test_every_item_killed_still_ends),
         cmocka_unit_test(test_load_killed),
         cmocka_unit_test(test_load_errors),
