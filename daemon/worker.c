@@ -62,6 +62,10 @@ enum { MODE_READY = 0, MODE_LOAD = 1, MODE_SKIP = 2 };
 #define CHILD_FLUSH_AT ((size_t)64 << 10)
 #define READ_PER_STEP ((size_t)16 << 20)
 #define START_TIMEOUT_MS 5000
+/* Fresh memory is expensive (a page fault per page, and more so in a VM):
+ * item buffers of finished jobs are kept for the next ones, on both sides,
+ * up to this size each. */
+#define SPARE_MAX ((size_t)64 << 20)
 
 #if defined(__SANITIZE_ADDRESS__)
 #define VIGIE_ASAN 1
@@ -137,6 +141,7 @@ struct worker {
     uint64_t obs_seq; /* last shm seq seen, and when */
     int64_t obs_at;
     bool reload_pending;
+    buf spare[4]; /* finished jobs' item buffers, for the next jobs */
     char info[256];
 };
 
@@ -356,8 +361,8 @@ child_main(const worker_opts *o, int fd, worker_shm *shm, size_t as_limit)
         uint8_t type = codec_get_u8(&r);
         if (type != P2W_JOB) _exit(65);
         child_job(&c, &r);
-        /* a large frame's memory goes back now, not at the next job */
-        if (in.cap > ((size_t)4 << 20)) buf_free(&in);
+        /* kept for the next job (fresh pages are slow), unless huge */
+        if (in.cap > SPARE_MAX) buf_free(&in);
     }
 }
 
@@ -660,6 +665,8 @@ worker_free(worker *w)
     free(w->scripts);
     buf_free(&w->out);
     buf_free(&w->in);
+    for (size_t i = 0; i < ARRAY_LEN(w->spare); i++)
+        buf_free(&w->spare[i]);
     free(w);
 }
 
@@ -827,6 +834,13 @@ worker_submit(worker *w, const rule_feed *f, const feed_item *items,
     for (size_t i = 0; i < npaths; i++)
         j->sids[i] = script_slot(w, paths[i], &j->out);
     itemcodec_put_feed(&j->feed_enc, f);
+    /* the largest spare buffer */
+    size_t k = 0;
+    for (size_t i = 1; i < ARRAY_LEN(w->spare); i++)
+        if (w->spare[i].cap > w->spare[k].cap) k = i;
+    j->items_enc = w->spare[k];
+    memset(&w->spare[k], 0, sizeof w->spare[k]);
+    buf_reset(&j->items_enc);
     j->nitems = nitems;
     j->ids = xmalloc((nitems ? nitems : 1) * sizeof *j->ids);
     j->off = xmalloc((nitems + 1) * sizeof *j->off);
@@ -917,6 +931,17 @@ finish_job(worker *w)
     if (!w->head) w->tail = NULL;
     j->res.actions = &j->out;
     if (j->done) j->done(j->ud, &j->res);
+    if (j->items_enc.cap <= SPARE_MAX) {
+        /* replace the smallest spare if this one is larger */
+        size_t k = 0;
+        for (size_t i = 1; i < ARRAY_LEN(w->spare); i++)
+            if (w->spare[i].cap < w->spare[k].cap) k = i;
+        if (j->items_enc.cap > w->spare[k].cap) {
+            buf t = w->spare[k];
+            w->spare[k] = j->items_enc;
+            j->items_enc = t;
+        }
+    }
     job_free(j);
 }
 
