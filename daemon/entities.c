@@ -4,44 +4,23 @@
  * html.entities.html5 into entities_table.h: a name pool, one 12-byte entry
  * per name, and an open-addressing hash index (FNV-1a, linear probing, a
  * quarter full, at most HTML_ENTITY_MAX_PROBES probes). One hash and usually
- * one memcmp per reference, no allocation, no relocation. */
+ * one comparison per reference, no allocation. This file holds the data;
+ * text.c looks names up inline (entities.h). */
+#define ENTITIES_TABLE_DATA 1
 #include "entities.h"
 
 #include <string.h>
 
 #include "text.h"
 
-#include "entities_table.h"
-
-_Static_assert(HTML_ENTITY_MAX_NAME == HTML_ENTITY_NAME_MAX,
-               "entities.h and the generated table disagree");
-
-static inline uint32_t
-fnv1a(const char *s, size_t n)
-{
-    uint32_t h = 0x811C9DC5u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x01000193u;
-    }
-    return h;
-}
-
 const struct html_entity *
 html_entity_find(const char *name, size_t len)
 {
-    if (len == 0 || len > HTML_ENTITY_MAX_NAME) return NULL;
-    uint32_t mask = HTML_ENTITY_SLOTS - 1;
-    uint32_t h = fnv1a(name, len) & mask;
-    /* The table is never full, so an empty slot ends every search. */
-    for (;;) {
-        unsigned i = html_entity_slots[h];
-        if (i == 0) return NULL;
-        const struct html_entity *e = &html_entities[i - 1];
-        if (e->len == len && memcmp(html_entity_names + e->name, name, len) == 0)
-            return e;
-        h = (h + 1) & mask;
-    }
+    if (len == 0 || len > HTML_ENTITY_NAME_MAX) return NULL;
+    uint32_t h = HTML_ENTITY_HASH_INIT;
+    for (size_t i = 0; i < len; i++)
+        h = html_entity_hash_step(h, (unsigned char)name[i]);
+    return html_entity_find_hashed(name, len, h);
 }
 
 const char *

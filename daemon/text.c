@@ -131,6 +131,8 @@ enum {
     C_CTL = 8,  /* other C0 controls, dropped */
     C_HI = 16,  /* lead bytes of U+0300 and up (and invalid 0xF5..0xFF) */
     C_SP = 32,  /* space */
+    C_ALNUM = 64,    /* ASCII letters and digits: reference names */
+    C_NAME_END = 128 /* '/' and '>', which with whitespace end tag names */
 };
 
 enum {
@@ -145,18 +147,26 @@ enum {
 #define W C_WS
 #define K C_CTL
 #define H C_HI
+#define A C_ALNUM
+#define E C_NAME_END
 #define H16 H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H
 static const uint8_t byte_class[256] = {
-    K, K, K, K, K, K, K, K, K, W, W, K, W, W, K, K, /* 00 */
-    K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, /* 10 */
-    C_SP, 0, 0, 0, 0, 0, C_AMP, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 20 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, C_LT, 0, 0, 0, /* 30 */
-    [0xCC] = H, H, H, H, /* CC..CF */
-    H16, H16, H16, /* D0..FF */
+    K, K, K, K, K, K, K, K, K, W, W, K, W, W, K, K,         /* 00 */
+    K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, K,         /* 10 */
+    C_SP, 0, 0, 0, 0, 0, C_AMP, 0, 0, 0, 0, 0, 0, 0, 0, E,  /* 20 */
+    A, A, A, A, A, A, A, A, A, A, 0, 0, C_LT, 0, E, 0,      /* 30 */
+    0, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A,         /* 40 */
+    A, A, A, A, A, A, A, A, A, A, A, 0, 0, 0, 0, 0,         /* 50 */
+    0, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A,         /* 60 */
+    A, A, A, A, A, A, A, A, A, A, A, 0, 0, 0, 0, 0,         /* 70 */
+    [0xCC] = H, H, H, H,                                    /* CC..CF */
+    H16, H16, H16,                                          /* D0..FF */
 };
 #undef W
 #undef K
 #undef H
+#undef A
+#undef E
 #undef H16
 
 static inline unsigned
@@ -254,10 +264,11 @@ text_scan_run(int which, unsigned char *o, const unsigned char *p, size_t n,
 
 typedef struct tstate {
     buf *out;
-    size_t start;            /* where this call's text begins in out->p */
-    unsigned char *o;        /* write position; out->len is set at the end */
-    const unsigned char *end;/* end of the whole input */
-    size_t unstable;         /* offset of the first NFC-unstable code point */
+    unsigned char *base;      /* where this call's text begins in out->p */
+    unsigned char *o;         /* write position; out->len is set at the end */
+    unsigned char *lim;       /* out->p + out->cap */
+    const unsigned char *end; /* end of the whole input */
+    size_t unstable;          /* offset of the first NFC-unstable code point */
 } tstate;
 
 /* Slack kept beyond the remaining input: every step that writes more than
@@ -265,30 +276,32 @@ typedef struct tstate {
  * every other step writes at most what it consumed. */
 #define ROOM_SLACK 32
 
-static inline unsigned char *
-ts_base(const tstate *t)
+static void
+ts_grow(tstate *t, size_t need)
 {
-    return (unsigned char *)t->out->p + t->start;
+    unsigned char *p = (unsigned char *)t->out->p;
+    size_t len = (size_t)(t->o - p), start = (size_t)(t->base - p);
+    t->out->len = len;
+    buf_grow(t->out, need);
+    p = (unsigned char *)t->out->p;
+    t->base = p + start;
+    t->o = p + len;
+    t->lim = p + t->out->cap;
 }
 
 /* Ensures room for the rest of the input from p, plus extra bytes. */
 static inline void
 ts_room(tstate *t, const unsigned char *p, size_t extra)
 {
-    size_t len = (size_t)(t->o - (unsigned char *)t->out->p);
     size_t need = (size_t)(t->end - p) + ROOM_SLACK + extra;
-    if (t->out->cap - len < need + 1) {
-        t->out->len = len;
-        buf_grow(t->out, need);
-        t->o = (unsigned char *)t->out->p + len;
-    }
+    if ((size_t)(t->lim - t->o) < need + 1) ts_grow(t, need);
 }
 
 /* A collapsed whitespace run: one space, never leading, never doubled. */
 static inline void
 ts_space(tstate *t)
 {
-    if (t->o > ts_base(t) && t->o[-1] != ' ') *t->o++ = ' ';
+    if (t->o > t->base && t->o[-1] != ' ') *t->o++ = ' ';
 }
 
 static inline void
@@ -313,13 +326,6 @@ ts_put_cp(tstate *t, uint32_t cp, int mode)
 }
 
 /* ---- character references ----------------------------------------------- */
-
-static inline bool
-is_alnum(unsigned c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9');
-}
 
 static inline int
 hex_value(unsigned c)
@@ -370,26 +376,35 @@ named_ref(tstate *t, const unsigned char *p, const unsigned char *end,
           int mode)
 {
     const unsigned char *name = p + 1, *q = name;
-    while (q < end && is_alnum(*q) && q - name <= HTML_ENTITY_NAME_MAX) q++;
+    const unsigned char *lim = (size_t)(end - name) > HTML_ENTITY_NAME_MAX
+                                   ? name + HTML_ENTITY_NAME_MAX + 1
+                                   : end;
+    uint32_t h = HTML_ENTITY_HASH_INIT;
+    while (q < lim && (byte_class[*q] & C_ALNUM))
+        h = html_entity_hash_step(h, *q++);
     size_t len = (size_t)(q - name);
-    const struct html_entity *e = html_entity_find((const char *)name, len);
+    if (len > HTML_ENTITY_NAME_MAX) return NULL;
+    const struct html_entity *e =
+        html_entity_find_hashed((const char *)name, len, h);
     if (!e) return NULL;
     if (q < end && *q == ';') q++;
-    else if (!e->legacy || (q < end && *q == '=')) return NULL;
-    ts_room(t, q, sizeof e->value);
-    const unsigned char *v = (const unsigned char *)e->value;
-    if (v[1] == '\0' && byte_class[v[0]] & (C_WS | C_SP)) {
-        ts_put_cp(t, v[0], mode); /* &Tab; &NewLine; */
+    else if (!(e->flags & ENT_LEGACY) || (q < end && *q == '=')) return NULL;
+    if (e->flags & ENT_SPACE) { /* &Tab; &NewLine; */
+        ts_put_cp(t, (unsigned char)e->value[0], mode);
         return q;
     }
-    for (; *v; v++) {
-        if (*v >= 0xCC) {
+    ts_room(t, q, sizeof e->value);
+    memcpy(t->o, e->value, sizeof e->value); /* fixed size: two moves */
+    if (e->flags & ENT_HIGH) {
+        const unsigned char *v = (const unsigned char *)e->value;
+        size_t vlen = ENT_VALUE_LEN(e);
+        for (size_t i = 0; i < vlen;) {
             int32_t cp;
-            scan_utf8(v, strlen((const char *)v), &cp);
+            i += scan_utf8(v + i, vlen - i, &cp);
             if (cp >= 0 && !nfc_stable((uint32_t)cp)) ts_unstable_at(t, t->o);
         }
-        *t->o++ = *v;
     }
+    t->o += ENT_VALUE_LEN(e);
     return q;
 }
 
@@ -401,7 +416,7 @@ reference(tstate *t, const unsigned char *p, const unsigned char *end,
     const unsigned char *q = NULL;
     if (p + 1 < end) {
         if (p[1] == '#') q = numeric_ref(t, p, end, mode);
-        else if (is_alnum(p[1])) q = named_ref(t, p, end, mode);
+        else if (byte_class[p[1]] & C_ALNUM) q = named_ref(t, p, end, mode);
     }
     if (q) return q;
     *t->o++ = '&';
@@ -431,7 +446,8 @@ tag_kind(uint64_t key, const char *name, size_t len)
         static const char *const block9[] = {"blockquote", "figcaption",
                                              "plaintext"};
         for (size_t i = 0; i < ARRAY_LEN(block9); i++)
-            if (strlen(block9[i]) == len && memcmp(block9[i], name, len) == 0)
+            if (strlen(block9[i]) == len &&
+                ascii_strncasecmp(block9[i], name, len) == 0)
                 return TAG_BLOCK;
         return TAG_INLINE;
     }
@@ -533,15 +549,10 @@ is_html_space(unsigned c)
 static const unsigned char *
 tag_end(const unsigned char *q, const unsigned char *end)
 {
-    const unsigned char *gt = NULL;
-    for (;;) {
-        if (!gt || gt < q) {
-            gt = memchr(q, '>', (size_t)(end - q));
-            if (!gt) return NULL;
-        }
-        const unsigned char *eq = memchr(q, '=', (size_t)(gt - q));
-        if (!eq) return gt + 1;
-        q = eq + 1;
+    while (q < end) {
+        unsigned c = *q++;
+        if (c == '>') return q;
+        if (c != '=') continue;
         while (q < end && is_html_space(*q)) q++;
         if (q < end && (*q == '"' || *q == '\'')) {
             const unsigned char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
@@ -549,6 +560,7 @@ tag_end(const unsigned char *q, const unsigned char *end)
             q = close + 1;
         }
     }
+    return NULL;
 }
 
 /* Position after the end tag </name> closing a raw-text element, or end. */
@@ -586,22 +598,20 @@ markup(tstate *t, const unsigned char *p, const unsigned char *end)
         q++;
     }
     if (q < end && is_alpha(*q)) {
-        char name[16];
-        size_t len = 0;
+        /* the name, its first 8 bytes lower-cased into a switch key */
         const unsigned char *n0 = q;
-        while (q < end && !is_html_space(*q) && *q != '/' && *q != '>') {
-            if (len < sizeof name) name[len] = ascii_tolower((char)*q);
-            len++;
+        uint64_t key = 0;
+        unsigned shift = 0;
+        while (q < end && !(byte_class[*q] & (C_WS | C_SP | C_NAME_END))) {
+            if (shift < 64)
+                key |= (uint64_t)(unsigned char)ascii_tolower((char)*q) << shift;
+            shift += 8;
             q++;
         }
+        size_t len = (size_t)(q - n0);
         const unsigned char *after = tag_end(q, end);
         if (!after) return end;
-        uint64_t key = 0;
-        if (len <= 8)
-            for (size_t i = 0; i < len; i++)
-                key |= (uint64_t)(unsigned char)name[i] << (8 * i);
-        enum tag_kind kind = len < sizeof name ? tag_kind(key, name, len)
-                                               : TAG_INLINE;
+        enum tag_kind kind = tag_kind(key, (const char *)n0, len);
         if (kind == TAG_BLOCK) ts_space(t);
         /* <script/> in XHTML content is empty; <script> runs to </script> */
         if (kind == TAG_SKIP && !closing && after[-2] != '/')
@@ -642,8 +652,7 @@ text_core(tstate *t, const unsigned char *p, const unsigned char *end,
 {
     while (p < end) {
         bool prev_sp = false;
-        if (mode & M_COLLAPSE)
-            prev_sp = t->o == ts_base(t) || t->o[-1] == ' ';
+        if (mode & M_COLLAPSE) prev_sp = t->o == t->base || t->o[-1] == ' ';
         size_t k = run_bytes(t->o, p, (size_t)(end - p), mode, prev_sp);
         t->o += k;
         p += k;
@@ -699,15 +708,17 @@ text_run(buf *out, const char *s, size_t n, int mode)
 {
     const unsigned char *p = (const unsigned char *)s;
     if (out->len + n + ROOM_SLACK + 1 > out->cap) buf_grow(out, n + ROOM_SLACK);
-    tstate t = {out, out->len, (unsigned char *)out->p + out->len, p + n,
-                SIZE_MAX};
+    unsigned char *b = (unsigned char *)out->p;
+    size_t start = out->len;
+    tstate t = {out, b + start, b + start, b + out->cap, p + n, SIZE_MAX};
     if (mode == MODE_HTML) core_html(&t, p, p + n);
     else if (mode == MODE_PLAIN) text_cdata(&t, p, p + n);
     else core_refs(&t, p, p + n);
-    if ((mode & M_COLLAPSE) && t.o > ts_base(&t) && t.o[-1] == ' ') t.o--;
+    if ((mode & M_COLLAPSE) && t.o > t.base && t.o[-1] == ' ') t.o--;
     out->len = (size_t)(t.o - (unsigned char *)out->p);
     out->p[out->len] = '\0';
-    if (t.unstable != SIZE_MAX) nfc_tail(out, t.start, t.unstable);
+    if (t.unstable != SIZE_MAX)
+        nfc_tail(out, (size_t)(t.base - (unsigned char *)out->p), t.unstable);
 }
 
 void

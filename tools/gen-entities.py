@@ -4,7 +4,10 @@
 Source: Python's html.entities.html5 (the WHATWG list, 2,231 keys). A name is
 "legacy" when HTML5 also accepts it without the final ';' (&amp, &eacute).
 Lookup is a linear-probing hash table of FNV-1a hashes; the C side
-(daemon/entities.c) must compute the same hash.
+(daemon/entities.h) must compute the same hash. The macros are always
+defined; the data only where ENTITIES_TABLE_DATA is (daemon/entities.c).
+Each entry's flags: 1 legacy, 2 value has a byte >= 0xCC (may need NFC),
+4 value is one ASCII whitespace character; bits 4-6 the value's length.
 
 Usage: python3 tools/gen-entities.py > daemon/entities_table.h
 """
@@ -49,7 +52,13 @@ def main():
         assert n.isalnum() and n.isascii(), n
         # Output never grows by more than 5/4 of what the reference took.
         max_ratio = max(max_ratio, len(v) / (len(n) + 2))
-        entries.append((off, len(n), 1 if n in legacy else 0, v))
+        flags = 1 if n in legacy else 0
+        if any(b >= 0xCC for b in v):
+            flags |= 2
+        if value in (" ", "\t", "\n", "\f", "\r"):
+            flags |= 4
+        flags |= len(v) << 4
+        entries.append((off, len(n), flags, v))
         pool.append(n)
         off += len(n) + 1
     assert off < 65536
@@ -76,7 +85,8 @@ def main():
     out.write("#define HTML_ENTITY_SLOTS %d\n" % SLOTS)
     out.write("#define HTML_ENTITY_MAX_NAME %d\n" % max(len(n) for n in names))
     out.write("#define HTML_ENTITY_MAX_PROBES %d\n\n" % longest)
-    out.write("static const char html_entity_names[] =\n")
+    out.write("#ifdef ENTITIES_TABLE_DATA\n")
+    out.write("const char html_entity_names[] =\n")
     line = ""
     for n in pool:
         piece = n + "\\0"
@@ -85,14 +95,14 @@ def main():
             line = ""
         line += piece
     out.write('    "%s";\n\n' % line)
-    out.write("static const struct html_entity html_entities[] = {\n")
+    out.write("const struct html_entity html_entities[HTML_ENTITY_COUNT] = {\n")
     for off, ln, leg, v in entries:
         out.write('    {%d, %d, %d, "%s"},\n' % (off, ln, leg, c_bytes(v)))
     out.write("};\n\n")
-    out.write("static const uint16_t html_entity_slots[HTML_ENTITY_SLOTS] = {\n")
+    out.write("const uint16_t html_entity_slots[HTML_ENTITY_SLOTS] = {\n")
     for i in range(0, SLOTS, 12):
         out.write("    " + ", ".join(str(s) for s in slots[i:i + 12]) + ",\n")
-    out.write("};\n")
+    out.write("};\n#endif\n")
 
 
 if __name__ == "__main__":
