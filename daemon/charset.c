@@ -44,8 +44,8 @@ reserve(buf *b, size_t n)
 static inline void
 put_cp(buf *out, uint32_t cp, charset_result *res)
 {
-    if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
-        cp == 0xFFFE || cp == 0xFFFF) {
+    if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xFFFE ||
+        cp == 0xFFFF) {
         res->dropped++;
         return;
     }
@@ -111,8 +111,10 @@ mostly_w1252(const unsigned char *s, size_t n)
         if (i >= n) break;
         int32_t cp;
         i += scan_utf8(s + i, n - i, &cp);
-        if (cp >= 0) valid++;
-        else invalid++;
+        if (cp >= 0)
+            valid++;
+        else
+            invalid++;
     }
     return invalid > 8 * valid;
 }
@@ -128,8 +130,10 @@ from_w1252(buf *out, const unsigned char *s, size_t n, charset_result *res)
         i += k;
         if (i >= n) break;
         unsigned char c = s[i++];
-        if (c < 0x80) res->dropped++;
-        else put_cp(out, charset_w1252(c), res);
+        if (c < 0x80)
+            res->dropped++;
+        else
+            put_cp(out, charset_w1252(c), res);
     }
 }
 
@@ -192,8 +196,10 @@ filter_xml(buf *out, size_t start, charset_result *res)
         } else {
             int32_t cp;
             i += scan_utf8(p + i, n - i, &cp);
-            if (cp >= 0) res->dropped++;
-            else res->repaired++; /* iconv should never leave these */
+            if (cp >= 0)
+                res->dropped++;
+            else
+                res->repaired++; /* iconv should never leave these */
         }
         size_t k = scan_xml_utf8(p + i, n - i);
         memmove(p + w, p + i, k);
@@ -284,7 +290,8 @@ static bool
 xml_decl_encoding(const unsigned char *s, size_t n, char *name, size_t cap)
 {
     size_t i = 0;
-    while (i < n && i < 256 && xml_space(s[i])) i++; /* lenient */
+    while (i < n && i < 256 && xml_space(s[i]))
+        i++; /* lenient */
     if (n - i < 6 || memcmp(s + i, "<?xml", 5) != 0 || !xml_space(s[i + 5]))
         return false;
     size_t lim = n - i > 512 ? i + 512 : n;
@@ -293,10 +300,12 @@ xml_decl_encoding(const unsigned char *s, size_t n, char *name, size_t cap)
     for (size_t j = i + 6; j + 8 <= lim; j++) {
         if (memcmp(s + j, "encoding", 8) != 0 || !xml_space(s[j - 1])) continue;
         size_t k = j + 8;
-        while (k < lim && xml_space(s[k])) k++;
+        while (k < lim && xml_space(s[k]))
+            k++;
         if (k >= lim || s[k] != '=') return false;
         k++;
-        while (k < lim && xml_space(s[k])) k++;
+        while (k < lim && xml_space(s[k]))
+            k++;
         if (k >= lim || (s[k] != '"' && s[k] != '\'')) return false;
         const unsigned char *v = s + k + 1;
         const unsigned char *e = memchr(v, s[k], lim - k - 1);
@@ -394,8 +403,8 @@ find_alias(const char *name)
 /* Converts s with the encoding called name (lower case). Returns -1 when
  * neither the alias table nor iconv knows the name. */
 static int
-convert_named(const char *name, const unsigned char *s, size_t n,
-              size_t clean, buf *out, charset_result *res)
+convert_named(const char *name, const unsigned char *s, size_t n, size_t clean,
+              buf *out, charset_result *res)
 {
     const struct cs_alias *a = find_alias(name);
     const char *iconv_name = name;
@@ -457,6 +466,11 @@ charset_to_utf8(const char *in, size_t n, const char *hint, buf *out,
     const unsigned char *s = (const unsigned char *)in;
     size_t start = out->len;
     memset(res, 0, sizeof *res);
+    if (n == 0) { /* in may be NULL */
+        res->data = in ? in : "";
+        res->encoding = "UTF-8";
+        return;
+    }
 
     /* 1. a byte order mark, or '<' in UTF-16/32 */
     bool utf8_bom = false, be = false;
@@ -496,15 +510,15 @@ charset_to_utf8(const char *in, size_t n, const char *hint, buf *out,
     char decl[sizeof res->name], hname[sizeof res->name];
     bool has_decl = xml_decl_encoding(s, n, decl, sizeof decl);
     bool has_hint = hint && copy_name(hname, sizeof hname, hint, strlen(hint));
-    if (utf8_bom || utf8_valid_prefix((const char *)s + clean, n - clean) ==
-                        n - clean) {
+    if (utf8_bom ||
+        utf8_valid_prefix((const char *)s + clean, n - clean) == n - clean) {
         /* Valid but for forbidden characters, which are dropped. Except
          * that an ESC, SO or SI in a 7-bit ISO-2022 document is its
          * shifting, not a stray control. */
         const char *nm = has_decl ? decl : has_hint ? hname : "";
-        if (!utf8_bom && (s[clean] == 0x1B || s[clean] == 0x0E ||
-                          s[clean] == 0x0F) && is_iso2022(nm) &&
-            convert_named(nm, s, n, clean, out, res) == 0) {
+        if (!utf8_bom &&
+            (s[clean] == 0x1B || s[clean] == 0x0E || s[clean] == 0x0F) &&
+            is_iso2022(nm) && convert_named(nm, s, n, clean, out, res) == 0) {
             finish_copy(out, start, res);
             return;
         }
@@ -533,8 +547,10 @@ charset_to_utf8(const char *in, size_t n, const char *hint, buf *out,
      * lone bytes as windows-1252 (mixed documents are common); declared
      * in an encoding we do not know: plain windows-1252. */
     res->encoding = "windows-1252";
-    if (res->unsupported || mostly_w1252(s, n)) from_w1252(out, s, n, res);
-    else from_utf8_mixed(out, s, n, clean, res);
+    if (res->unsupported || mostly_w1252(s, n))
+        from_w1252(out, s, n, res);
+    else
+        from_utf8_mixed(out, s, n, clean, res);
     finish_copy(out, start, res);
 }
 
@@ -555,17 +571,22 @@ charset_from_content_type(const char *ctype, char *out, size_t outlen)
     const char *p = ctype;
     for (;;) {
         /* to the next parameter, over quoted strings that may hold ';' */
-        while (*p && *p != ';') p = *p == '"' ? skip_quoted(p) : p + 1;
+        while (*p && *p != ';')
+            p = *p == '"' ? skip_quoted(p) : p + 1;
         if (!*p) return -1;
         p++;
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         const char *name = p;
-        while (*p && *p != '=' && *p != ';' && *p != ' ' && *p != '\t') p++;
+        while (*p && *p != '=' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
         size_t nlen = (size_t)(p - name);
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (*p != '=') continue;
         p++;
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (nlen != 7 || ascii_strncasecmp(name, "charset", 7) != 0) {
             if (*p == '"') p = skip_quoted(p);
             continue;
@@ -585,11 +606,14 @@ charset_from_content_type(const char *ctype, char *out, size_t outlen)
                 tmp[len++] = *p;
             }
         }
-        while (len && (tmp[len - 1] == ' ' || tmp[len - 1] == '\t')) len--;
+        while (len && (tmp[len - 1] == ' ' || tmp[len - 1] == '\t'))
+            len--;
         size_t lead = 0;
-        while (lead < len && (tmp[lead] == ' ' || tmp[lead] == '\t')) lead++;
+        while (lead < len && (tmp[lead] == ' ' || tmp[lead] == '\t'))
+            lead++;
         if (len - lead == 0 || len - lead >= outlen) return -1;
-        for (size_t i = lead; i < len; i++) out[i - lead] = ascii_tolower(tmp[i]);
+        for (size_t i = lead; i < len; i++)
+            out[i - lead] = ascii_tolower(tmp[i]);
         out[len - lead] = '\0';
         return 0;
     }

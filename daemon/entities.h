@@ -49,7 +49,8 @@ html_entity_find_hashed(const char *name, size_t len, uint32_t h)
         if (e->len != len) continue;
         const char *n = html_entity_names + e->name;
         size_t k = 0;
-        while (k < len && n[k] == name[k]) k++;
+        while (k < len && n[k] == name[k])
+            k++;
         if (k == len) return e;
     }
 }

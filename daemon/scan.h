@@ -59,7 +59,8 @@ scan_ascii(const unsigned char *s, size_t n)
         if (m) break;
 #endif
     }
-    while (i < n && s[i] < 0x80) i++;
+    while (i < n && s[i] < 0x80)
+        i++;
     return i;
 }
 
@@ -89,13 +90,17 @@ scan_utf8(const unsigned char *u, size_t n, int32_t *cp)
     } else if (c >= 0xE0 && c <= 0xEF) {
         len = 3;
         v = c & 0x0F;
-        if (c == 0xE0) lo = 0xA0;
-        else if (c == 0xED) hi = 0x9F;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
     } else if (c >= 0xF0 && c <= 0xF4) {
         len = 4;
         v = c & 0x07;
-        if (c == 0xF0) lo = 0x90;
-        else if (c == 0xF4) hi = 0x8F;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
     } else {
         *cp = -1;
         return 1;
@@ -175,7 +180,8 @@ scan_xml_ascii(const unsigned char *s, size_t n)
             }
         }
     }
-    while (i < n && s[i] < 0x80 && !scan_xml_forbidden_ascii(s[i])) i++;
+    while (i < n && s[i] < 0x80 && !scan_xml_forbidden_ascii(s[i]))
+        i++;
     return i;
 }
 

@@ -51,13 +51,14 @@ scan_below_cc(const unsigned char *s, size_t n)
     const __m128i flip = _mm_set1_epi8((char)0x80);
     const __m128i cb = _mm_set1_epi8(0xCB - 0x80);
     for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + i)),
-                                  flip);
+        __m128i x =
+            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + i)), flip);
         int m = _mm_movemask_epi8(_mm_cmpgt_epi8(x, cb));
         if (m) return i + (size_t)__builtin_ctz((unsigned)m);
     }
 #endif
-    while (i < n && s[i] < 0xCC) i++;
+    while (i < n && s[i] < 0xCC)
+        i++;
     return i;
 }
 
@@ -90,10 +91,9 @@ nfc_tail(buf *out, size_t from, size_t unstable)
             seg--;
     }
     utf8proc_uint8_t *dst = NULL;
-    utf8proc_ssize_t r =
-        utf8proc_map((const utf8proc_uint8_t *)out->p + seg,
-                     (utf8proc_ssize_t)(out->len - seg), &dst,
-                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)out->p + seg,
+                                      (utf8proc_ssize_t)(out->len - seg), &dst,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     if (r < 0) {
         buf tmp = {0};
         utf8_repair(&tmp, out->p + seg, out->len - seg);
@@ -116,6 +116,7 @@ nfc_tail(buf *out, size_t from, size_t unstable)
 void
 text_nfc(buf *out, const char *s, size_t n)
 {
+    if (n == 0) s = ""; /* may be NULL */
     size_t i = text_nfc_quick(s, n);
     size_t from = out->len;
     buf_add(out, s, n);
@@ -125,12 +126,12 @@ text_nfc(buf *out, const char *s, size_t n)
 /* ---- byte classes and the run scanner ----------------------------------- */
 
 enum {
-    C_LT = 1,   /* '<' */
-    C_AMP = 2,  /* '&' */
-    C_WS = 4,   /* tab, LF, FF, CR: ASCII whitespace other than space */
-    C_CTL = 8,  /* other C0 controls, dropped */
-    C_HI = 16,  /* lead bytes of U+0300 and up (and invalid 0xF5..0xFF) */
-    C_SP = 32,  /* space */
+    C_LT = 1,        /* '<' */
+    C_AMP = 2,       /* '&' */
+    C_WS = 4,        /* tab, LF, FF, CR: ASCII whitespace other than space */
+    C_CTL = 8,       /* other C0 controls, dropped */
+    C_HI = 16,       /* lead bytes of U+0300 and up (and invalid 0xF5..0xFF) */
+    C_SP = 32,       /* space */
     C_ALNUM = 64,    /* ASCII letters and digits: reference names */
     C_NAME_END = 128 /* '/' and '>', which with whitespace end tag names */
 };
@@ -150,6 +151,7 @@ enum {
 #define A C_ALNUM
 #define E C_NAME_END
 #define H16 H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H
+/* clang-format off */
 static const uint8_t byte_class[256] = {
     K, K, K, K, K, K, K, K, K, W, W, K, W, W, K, K,         /* 00 */
     K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, K,         /* 10 */
@@ -162,6 +164,7 @@ static const uint8_t byte_class[256] = {
     [0xCC] = H, H, H, H,                                    /* CC..CF */
     H16, H16, H16,                                          /* D0..FF */
 };
+/* clang-format on */
 #undef W
 #undef K
 #undef H
@@ -224,8 +227,10 @@ run_bytes(unsigned char *o, const unsigned char *p, size_t n, int mode,
             ctl = _mm_andnot_si128(ws, ctl);
         }
         __m128i m = _mm_or_si128(ctl, _mm_cmpgt_epi8(x, lim_hi));
-        if (mode & M_TAGS) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('<')));
-        if (mode & M_REFS) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('&')));
+        if (mode & M_TAGS)
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('<')));
+        if (mode & M_REFS)
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('&')));
         unsigned bits = (unsigned)_mm_movemask_epi8(m);
         if (mode & M_COLLAPSE) {
             unsigned sp = (unsigned)_mm_movemask_epi8(
@@ -316,8 +321,10 @@ static void
 ts_put_cp(tstate *t, uint32_t cp, int mode)
 {
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\f' || cp == '\r') {
-        if (mode & M_COLLAPSE) ts_space(t);
-        else *t->o++ = (unsigned char)cp;
+        if (mode & M_COLLAPSE)
+            ts_space(t);
+        else
+            *t->o++ = (unsigned char)cp;
         return;
     }
     if (cp < 0x20 || cp == 0x7F) return; /* controls: dropped */
@@ -360,8 +367,10 @@ numeric_ref(tstate *t, const unsigned char *p, const unsigned char *end,
     if (q < end && *q == ';') q++;
     /* HTML5: NUL, surrogates and values past Unicode are U+FFFD; 0x80..0x9F
      * are read as windows-1252, as browsers have always done. */
-    if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) v = 0xFFFD;
-    else if (v >= 0x80 && v <= 0x9F) v = charset_w1252((unsigned char)v);
+    if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        v = 0xFFFD;
+    else if (v >= 0x80 && v <= 0x9F)
+        v = charset_w1252((unsigned char)v);
     ts_room(t, q, 4);
     ts_put_cp(t, v, mode);
     return q;
@@ -372,8 +381,7 @@ numeric_ref(tstate *t, const unsigned char *p, const unsigned char *end,
  * text as in attributes, "?a=1&copy=2" is a URL, not a copyright sign.
  * Returns the position after the reference, or NULL (then '&' is text). */
 static const unsigned char *
-named_ref(tstate *t, const unsigned char *p, const unsigned char *end,
-          int mode)
+named_ref(tstate *t, const unsigned char *p, const unsigned char *end, int mode)
 {
     const unsigned char *name = p + 1, *q = name;
     const unsigned char *lim = (size_t)(end - name) > HTML_ENTITY_NAME_MAX
@@ -387,8 +395,10 @@ named_ref(tstate *t, const unsigned char *p, const unsigned char *end,
     const struct html_entity *e =
         html_entity_find_hashed((const char *)name, len, h);
     if (!e) return NULL;
-    if (q < end && *q == ';') q++;
-    else if (!(e->flags & ENT_LEGACY) || (q < end && *q == '=')) return NULL;
+    if (q < end && *q == ';')
+        q++;
+    else if (!(e->flags & ENT_LEGACY) || (q < end && *q == '='))
+        return NULL;
     if (e->flags & ENT_SPACE) { /* &Tab; &NewLine; */
         ts_put_cp(t, (unsigned char)e->value[0], mode);
         return q;
@@ -410,13 +420,14 @@ named_ref(tstate *t, const unsigned char *p, const unsigned char *end,
 
 /* At '&': decodes one reference, or writes the '&' as text. */
 static const unsigned char *
-reference(tstate *t, const unsigned char *p, const unsigned char *end,
-          int mode)
+reference(tstate *t, const unsigned char *p, const unsigned char *end, int mode)
 {
     const unsigned char *q = NULL;
     if (p + 1 < end) {
-        if (p[1] == '#') q = numeric_ref(t, p, end, mode);
-        else if (byte_class[p[1]] & C_ALNUM) q = named_ref(t, p, end, mode);
+        if (p[1] == '#')
+            q = numeric_ref(t, p, end, mode);
+        else if (byte_class[p[1]] & C_ALNUM)
+            q = named_ref(t, p, end, mode);
     }
     if (q) return q;
     *t->o++ = '&';
@@ -428,9 +439,9 @@ reference(tstate *t, const unsigned char *p, const unsigned char *end,
 enum tag_kind { TAG_INLINE, TAG_BLOCK, TAG_SKIP };
 
 /* Up to 8 lower-case name bytes packed little-end first. */
-#define K8_(a, b, c, d, e, f, g, h, ...)                                      \
-    ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 |               \
-     (uint64_t)(d) << 24 | (uint64_t)(e) << 32 | (uint64_t)(f) << 40 |        \
+#define K8_(a, b, c, d, e, f, g, h, ...)                                       \
+    ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 |                \
+     (uint64_t)(d) << 24 | (uint64_t)(e) << 32 | (uint64_t)(f) << 40 |         \
      (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
 #define TK(...) K8_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0, 0)
 
@@ -553,9 +564,11 @@ tag_end(const unsigned char *q, const unsigned char *end)
         unsigned c = *q++;
         if (c == '>') return q;
         if (c != '=') continue;
-        while (q < end && is_html_space(*q)) q++;
+        while (q < end && is_html_space(*q))
+            q++;
         if (q < end && (*q == '"' || *q == '\'')) {
-            const unsigned char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
+            const unsigned char *close =
+                memchr(q + 1, *q, (size_t)(end - q - 1));
             if (!close) return NULL;
             q = close + 1;
         }
@@ -604,7 +617,8 @@ markup(tstate *t, const unsigned char *p, const unsigned char *end)
         unsigned shift = 0;
         while (q < end && !(byte_class[*q] & (C_WS | C_SP | C_NAME_END))) {
             if (shift < 64)
-                key |= (uint64_t)(unsigned char)ascii_tolower((char)*q) << shift;
+                key |= (uint64_t)(unsigned char)ascii_tolower((char)*q)
+                       << shift;
             shift += 8;
             q++;
         }
@@ -660,7 +674,8 @@ text_core(tstate *t, const unsigned char *p, const unsigned char *end,
         unsigned c = *p;
         unsigned cl = byte_class[c];
         if ((mode & M_COLLAPSE) && (cl & (C_WS | C_SP))) {
-            do p++;
+            do
+                p++;
             while (p < end && (byte_class[*p] & (C_WS | C_SP)));
             ts_space(t);
         } else if (cl & C_CTL) {
@@ -708,12 +723,19 @@ text_run(buf *out, const char *s, size_t n, int mode)
 {
     const unsigned char *p = (const unsigned char *)s;
     if (out->len + n + ROOM_SLACK + 1 > out->cap) buf_grow(out, n + ROOM_SLACK);
+    if (n == 0) { /* s may be NULL */
+        out->p[out->len] = '\0';
+        return;
+    }
     unsigned char *b = (unsigned char *)out->p;
     size_t start = out->len;
     tstate t = {out, b + start, b + start, b + out->cap, p + n, SIZE_MAX};
-    if (mode == MODE_HTML) core_html(&t, p, p + n);
-    else if (mode == MODE_PLAIN) text_cdata(&t, p, p + n);
-    else core_refs(&t, p, p + n);
+    if (mode == MODE_HTML)
+        core_html(&t, p, p + n);
+    else if (mode == MODE_PLAIN)
+        text_cdata(&t, p, p + n);
+    else
+        core_refs(&t, p, p + n);
     if ((mode & M_COLLAPSE) && t.o > t.base && t.o[-1] == ' ') t.o--;
     out->len = (size_t)(t.o - (unsigned char *)out->p);
     out->p[out->len] = '\0';

@@ -31,14 +31,19 @@ add_field(buf *corpus, buf *offsets, const char *para, size_t n, unsigned k)
         unsigned char c = (unsigned char)para[i];
         if (c == ' ') {
             words++;
-            if ((words + k) % 23 == 0) buf_adds(corpus, " <b>");
-            else if ((words + k) % 23 == 2) buf_adds(corpus, "</b> ");
+            if ((words + k) % 23 == 0)
+                buf_adds(corpus, " <b>");
+            else if ((words + k) % 23 == 2)
+                buf_adds(corpus, "</b> ");
             else if ((words + k) % 41 == 5)
                 buf_adds(corpus, " <a href=\"https://www.nato.int/cps/fr/"
                                  "natohq/news_228301.htm?selectedLocale=fr\">");
-            else if ((words + k) % 41 == 8) buf_adds(corpus, "</a> ");
-            else if ((words + k) % 97 == 50) buf_adds(corpus, "<br />\n");
-            else buf_addc(corpus, ' ');
+            else if ((words + k) % 41 == 8)
+                buf_adds(corpus, "</a> ");
+            else if ((words + k) % 97 == 50)
+                buf_adds(corpus, "<br />\n");
+            else
+                buf_addc(corpus, ' ');
         } else if (k % 3 == 0 && memcmp(para + i, "\xC3\xA9", 2) == 0) {
             buf_adds(corpus, "&eacute;"); /* a CMS that escapes accents */
             i++;

@@ -14,6 +14,7 @@
 #define DECL(enc) "<?xml version=\"1.0\" encoding=\"" enc "\"?>"
 #define S(lit) lit, sizeof(lit) - 1
 
+/* clang-format off */
 static const struct ccase {
     const char *what;
     const char *in;
@@ -154,6 +155,7 @@ static const struct ccase {
     {"controls in mixed repair", S("\x02\x92\x1B«"), NULL, "’«",
      "windows-1252", 0, 1, 2, 0},
 };
+/* clang-format on */
 
 static void
 check_case(const struct ccase *c, const char *prefix)
@@ -274,10 +276,18 @@ static void
 test_random_bytes_give_clean_utf8(void **state)
 {
     UNUSED(state);
-    static const char *const prefixes[] = {
-        "", DECL("utf-8"), DECL("iso-8859-1"), DECL("shift_jis"),
-        DECL("koi8-r"), DECL("iso-2022-jp"), DECL("x-unknown"), "\xFF\xFE",
-        "\xFE\xFF", "\xEF\xBB\xBF", "\0\0\xFE\xFF", "<\0?\0"};
+    static const char *const prefixes[] = {"",
+                                           DECL("utf-8"),
+                                           DECL("iso-8859-1"),
+                                           DECL("shift_jis"),
+                                           DECL("koi8-r"),
+                                           DECL("iso-2022-jp"),
+                                           DECL("x-unknown"),
+                                           "\xFF\xFE",
+                                           "\xFE\xFF",
+                                           "\xEF\xBB\xBF",
+                                           "\0\0\xFE\xFF",
+                                           "<\0?\0"};
     static const char *const hints[] = {NULL, "utf-8", "gb2312", "bogus"};
     char doc[300];
     buf out = {0};
@@ -297,7 +307,8 @@ test_random_bytes_give_clean_utf8(void **state)
         for (size_t i = 0; i < r.len; i++) {
             unsigned char c = (unsigned char)r.data[i];
             if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-                fail_msg("iteration %d: control 0x%02x left at %zu", iter, c, i);
+                fail_msg("iteration %d: control 0x%02x left at %zu", iter, c,
+                         i);
         }
         assert_null(memmem(r.data, r.len, "\xEF\xBF\xBE", 3));
         assert_null(memmem(r.data, r.len, "\xEF\xBF\xBF", 3));
@@ -309,6 +320,7 @@ static void
 test_content_type(void **state)
 {
     UNUSED(state);
+    /* clang-format off */
     static const struct {
         const char *ct;
         const char *want; /* NULL: -1 */
@@ -331,6 +343,7 @@ test_content_type(void **state)
         {"", NULL},
         {NULL, NULL},
     };
+    /* clang-format on */
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char out[32] = "untouched";
         int rc = charset_from_content_type(cases[i].ct, out, sizeof out);
@@ -343,9 +356,11 @@ test_content_type(void **state)
     }
     char small[8];
     assert_int_equal(charset_from_content_type("text/xml; charset=iso-8859-15",
-                                               small, sizeof small), -1);
+                                               small, sizeof small),
+                     -1);
     assert_int_equal(charset_from_content_type("text/xml; charset=koi8-r",
-                                               small, sizeof small), 0);
+                                               small, sizeof small),
+                     0);
     assert_string_equal(small, "koi8-r");
 }
 
@@ -353,6 +368,11 @@ static void
 test_w1252_table(void **state)
 {
     UNUSED(state);
+    buf out = {0};
+    charset_result r;
+    charset_to_utf8(NULL, 0, "utf-8", &out, &r);
+    assert_string_equal(r.data, "");
+    assert_int_equal(r.len, 0);
     assert_int_equal(charset_w1252(0x80), 0x20AC);
     assert_int_equal(charset_w1252(0x92), 0x2019);
     assert_int_equal(charset_w1252(0x9F), 0x0178);

@@ -53,6 +53,7 @@ struct tcase {
     const char *in, *out;
 };
 
+/* clang-format off */
 static const struct tcase html_cases[] = {
     /* inline elements join, block elements separate */
     {"Bosnie-<b>Herzégovine</b>", "Bosnie-Herzégovine"},
@@ -188,6 +189,7 @@ static const struct tcase html_cases[] = {
     {"a\xF5" "b", "a\xEF\xBF\xBD" "b"},
     {"a\xE2\x82", "a\xEF\xBF\xBD"},
 };
+/* clang-format on */
 
 static void
 test_html_table(void **state)
@@ -204,6 +206,7 @@ static void
 test_block_and_inline_elements(void **state)
 {
     UNUSED(state);
+    /* clang-format off */
     static const char *const blocks[] = {
         "p", "div", "br", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2",
         "h3", "h4", "h5", "h6", "table", "caption", "thead", "tbody",
@@ -241,6 +244,7 @@ static void
 test_every_alignment(void **state)
 {
     UNUSED(state);
+    /* clang-format off */
     static const struct {
         const char *mid, *out;
     } specials[] = {
@@ -249,6 +253,8 @@ test_every_alignment(void **state)
         {"’", "’"},        {"\x1B", ""},      {"<!--x-->", ""},
         {"\xC3\xA9", "é"}, {"<3", "<3"},      {"&", "&"},
     };
+    /* clang-format on */
+    /* clang-format on */
     char in[200], want[200];
     for (size_t s = 0; s < ARRAY_LEN(specials); s++) {
         for (size_t pre = 0; pre < 40; pre++) {
@@ -276,6 +282,7 @@ test_every_alignment(void **state)
     }
 }
 
+/* clang-format off */
 static const struct tcase plain_cases[] = {
     {"  a  b  ", "a b"},
     {"a\r\n\r\n\tb", "a b"},
@@ -286,6 +293,7 @@ static const struct tcase plain_cases[] = {
     {"", ""},
     {"   ", ""},
 };
+/* clang-format on */
 
 static void
 test_plain_table(void **state)
@@ -294,6 +302,15 @@ test_plain_table(void **state)
     for (size_t i = 0; i < ARRAY_LEN(plain_cases); i++)
         expect(text_from_plain, "text_from_plain", plain_cases[i].in,
                plain_cases[i].out);
+    /* empty input, even without a pointer, gives a terminated string */
+    buf e = {0};
+    text_from_html(&e, NULL, 0);
+    text_from_plain(&e, NULL, 0);
+    text_decode_entities(&e, NULL, 0);
+    text_nfc(&e, NULL, 0);
+    assert_non_null(e.p);
+    assert_string_equal(e.p, "");
+    buf_free(&e);
     /* an embedded NUL is a control: dropped */
     buf b = {0};
     text_from_plain(&b, "a\0b", 3);
@@ -302,6 +319,7 @@ test_plain_table(void **state)
     buf_free(&b);
 }
 
+/* clang-format off */
 static const struct tcase entity_cases[] = {
     {"<p class=\"a\">&eacute;t&eacute;  x</p>", "<p class=\"a\">été  x</p>"},
     {"  a\n\tb  ", "  a\n\tb  "},
@@ -314,14 +332,15 @@ static const struct tcase entity_cases[] = {
     {"&unknown; & &#;", "&unknown; & &#;"},
     {"a\x1B" "b", "ab"},
 };
+/* clang-format on */
 
 static void
 test_decode_entities_table(void **state)
 {
     UNUSED(state);
     for (size_t i = 0; i < ARRAY_LEN(entity_cases); i++)
-        expect(text_decode_entities, "text_decode_entities",
-               entity_cases[i].in, entity_cases[i].out);
+        expect(text_decode_entities, "text_decode_entities", entity_cases[i].in,
+               entity_cases[i].out);
 }
 
 /* NFC of s by utf8proc, as a reference. */
@@ -329,9 +348,9 @@ static char *
 ref_nfc(const char *s, size_t n)
 {
     utf8proc_uint8_t *dst = NULL;
-    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)s,
-                                      (utf8proc_ssize_t)n, &dst,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    utf8proc_ssize_t r =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &dst,
+                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     assert_true(r >= 0);
     return (char *)dst;
 }
@@ -340,6 +359,7 @@ static void
 test_nfc(void **state)
 {
     UNUSED(state);
+    /* clang-format off */
     static const struct tcase cases[] = {
         {"Vuc\xCC\x8C" "ic\xCC\x81", "Vučić"},
         {"\xE2\x84\xAB", "Å"},          /* ANGSTROM SIGN, a singleton */
@@ -351,6 +371,7 @@ test_nfc(void **state)
         {"déjà vu, l’OTAN « » — €", "déjà vu, l’OTAN « » — €"},
         {"Привет, 日本語, 😀", "Привет, 日本語, 😀"},
     };
+    /* clang-format on */
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         expect(text_nfc, "text_nfc", cases[i].in, cases[i].out);
 
@@ -359,7 +380,7 @@ test_nfc(void **state)
     assert_int_equal(text_nfc_quick(s, strlen(s)), strlen(s) - 2);
     assert_int_equal(text_nfc_quick(s, strlen(s) - 2), strlen(s) - 2);
     assert_int_equal(text_nfc_quick("\xE2\x84\xAB", 3), 0);
-    assert_int_equal(text_nfc_quick("\xE1\x85\xA1", 3), 0); /* Hangul V */
+    assert_int_equal(text_nfc_quick("\xE1\x85\xA1", 3), 0);     /* Hangul V */
     assert_int_equal(text_nfc_quick("\xF0\xAF\xA0\x80", 4), 0); /* U+2F800 */
     assert_int_equal(text_nfc_quick("\xF0\x9F\x98\x80", 4), 4); /* emoji */
 }
@@ -378,8 +399,8 @@ test_nfc_table_against_utf8proc(void **state)
         if (cp >= 0xD800 && cp <= 0xDFFF) continue;
         utf8proc_int32_t d[8];
         int last;
-        utf8proc_ssize_t k = utf8proc_decompose_char(cp, d, 8,
-                                                     UTF8PROC_DECOMPOSE, &last);
+        utf8proc_ssize_t k =
+            utf8proc_decompose_char(cp, d, 8, UTF8PROC_DECOMPOSE, &last);
         if (k >= 2) second[d[k - 1] >> 3] |= (uint8_t)(1u << (d[k - 1] & 7));
     }
     size_t stable = 0;
@@ -390,7 +411,8 @@ test_nfc_table_against_utf8proc(void **state)
         if (text_nfc_quick(u, n) != n) continue;
         stable++;
         const utf8proc_property_t *p = utf8proc_get_property(cp);
-        if (p->combining_class != 0) fail_msg("U+%04X has ccc %d", cp, p->combining_class);
+        if (p->combining_class != 0)
+            fail_msg("U+%04X has ccc %d", cp, p->combining_class);
         if ((second[cp >> 3] >> (cp & 7)) & 1) {
             /* a second half, unless its composite is excluded from NFC;
              * check by composing it with what may precede it: nothing
@@ -421,16 +443,18 @@ test_nfc_pairs_exhaustive(void **state)
     for (int32_t cp = 0xC0; cp < 0x30000; cp++) {
         utf8proc_int32_t d[8];
         int last;
-        utf8proc_ssize_t k = utf8proc_decompose_char(cp, d, 8,
-                                                     UTF8PROC_DECOMPOSE, &last);
+        utf8proc_ssize_t k =
+            utf8proc_decompose_char(cp, d, 8, UTF8PROC_DECOMPOSE, &last);
         if (k < 2) continue;
         char s[32];
         size_t n = 0;
-        for (utf8proc_ssize_t i = 0; i < k; i++) n += utf8_encode(d[i], s + n);
+        for (utf8proc_ssize_t i = 0; i < k; i++)
+            n += utf8_encode(d[i], s + n);
         buf b = {0};
         text_nfc(&b, s, n);
         char *want = ref_nfc(s, n);
-        if (strcmp(b.p, want) != 0) fail_msg("NFC of the decomposition of U+%04X", cp);
+        if (strcmp(b.p, want) != 0)
+            fail_msg("NFC of the decomposition of U+%04X", cp);
         free(want);
         buf_free(&b);
     }
@@ -558,12 +582,18 @@ test_seed_text(void **state)
     /* and as a double-escaped RSS description with entities */
     buf esc = {0};
     for (size_t i = 0; i < html.len; i++) {
-        if (html.p[i] == '<') buf_adds(&esc, "&lt;");
-        else if (html.p[i] == '>') buf_adds(&esc, "&gt;");
-        else if (memcmp(html.p + i, "é", 2) == 0) buf_adds(&esc, "&eacute;"), i++;
-        else if (memcmp(html.p + i, NBSP, 2) == 0) buf_adds(&esc, "&nbsp;"), i++;
-        else if (memcmp(html.p + i, "’", 3) == 0) buf_adds(&esc, "&#8217;"), i += 2;
-        else buf_addc(&esc, html.p[i]);
+        if (html.p[i] == '<')
+            buf_adds(&esc, "&lt;");
+        else if (html.p[i] == '>')
+            buf_adds(&esc, "&gt;");
+        else if (memcmp(html.p + i, "é", 2) == 0)
+            buf_adds(&esc, "&eacute;"), i++;
+        else if (memcmp(html.p + i, NBSP, 2) == 0)
+            buf_adds(&esc, "&nbsp;"), i++;
+        else if (memcmp(html.p + i, "’", 3) == 0)
+            buf_adds(&esc, "&#8217;"), i += 2;
+        else
+            buf_addc(&esc, html.p[i]);
     }
     buf unesc = {0};
     text_decode_entities(&unesc, esc.p, esc.len);
@@ -589,9 +619,9 @@ static void
 test_scanners_agree(void **state)
 {
     UNUSED(state);
-    static const unsigned char pool[] = {'a', ' ', ' ', '<', '&', '\t', '\n',
-                                         '\f', '\r', '\v', 0x01, 0xC3, 0xA9,
-                                         0xCB, 0xCC, 0xE2, 0xFF, 'z', '>'};
+    static const unsigned char pool[] = {
+        'a',  ' ',  ' ',  '<',  '&',  '\t', '\n', '\f', '\r', '\v',
+        0x01, 0xC3, 0xA9, 0xCB, 0xCC, 0xE2, 0xFF, 'z',  '>'};
     static const int modes[] = {7, 4, 2};
     unsigned char in[80], o1[96], o2[96];
     for (int iter = 0; iter < 200000; iter++) {
@@ -603,7 +633,9 @@ test_scanners_agree(void **state)
         bool prev = rnd() & 1;
         size_t a = text_scan_run(0, o1, in, n, mode, prev);
         size_t b = text_scan_run(1, o2, in, n, mode, prev);
-        if (a != b) fail_msg("iteration %d mode %d: scalar %zu, vector %zu", iter, mode, a, b);
+        if (a != b)
+            fail_msg("iteration %d mode %d: scalar %zu, vector %zu", iter, mode,
+                     a, b);
         assert_memory_equal(o1, in, a);
         assert_memory_equal(o2, in, b);
     }
@@ -615,6 +647,7 @@ static void
 test_random_markup(void **state)
 {
     UNUSED(state);
+    /* clang-format off */
     static const char *const tok[] = {
         "<p>", "</p>", "<b>", "</b>", "<br/>", "&amp;", "&eacute", "&#x30C;",
         "&#", "&", ";", " ", "  ", "\n", "\t", "é", "’", "e\xCC\x81", "<!--",
@@ -683,5 +716,6 @@ main(void)
         cmocka_unit_test(test_random_markup),
         cmocka_unit_test(test_random_bytes),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

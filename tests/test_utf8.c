@@ -55,6 +55,7 @@ static void
 test_decode_table(void **state)
 {
     UNUSED(state);
+    /* clang-format off */
     static const struct {
         const char *s;
         size_t n;
@@ -94,6 +95,7 @@ test_decode_table(void **state)
         {"\xF0\x9F\x98\x41", 4, -1, 3},
         {"\xC3\x41", 2, -1, 1},
     };
+    /* clang-format on */
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         int32_t cp = 0;
         size_t used = utf8_decode(cases[i].s, cases[i].n, &cp);
@@ -110,6 +112,7 @@ static void
 test_encode(void **state)
 {
     UNUSED(state);
+    /* clang-format off */
     static const struct {
         int32_t cp;
         const char *s;
@@ -130,6 +133,7 @@ test_encode(void **state)
         {0x110000, "\xEF\xBF\xBD"},
         {-5, "\xEF\xBF\xBD"},
     };
+    /* clang-format on */
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char out[4];
         size_t n = utf8_encode(cases[i].cp, out);
@@ -188,16 +192,18 @@ test_valid_matches_reference(void **state)
     UNUSED(state);
     /* Random strings biased towards UTF-8-looking bytes. */
     static const unsigned char pool[] = {
-        'a', ' ', 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xC3, 0xDF, 0xE0,
-        0xE2, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0x00, 0x7F};
+        'a',  ' ',  0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xC3, 0xDF,
+        0xE0, 0xE2, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0x00, 0x7F};
     unsigned char s[64];
     for (int iter = 0; iter < 200000; iter++) {
         size_t n = rnd() % sizeof s;
         for (size_t i = 0; i < n; i++)
-            s[i] = (rnd() & 1) ? pool[rnd() % sizeof pool] : (unsigned char)rnd();
+            s[i] =
+                (rnd() & 1) ? pool[rnd() % sizeof pool] : (unsigned char)rnd();
         size_t want = ref_valid_prefix(s, n);
         size_t got = utf8_valid_prefix((const char *)s, n);
-        if (got != want) fail_msg("iteration %d: prefix %zu, want %zu", iter, got, want);
+        if (got != want)
+            fail_msg("iteration %d: prefix %zu, want %zu", iter, got, want);
     }
 }
 
@@ -205,6 +211,7 @@ static void
 test_repair(void **state)
 {
     UNUSED(state);
+    /* clang-format off */
     static const struct {
         const char *in;
         size_t n;
@@ -221,6 +228,7 @@ test_repair(void **state)
         {"x\xE2\x80", 3, "x\xEF\xBF\xBD"},
         {"\x92quote", 6, "\xEF\xBF\xBDquote"},
     };
+    /* clang-format on */
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         buf b = {0};
         buf_adds(&b, ">");
@@ -239,7 +247,8 @@ test_repair_random_is_valid(void **state)
     buf b = {0};
     for (int iter = 0; iter < 20000; iter++) {
         size_t n = rnd() % sizeof s;
-        for (size_t i = 0; i < n; i++) s[i] = (unsigned char)rnd();
+        for (size_t i = 0; i < n; i++)
+            s[i] = (unsigned char)rnd();
         buf_reset(&b);
         utf8_repair(&b, (const char *)s, n);
         assert_true(utf8_valid(b.p, b.len));
