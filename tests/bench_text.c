@@ -107,8 +107,14 @@ main(int argc, char **argv)
             produced += out.len;
         }
     }
-    printf("%s: %zu fields, %zu bytes in, %zu bytes out\n", argv[1], nfields,
-           total, produced);
+    size_t tags = 0, refs = 0;
+    for (size_t i = 0; i < corpus.len; i++) {
+        tags += corpus.p[i] == '<';
+        refs += corpus.p[i] == '&';
+    }
+    printf("%s: %zu fields, %zu bytes in, %zu bytes out (corpus: %zu tags, "
+           "%zu references)\n",
+           argv[1], nfields, total, produced, tags, refs);
     buf_free(&seed);
     buf_free(&corpus);
     buf_free(&offsets);
