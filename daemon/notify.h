@@ -21,6 +21,10 @@
  *                         repeating ev_timer of u/2 that calls
  *                         notify_watchdog(). From the loop itself, never
  *                         from a thread: a stuck loop must stop pinging.
+ *                         systemd arms it at READY=1; before that only
+ *                         TimeoutStartSec (90s) bounds the start: slow
+ *                         startup work (a long database migration) sends
+ *                         notify_send("EXTEND_TIMEOUT_USEC=<usec>").
  *   - now and then:       notify_status("%zu feeds, %zu failing, %zu alerts
  *                         pending", ...) (after a poll round, not per item).
  *   - in a forked child (the rule worker): notify_forget() right after
