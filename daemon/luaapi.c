@@ -5,6 +5,7 @@
  * or in the context (scratch buffers), so a Lua error never leaks it. */
 #include "luaapi.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,20 @@ add_utf8(buf *b, const char *s, size_t n, size_t max)
 }
 
 /* ---- matchers --------------------------------------------------------- */
+
+/* Bytes the C heap holds now; 0 where that cannot be known (then a
+ * generous estimate is charged instead). */
+static size_t
+heap_in_use(void)
+{
+#if defined(__GLIBC__) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 33)
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+#endif
+#endif
+    return 0;
+}
 
 typedef struct lmatcher {
     matcher *m;
@@ -135,10 +150,10 @@ l_keywords(lua_State *L)
         total += len;
         lua_rawseti(L, list, i);
     }
-    /* What the automaton will hold is not visible to Lua's allocator:
-     * charge an estimate (generous per byte of keyword) to the state. */
-    size_t charge = 4096 + (size_t)n * (64 + sizeof(uint32_t)) + total * 96;
-    if (*c->mem_used + charge > c->mem_limit)
+    /* The automaton lives outside Lua's allocator, so it is charged to the
+     * state by hand: refuse early what cannot fit (it takes 10 to 60
+     * bytes per keyword byte), then charge what it really took. */
+    if (*c->mem_used + 4096 + total * 8 > c->mem_limit)
         return luaL_error(L, "vigie.keywords: memory limit exceeded (%d MiB)",
                           (int)(c->mem_limit >> 20));
     lmatcher *lm = lua_newuserdatauv(L, sizeof *lm, 1);
@@ -146,13 +161,20 @@ l_keywords(lua_State *L)
     lm->ctx = c;
     luaL_setmetatable(L, MATCHER_MT);
     char err[256] = "";
+    size_t before = heap_in_use();
     lm->m = matcher_new(kw, (size_t)n, err, sizeof err);
+    size_t after = heap_in_use();
     if (!lm->m)
         return luaL_error(L, "vigie.keywords: %s", err[0] ? err : "invalid");
     lm->n = (size_t)n;
     lm->ids = xmalloc((lm->n ? lm->n : 1) * sizeof *lm->ids);
+    size_t charge = after > before ? after - before : 4096 + total * 64;
+    charge += lm->n * sizeof *lm->ids;
     lm->charge = charge;
     *c->mem_used += charge;
+    if (*c->mem_used > c->mem_limit)
+        return luaL_error(L, "vigie.keywords: memory limit exceeded (%d MiB)",
+                          (int)(c->mem_limit >> 20));
     lua_pushvalue(L, list);
     lua_setiuservalue(L, -2, 1);
     return 1;

@@ -700,6 +700,59 @@ test_keywords_api(void **state)
 }
 
 static void
+test_keywords_unicode_offsets(void **state)
+{
+    UNUSED(state);
+    /* offsets are bytes of the original text, 1-based inclusive, so that
+     * text:sub(start, stop) is the hit even when folding changed lengths */
+    action_list out;
+    action_list_init(&out);
+    script *s = load_ok(
+        "local m = vigie.keywords{'Vucic', 'Đurić', 'Bosnie-Herzégovine'}\n"
+        "function on_item(item)\n"
+        "  local text = item.title\n"
+        "  print(table.concat(m:match(text), '|'))\n"
+        "  for _, h in ipairs(m:find(text)) do\n"
+        "    print(h.keyword, text:sub(h.start, h.stop))\n"
+        "  end\n"
+        "end\n",
+        &out);
+    feed_item it = make_item("1", "Le président VUČIĆ et M. Djuric en "
+                                  "Bosnie\xc2\xa0herz\xc3\xa9govine");
+    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
+    assert_int_equal(out.len, 4);
+    assert_string_equal(out.v[0].message, "Vucic|Đurić|Bosnie-Herzégovine");
+    assert_string_equal(out.v[1].message, "Vucic\tVUČIĆ");
+    assert_string_equal(out.v[2].message, "Đurić\tDjuric");
+    assert_string_equal(out.v[3].message,
+                        "Bosnie-Herzégovine\tBosnie\xc2\xa0herz\xc3\xa9govine");
+    script_free(s);
+    action_list_free(&out);
+}
+
+static void
+test_ten_thousand_keywords(void **state)
+{
+    UNUSED(state);
+    action_list out;
+    action_list_init(&out);
+    script *s = load_ok("local kw = {}\n"
+                        "for i = 1, 10000 do kw[i] = 'mot' .. i end\n"
+                        "kw[#kw + 1] = 'Kosovo'\n"
+                        "local m = vigie.keywords(kw)\n"
+                        "function on_item(item)\n"
+                        "  print(table.concat(m:match(item.title), ','))\n"
+                        "end\n",
+                        &out);
+    assert_true(script_mem_used(s) < (16u << 20));
+    feed_item it = make_item("1", "mot9999 au Kosovo, mot10000x, mot1");
+    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
+    assert_string_equal(out.v[0].message, "mot9999,Kosovo,mot1");
+    script_free(s);
+    action_list_free(&out);
+}
+
+static void
 test_keywords_charged_to_memory(void **state)
 {
     UNUSED(state);
@@ -788,6 +841,8 @@ main(void)
         cmocka_unit_test(test_memory_returns_after_failure),
         cmocka_unit_test(test_global_index_cannot_run_outside_budget),
         cmocka_unit_test(test_keywords_api),
+        cmocka_unit_test(test_keywords_unicode_offsets),
+        cmocka_unit_test(test_ten_thousand_keywords),
         cmocka_unit_test(test_keywords_charged_to_memory),
         cmocka_unit_test(test_action_json),
     };
