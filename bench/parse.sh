@@ -103,13 +103,35 @@ else
     [ "$RC" -ne 0 ] && note "vigie: exit status $RC on the corpus"
     set -- "$WALL" "$CPU" "$RSS"
     (cd "$FEEDDIR" && xargs "$VIGIE" parse <"$W/files.txt") >"$W/vigie.jsonl"
+    # count items; compare ids with the generator's, file by file
     n=$("$PY" -c '
 import json, sys
-docs = items = 0
+files = ["feeds/" + l.strip() for l in open(sys.argv[2])]
+want = {}
+for l in open(sys.argv[3], encoding="utf-8"):
+    t = json.loads(l)
+    want.setdefault(t["file"], []).append(t["id"])
+docs = items = bad = 0
+example = ""
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    got = [i.get("id") for i in json.loads(line).get("items", [])]
+    f = files[docs] if docs < len(files) else "?"
+    exp = want.get(f, [])
+    for k in range(max(len(got), len(exp))):
+        g = got[k] if k < len(got) else None
+        e = exp[k] if k < len(exp) else None
+        if g != e:
+            bad += 1
+            example = example or "%s item %d: %r, generator %r" % (f, k, g, e)
     docs += 1
-    items += len(json.loads(line).get("items", []))
-print(docs, items)' "$W/vigie.jsonl") || n="0 "
+    items += len(got)
+if bad:
+    print("vigie: %d item ids differ from the generator'"'"'s, e.g. %s"
+          % (bad, example), file=sys.stderr)
+print(docs, items)' "$W/vigie.jsonl" "$W/files.txt" "$CORPUS/truth.jsonl" \
+        2>"$W/vigie-ids.txt")
+    [ -s "$W/vigie-ids.txt" ] && note "$(cat "$W/vigie-ids.txt")"
+    [ -n "$n" ] || n="0 "
     rm -f "$W/vigie.jsonl"
     [ "${n% *}" = "$NFILES" ] ||
         note "vigie: ${n% *} JSON lines for $NFILES files"
