@@ -409,12 +409,9 @@ def applicable_forms(kw, lang, kind):
                               for c in kw if ord(c) > 127):
         forms.append("named")
     if kind in ("html", "xhtml"):
-        if " " in kw or "-" in kw:
-            forms.append("tag")
-        else:
-            forms.append("tag")
-            if len(kw) >= 4:
-                forms.append("tag-inword")
+        forms.append("tag")
+        if " " not in kw and "-" not in kw and len(kw) >= 4:
+            forms.append("tag-inword")
     if lang == "fr" and fold(kw)[0] in "aeiouyh":
         forms.append("elision")
     if lang == "en":
@@ -519,9 +516,9 @@ class Text:
         self.pool = {l: [self.sentence(rng, l) for _ in range(3000)]
                      for l in WORDS}
 
-    def sentence(self, rng, lang, n=None):
+    def sentence(self, rng, lang):
         ws = self.words[lang]
-        n = n or rng.randint(8, 22)
+        n = rng.randint(8, 22)
         out = [rng.choice(ws) for _ in range(n)]
         if rng.random() < 0.15:  # a quotation
             i = rng.randrange(0, max(1, n - 4))
@@ -566,11 +563,10 @@ def plant(rng, text, lang, style, kws, decoys, n_words):
 
 
 class Feed:
-    def __init__(self, num, seed, text, opts):
+    def __init__(self, num, seed, text):
         self.rng = rng = random.Random(seed * 1000003 + num)
         self.num = num
         self.text = text
-        self.opts = opts
         r = rng.random()
         self.format = "rss2.0" if r < 0.55 else \
             "atom1.0" if r < 0.97 else "rss1.0"
@@ -1011,7 +1007,7 @@ def main():
         for n in range(args.feeds):
             name = "%0*d.xml" % (width, n)
             rel = "feeds/" + name
-            feed = Feed(n, args.seed, text, args)
+            feed = Feed(n, args.seed, text)
             truth = []
             data = feed.generate(refs, stats, truth, rel)
             with open(os.path.join(fdir, name), "wb") as f:
