@@ -100,7 +100,7 @@ timed() {
 
 best_of() {
     _n=$1 _o=$2 _c=$3
-    _bw= _bc= _br=0 _rc=0
+    _bw='' _bc='' _br=0 _rc=0
     _i=0
     while [ $_i -lt "$_n" ]; do
         timed "$_o" "$_c"

@@ -28,6 +28,7 @@ if [ -z "$SECTIONS" ]; then
     done
 fi
 
+export FEEDS
 failed=
 for s in $SECTIONS; do
     if [ ! -f "bench/$s.sh" ]; then
@@ -36,7 +37,7 @@ for s in $SECTIONS; do
         continue
     fi
     echo "== bench/$s.sh --feeds $FEEDS" >&2
-    FEEDS=$FEEDS sh "bench/$s.sh" --feeds "$FEEDS" || failed="$failed $s"
+    sh "bench/$s.sh" --feeds "$FEEDS" || failed="$failed $s"
 done
 if [ -n "$failed" ]; then
     echo "bench/run.sh: failed:$failed" >&2
