@@ -9,8 +9,10 @@
 #   timed OUTFILE 'CMD'    runs CMD under sh -c and GNU time; sets WALL (s,
 #                          from the clock), CPU (user+sys s), RSS (peak KiB,
 #                          of the whole process tree), RC
-#   best_of N OUTFILE 'CMD'   timed N times: WALL the best, CPU its CPU, RSS
-#                          the largest seen
+#   best_of N OUTFILE 'CMD'   timed N times: WALL the best wall time, CPU
+#                          the best CPU time (each of its own run: on shared
+#                          cores they are not always the same run), RSS the
+#                          largest seen
 #   instructions IN CMD ARG...  user-space instructions of CMD (stdin from
 #                          IN) under callgrind (sets IR, empty on failure)
 #   write_section HEADING FILE   replaces the "## HEADING" section of
@@ -106,7 +108,10 @@ best_of() {
         timed "$_o" "$_c"
         [ $RC -ne 0 ] && _rc=$RC
         if [ -z "$_bw" ] || awk "BEGIN { exit !($WALL < $_bw) }"; then
-            _bw=$WALL _bc=$CPU
+            _bw=$WALL
+        fi
+        if [ -z "$_bc" ] || awk "BEGIN { exit !($CPU < $_bc) }"; then
+            _bc=$CPU
         fi
         [ "$RSS" -gt "$_br" ] && _br=$RSS
         _i=$((_i + 1))

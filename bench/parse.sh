@@ -215,8 +215,14 @@ SECTION=$W/section.md
     echo "Corpus: bench/corpus/$NAME, $NFILES feeds, $ITEMS items," \
         "$(fmt "$BYTES / 1e6") MB ($(manifest command))."
     echo "Reproduce: \`sh bench/parse.sh --feeds $FEEDS\`" \
-        "(REPEAT=$REPEAT: best wall time of $REPEAT runs, feedparser" \
-        "$REPEAT_SLOW; page cache warm)."
+        "(REPEAT=$REPEAT: the best wall time and the best CPU time of" \
+        "$REPEAT runs, feedparser $REPEAT_SLOW; page cache warm)."
+    if awk "BEGIN { exit !(${LOAD0%% *} > 1 || ${LOAD1%% *} > 1) }"; then
+        echo
+        echo "Other work shared the cores during this run (load average" \
+            "above 1): wall times and MB/s are pessimistic, MB per CPU s" \
+            "less so, instructions per byte not at all."
+    fi
     echo
     echo "| tool | invocation | wall s | CPU s | MB/s | MB per CPU s | items | items/s | peak RSS MiB | instr/byte (first 100 feeds) |"
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
