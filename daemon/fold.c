@@ -461,21 +461,26 @@ fold_text(buf *out, const char *s, size_t n, fold_map *map)
         size_t l = fold_decode(s + i, n - i, &cp);
         size_t before = out->len;
         if (cp >= HANGUL_S && cp < HANGUL_S + HANGUL_SCOUNT) {
-            add_cp(out, cp);
+            add_cp(out, cp); /* already composed: stays so */
             last = cp;
-        } else if (last >= 0 && hangul_compose(out, &last, cp)) {
-            /* merged into the previous syllable, mapped to its start */
         } else {
             const fold_entry *e = fold_lookup(cp);
-            if (e->cls != FOLD_MIXED) {
-                buf_add(out, e->s, e->len);
-            } else {
+            if (e->cls == FOLD_MIXED) {
                 int32_t f[FOLD_CP_MAX];
                 size_t fn = fold_cp(cp, f);
                 for (size_t k = 0; k < fn; k++)
                     add_cp(out, f[k]);
+                last = -1;
+            } else {
+                /* A jamo (whichever character folded to it: compatibility
+                 * jamo ㄱ folds to ᄀ) may complete the syllable before. */
+                int32_t o = -1;
+                if (e->len == 3) fold_decode(e->s, 3, &o);
+                if (last < 0 || o < 0 || !hangul_compose(out, &last, o)) {
+                    buf_add(out, e->s, e->len);
+                    last = o >= HANGUL_L && o < HANGUL_L + 19 ? o : -1;
+                } /* else merged into the syllable, mapped to its start */
             }
-            last = (cp >= HANGUL_L && cp < HANGUL_L + 19) ? cp : -1;
         }
         map_add(map, i, out->len - before);
         i += l;

@@ -11,8 +11,8 @@
  * non-word byte to SEP's class; runs of SEP collapse inside the automaton
  * itself (a state reached by SEP stays put on SEP, without reporting
  * again). Other characters are folded one by one (cached) and their bytes
- * fed the same way. The hot loop is one table load per byte, no branch
- * that depends on the text except for non-ASCII characters.
+ * fed the same way. The hot loop is two table loads per byte and no
+ * branch that depends on the text, but for non-ASCII characters and hits.
  *
  * Offsets: a hit is found by its end. Its start is the start of its first
  * word, taken from a ring of the most recent word starts (a pattern of k
@@ -397,7 +397,7 @@ typedef struct tnode {
     uint8_t byte;
 } tnode;
 
-static bool
+static void
 build_automaton(matcher *m, build *b)
 {
     for (size_t k = 0; k < b->np; k++)
@@ -582,7 +582,6 @@ build_automaton(matcher *m, build *b)
         }
         row[0] = 0; /* a byte in no pattern: back to the root */
     }
-    return true;
 }
 
 matcher *
@@ -656,7 +655,6 @@ typedef struct pending {
 typedef struct scan {
     const matcher *m;
     size_t ring[RING]; /* input offsets of the last word starts */
-    size_t nw;         /* word starts so far; ring[nw % RING] is scratch */
     pending *h, *inl;  /* sorted by start, stop descending, kw */
     size_t nh, cap;
     match_cb cb;
@@ -755,7 +753,7 @@ step_slow(const matcher *m, uint32_t so, unsigned c)
 typedef struct cursor {
     uint32_t s;
     bool prevw;
-    size_t nw;
+    size_t nw; /* ring[nw % RING] is scratch, the RING - 1 before it valid */
 } cursor;
 
 /* Feeds one stream byte c, which comes from the input character at i whose

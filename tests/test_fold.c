@@ -77,6 +77,7 @@ static const struct {
     /* Hangul stays composed, conjoining jamo compose */
     {"한국", "한국"},
     {"\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB", "한"},
+    {"ㄱㅏ", "가"}, /* compatibility jamo, as NFKC */
     /* invalid UTF-8: one U+FFFD per maximal invalid subpart */
     {"\xFF", "\xEF\xBF\xBD"},
     {"a\xC3", "a\xEF\xBF\xBD"},
