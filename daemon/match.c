@@ -33,8 +33,9 @@
 #include "util.h"
 
 #define SEP ' '
-/* Input bytes between two deliveries of hits. */
+/* Input bytes between two deliveries of hits, and how many may wait. */
 #define BLOCK 16384
+#define PENDING_FLUSH 4096
 /* The stream bytes of one character: FOLD_CP_MAX code points of up to 4
  * bytes, each possibly between separators (isolated letters). */
 #define CHAR_STREAM_MAX (FOLD_CP_MAX * 6)
@@ -69,6 +70,7 @@ struct matcher {
     uint32_t *okw;   /* keyword indices (first spelling) */
     uint32_t start;  /* the state after the virtual SEP before a text */
     uint32_t maxwords;
+    bool prefix_variants; /* a prefix keyword has several patterns */
 };
 
 /* Bytes in the stream: ASCII letters lower-cased, digits kept, other ASCII
@@ -167,6 +169,7 @@ typedef struct build {
     buf bytes; /* all patterns */
     pat *p;
     size_t np, cap;
+    bool prefix_variants;
 } build;
 
 static int
@@ -345,7 +348,10 @@ add_keyword(build *b, const char *kw, size_t idx, char *err, size_t errlen)
             ok = false;
             break;
         }
-        if (prefix) folded.len--; /* a prefix does not end the word */
+        if (prefix) {
+            folded.len--; /* a prefix does not end the word */
+            b->prefix_variants |= nvar > 1;
+        }
         size_t words = 0;
         for (size_t q = 1; q < folded.len; q++)
             words += folded.p[q] != SEP && folded.p[q - 1] == SEP;
@@ -608,6 +614,7 @@ matcher_new(const char *const *keywords, size_t n, char *err, size_t errlen)
     for (size_t i = 0; i < n; i++)
         m->kw[i] = xstrdup(keywords[i]);
     build_automaton(m, &b);
+    m->prefix_variants = b.prefix_variants;
     buf_free(&b.bytes);
     free(b.p);
     return m;
@@ -655,8 +662,9 @@ typedef struct pending {
 typedef struct scan {
     const matcher *m;
     size_t ring[RING]; /* input offsets of the last word starts */
-    pending *h, *inl;  /* sorted by start, stop descending, kw */
-    size_t nh, cap;
+    pending *h, *inl;  /* by start, stop descending, kw, unless unsorted */
+    size_t nh, cap, flush_at;
+    bool unsorted;
     match_cb cb;
     void *ud;
     bool stopped;
@@ -684,14 +692,17 @@ hit_push(scan *sc, size_t start, size_t stop, uint32_t kw)
         }
         sc->cap = cap;
     }
-    /* Found by their end, hits come almost in order of start: insert. */
+    /* Found by their end, hits mostly come in order of start already;
+     * phrases and overlaps are sorted before delivery. */
     pending h = {start, stop, kw};
-    size_t k = sc->nh++;
-    while (k > 0 && pending_before(&h, &sc->h[k - 1])) {
-        sc->h[k] = sc->h[k - 1];
-        k--;
-    }
-    sc->h[k] = h;
+    if (sc->nh && !pending_before(&sc->h[sc->nh - 1], &h)) sc->unsorted = true;
+    sc->h[sc->nh++] = h;
+}
+
+static int
+pending_cmp(const void *a, const void *b)
+{
+    return pending_before(a, b) ? -1 : pending_before(b, a) ? 1 : 0;
 }
 
 /* Records the hits of state s (its outputs, its dict chain). sep_stop is
@@ -714,14 +725,20 @@ report(scan *sc, size_t nw, uint32_t s, size_t sep_stop, size_t word_stop)
 static void
 flush(scan *sc, size_t limit)
 {
+    if (sc->unsorted) {
+        qsort(sc->h, sc->nh, sizeof *sc->h, pending_cmp);
+        sc->unsorted = false;
+    }
     size_t k = 0;
     for (; k < sc->nh && sc->h[k].start < limit; k++) {
         const pending *p = &sc->h[k];
         if (sc->stopped) continue;
-        /* One hit per keyword and start: the longest, sorted first. */
+        /* One hit per keyword and start: the longest, sorted first. Only
+         * two variants of a prefix can both match at one start. */
         bool dup = false;
-        for (size_t q = k; q-- > 0 && sc->h[q].start == p->start;)
-            dup |= sc->h[q].kw == p->kw;
+        if (sc->m->prefix_variants)
+            for (size_t q = k; q-- > 0 && sc->h[q].start == p->start;)
+                dup |= sc->h[q].kw == p->kw;
         if (dup) continue;
         match_hit hit = {p->kw, p->start, p->stop};
         if (sc->cb(sc->ud, &hit)) sc->stopped = true;
@@ -820,7 +837,8 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
                .ud = ud,
                .h = inl,
                .inl = inl,
-               .cap = ARRAY_LEN(inl)};
+               .cap = ARRAY_LEN(inl),
+               .flush_at = PENDING_FLUSH};
     const unsigned char *u = (const unsigned char *)text;
     cursor cu = {m->start * m->stride, false, 0}; /* after the virtual SEP */
     size_t i = 0;
@@ -828,6 +846,13 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
     while (i < len && !sc.stopped) {
         size_t end = len - i > BLOCK ? i + BLOCK : len;
         while (i < end) {
+            if (UNLIKELY(sc.nh > sc.flush_at) && cu.nw >= m->maxwords) {
+                flush(&sc, sc.ring[(cu.nw - m->maxwords) % RING]);
+                /* Not again before the backlog doubles (hits that cannot
+                 * go yet stay). */
+                sc.flush_at =
+                    sc.nh * 2 > PENDING_FLUSH ? sc.nh * 2 : PENDING_FLUSH;
+            }
             i = run_ascii(m, u, i, end, &cu, sc.ring);
             if (cu.s & FLAG) {
                 cu.s &= ~FLAG;

@@ -461,6 +461,51 @@ test_long_text(void **state)
     matcher_free(m);
 }
 
+/* Two variants of one prefix match at one start: reported once, longest. */
+static void
+test_prefix_variants_once(void **state)
+{
+    UNUSED(state);
+    hits hs;
+    scan_one("Đ*", "Djuric, Duric", &hs);
+    assert_int_equal(hs.n, 2);
+    assert_int_equal(hs.h[0].start, 0);
+    assert_int_equal(hs.h[0].stop, 2);
+    assert_int_equal(hs.h[1].start, 8);
+    assert_int_equal(hs.h[1].stop, 9);
+}
+
+/* 100 nested phrases "a", "a a", ... over 150 words "a": every hit, in
+ * order, though most must wait for the longer ones still possible. */
+static void
+test_nested_phrases(void **state)
+{
+    UNUSED(state);
+    char *kw[100];
+    buf b = {0};
+    for (int i = 0; i < 100; i++) {
+        buf_reset(&b);
+        for (int j = 0; j <= i; j++)
+            buf_adds(&b, j ? " a" : "a");
+        kw[i] = xstrdup(b.p);
+    }
+    matcher *m = matcher_new((const char *const *)kw, 100, NULL, 0);
+    assert_non_null(m);
+    buf_reset(&b);
+    for (int i = 0; i < 150; i++)
+        buf_adds(&b, "a, ");
+    size_t st[3] = {b.len, 0, 0};
+    matcher_scan(m, b.p, b.len, check_hit, st);
+    assert_int_equal(st[2], 100 * 151 - 5050);
+    uint32_t out[100];
+    assert_int_equal(matcher_match(m, b.p, b.len, out, 100), 100);
+    assert_int_equal(out[0], 99); /* the longest starts first */
+    matcher_free(m);
+    for (int i = 0; i < 100; i++)
+        free(kw[i]);
+    buf_free(&b);
+}
+
 static void
 test_ten_thousand(void **state)
 {
@@ -582,6 +627,8 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_long_text),
+        cmocka_unit_test(test_prefix_variants_once),
+        cmocka_unit_test(test_nested_phrases),
         cmocka_unit_test(test_ten_thousand),
         cmocka_unit_test(test_seed_text),
     };
