@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "evcurl.h"
 #include "log.h"
+#include "notify.h"
 #include "pipeline.h"
 #include "poller.h"
 
@@ -38,14 +39,43 @@ typedef struct daemon_ctx {
     bool once, stopping;
     ev_signal sigterm, sigint, sighup;
     ev_timer grace;
+    ev_timer watchdog, status;
     ev_prepare check_done;
 } daemon_ctx;
+
+/* STATUS= for systemctl status: how things stand, in one line. */
+static void
+send_status(daemon_ctx *d, const char *prefix)
+{
+    poller_stats st;
+    poller_get_stats(d->poller, &st);
+    notify_status("%s%zu feeds, %zu failing, %zu disabled", prefix ? prefix : "",
+                  st.feeds, st.failing, st.disabled);
+}
+
+static void
+on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(w);
+    UNUSED(revents);
+    notify_watchdog();
+}
+
+static void
+on_status_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    send_status(w->data, NULL);
+}
 
 static void
 begin_stop(daemon_ctx *d, const char *why)
 {
     if (d->stopping) return;
     d->stopping = true;
+    notify_stopping();
     log_notice("stopping (%s): waiting for %zu polls in progress", why,
                poller_busy(d->poller));
     poller_stop(d->poller);
@@ -87,10 +117,13 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
     UNUSED(revents);
     daemon_ctx *d = w->data;
     if (d->stopping) return;
+    notify_reloading();
     char err[2048];
     config *c = config_load(d->config_path, err, sizeof err);
     if (!c || config_check_scripts(c, err, sizeof err) < 0) {
         log_err("reload failed, keeping the running configuration: %s", err);
+        notify_status("reload failed, kept the previous configuration: %s", err);
+        notify_ready();
         config_free(c);
         return;
     }
@@ -102,6 +135,8 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
     d->cfg = c;
     free_old_configs(d);
     log_notice("reloaded %s: %zu feeds", c->path, c->nfeeds);
+    send_status(d, "reloaded: ");
+    notify_ready();
 }
 
 /* Runs before the loop blocks: the place to notice that work is done. */
@@ -154,6 +189,16 @@ daemon_run(const char *config_path, bool once)
     log_notice("vigie %s: %s: %zu feeds%s", VIGIE_VERSION, cfg->path,
                cfg->nfeeds, once ? ", polling each once" : "");
     poller_configure(d.poller, cfg, once);
+    /* The watchdog is pinged from the loop itself: a stuck loop stops
+     * pinging and systemd restarts it. */
+    uint64_t wd_usec = notify_watchdog_usec();
+    ev_timer_init(&d.watchdog, on_watchdog, 0.0, (double)wd_usec / 2e6);
+    if (wd_usec) ev_timer_again(d.loop, &d.watchdog);
+    ev_timer_init(&d.status, on_status_timer, 60.0, 60.0);
+    d.status.data = &d;
+    ev_timer_start(d.loop, &d.status);
+    send_status(&d, NULL);
+    notify_ready();
     ev_run(d.loop, 0);
 
     poller_stats st;
@@ -170,6 +215,8 @@ daemon_run(const char *config_path, bool once)
     ev_signal_stop(d.loop, &d.sigint);
     ev_signal_stop(d.loop, &d.sighup);
     ev_timer_stop(d.loop, &d.grace);
+    ev_timer_stop(d.loop, &d.watchdog);
+    ev_timer_stop(d.loop, &d.status);
     ev_prepare_stop(d.loop, &d.check_done);
     poller_free(d.poller);
     evcurl_free(d.ec);
