@@ -21,9 +21,11 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
+    {"run", cmd_run, "run [-c FILE] [--once]      the daemon, in the foreground"},
     {"fetch", cmd_fetch,
      "fetch [OPTIONS] URL...      fetch URLs as the daemon would, print JSON"},
     {"check", cmd_check, "check [-c FILE]             validate the config and load every script"},
+    {"parse", cmd_parse, "parse [--base URL] [--charset NAME] FILE...  each feed as one JSON line"},
     {"test", cmd_test, "test -s SCRIPT FILE...      dry-run rule scripts on feed files"},
     {"version", cmd_version, "version                     print the version"},
     {"help", cmd_help, "help                        this text"},
