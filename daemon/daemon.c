@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "pipeline.h"
 #include "poller.h"
+#include "worker.h"
 
 #define STOP_GRACE_S 10.0
 
@@ -154,6 +155,7 @@ int
 daemon_run(const char *config_path, bool once)
 {
     char err[2048];
+    config_set_script_checker(worker_check_script);
     config *cfg = config_load(config_path, err, sizeof err);
     if (!cfg) {
         cli_error("%s", err);
