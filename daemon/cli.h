@@ -10,7 +10,16 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
+int cmd_search(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 
+struct store;
+/* Opens the store for a command run by hand: state_dir from --state-dir if
+ * given, else from the config file (-c, default /etc/vigie/vigie.lua).
+ * Never creates or migrates the database. Prints the error and sets
+ * *status (1 or 2) on failure. */
+struct store *cli_open_store(const char *config_path, const char *state_dir,
+                             int flags, int *status);
 
 /* True if argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

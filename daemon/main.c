@@ -21,6 +21,10 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
+    {"search", cmd_search,
+     "search [-c FILE] QUERY      full-text search of stored items"},
+    {"outbox", cmd_outbox,
+     "outbox [-c FILE] [list|retry ID|drop ID]  pending and dead alerts"},
     {"version", cmd_version, "version                     print the version"},
     {"help", cmd_help, "help                        this text"},
 };
