@@ -8,6 +8,11 @@ SHAREDIR   ?= $(PREFIX)/share/vigie
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(if $(filter /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc))
 UNITDIR    ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+# Where the service keeps its database: systemd's StateDirectory=vigie.
+STATEDIR   ?= /var/lib/vigie
+# The configuration installed (once) as $(SYSCONFDIR)/vigie/vigie.lua.
+CONFIG_SRC ?= etc/vigie.lua
+SCDOC      ?= scdoc
 
 BUILD ?= build
 CC    ?= cc
@@ -19,7 +24,8 @@ TEST_PKGS := cmocka
 # The Debian packages behind them, plus what the tests run.
 DEB_PKGS  := build-essential pkg-config libcurl4-openssl-dev libxml2-dev \
              libev-dev liblua5.4-dev libsqlite3-dev libutf8proc-dev \
-             libjansson-dev libssl-dev libcmocka-dev python3
+             libjansson-dev libssl-dev libcmocka-dev python3 \
+             scdoc man-db procps systemd
 
 export VIGIE_SANITIZED
 OPT     ?= -O2 -g
@@ -45,6 +51,8 @@ BIN      := $(BUILD)/vigie
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(wildcard tests/helpers/*.c)
+MAN_SRCS  := $(sort $(wildcard man/*.scd))
+MANS      := $(MAN_SRCS:man/%.scd=$(BUILD)/man/%)
 
 .PHONY: all test unit integration asan fuzz bench run deps check-deps \
         install uninstall clean help format man
@@ -59,7 +67,9 @@ help:
 	@echo "make fuzz       run the libFuzzer targets (FUZZ_TIME=seconds, default 60)"
 	@echo "make bench      run the benchmarks (writes bench/RESULTS.md)"
 	@echo "make deps       install the Debian packages vigie needs (as root)"
+	@echo "make man        build the man pages into $(BUILD)/man (needs scdoc)"
 	@echo "make install    install under PREFIX ($(PREFIX)), honouring DESTDIR"
+	@echo "make uninstall  remove what install put there, except the config"
 	@echo "make clean      remove $(BUILD)/"
 
 # Fail early, naming what is missing, instead of a wall of compiler errors.
@@ -134,28 +144,60 @@ bench: $(BIN)
 run: $(BIN)
 	@sh etc/run-demo.sh $(BIN)
 
-man:
-	@$(MAKE) --no-print-directory -C man BUILD=$(abspath $(BUILD))
+# Man pages: scdoc sources in man/, roff in $(BUILD)/man.
+man: $(MANS)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	sed -e 's|@VERSION@|$(VERSION)|g' $< | $(SCDOC) > $@.tmp
+	@mv $@.tmp $@
+
+# The config in the repo names the bundled scripts and sample feeds relative
+# to etc/ ("../scripts/x.lua", "../feeds/samples/...") and may keep its state
+# under the source tree; installed in /etc/vigie, those point at the shared
+# directory and at $(STATEDIR) instead.
+CONFIG_SED := -e 's|\(["'"'"']\)\.\./scripts/|\1$(SHAREDIR)/scripts/|g' \
+              -e 's|\(["'"'"']\)\.\./feeds/|\1$(SHAREDIR)/feeds/|g' \
+              -e 's|^\([[:space:]]*state_dir[[:space:]]*=[[:space:]]*\).*$$|\1"$(STATEDIR)"|'
+UNIT_SED   := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/scripts \
-		$(DESTDIR)$(SHAREDIR)/feeds/samples $(DESTDIR)$(SYSCONFDIR)/vigie \
+		$(DESTDIR)$(SHAREDIR)/feeds $(DESTDIR)$(SYSCONFDIR)/vigie \
 		$(DESTDIR)$(UNITDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/vigie
-	install -m 644 scripts/*.lua $(DESTDIR)$(SHAREDIR)/scripts/
-	cp -R feeds/. $(DESTDIR)$(SHAREDIR)/feeds/
-	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.lua ]; then \
-		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.lua"; \
+	@set -e; for f in scripts/*.lua; do \
+		if [ -f "$$f" ]; then install -m 644 "$$f" $(DESTDIR)$(SHAREDIR)/scripts/; fi; \
+	done
+	@if [ -d feeds ]; then cp -R feeds/. $(DESTDIR)$(SHAREDIR)/feeds/; fi
+	@conf=$(DESTDIR)$(SYSCONFDIR)/vigie/vigie.lua; \
+	if [ -e "$$conf" ]; then \
+		echo "keeping existing $$conf"; \
+	elif [ ! -f $(CONFIG_SRC) ]; then \
+		echo "vigie: make install: $(CONFIG_SRC) is missing (no configuration to install)" >&2; \
+		exit 1; \
 	else \
-		sed -e 's|@SHAREDIR@|$(SHAREDIR)|g' etc/vigie.lua.in \
-			> $(DESTDIR)$(SYSCONFDIR)/vigie/vigie.lua; \
+		sed $(CONFIG_SED) $(CONFIG_SRC) > "$$conf.tmp" && \
+		chmod 644 "$$conf.tmp" && mv "$$conf.tmp" "$$conf" && \
+		echo "installed $$conf"; \
 	fi
-	sed -e 's|@BINDIR@|$(BINDIR)|g' systemd/vigie.service \
-		> $(DESTDIR)$(UNITDIR)/vigie.service
+	sed $(UNIT_SED) systemd/vigie.service > $(DESTDIR)$(UNITDIR)/vigie.service.tmp
+	chmod 644 $(DESTDIR)$(UNITDIR)/vigie.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/vigie.service.tmp $(DESTDIR)$(UNITDIR)/vigie.service
+	@if command -v $(SCDOC) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory man && \
+		install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 && \
+		install -m 644 $(BUILD)/man/vigie.1 $(DESTDIR)$(MANDIR)/man1/ && \
+		install -m 644 $(BUILD)/man/vigie.lua.5 $(DESTDIR)$(MANDIR)/man5/; \
+	else \
+		echo "vigie: scdoc not found: man pages not installed (apt-get install scdoc)"; \
+	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vigie $(DESTDIR)$(UNITDIR)/vigie.service
-	rm -rf $(DESTDIR)$(SHAREDIR)
+	rm -f $(DESTDIR)$(BINDIR)/vigie $(DESTDIR)$(UNITDIR)/vigie.service \
+		$(DESTDIR)$(MANDIR)/man1/vigie.1 $(DESTDIR)$(MANDIR)/man5/vigie.lua.5
+	rm -rf $(DESTDIR)$(SHAREDIR)/scripts $(DESTDIR)$(SHAREDIR)/feeds
+	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
 	@echo "left $(DESTDIR)$(SYSCONFDIR)/vigie/ in place (your configuration)"
 
 format:

@@ -10,6 +10,8 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
+int cmd_fetch(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,11 +15,30 @@ static const char *const level_names[] = {
     "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
 };
 
+/* systemd sets JOURNAL_STREAM=<device>:<inode> of the stream it gave us;
+ * a child whose stderr was redirected still inherits the variable, so the
+ * prefixes are used only when stderr is that very stream (systemd.exec(5)). */
+static int
+stderr_is_journal(void)
+{
+    const char *e = getenv("JOURNAL_STREAM");
+    if (!e || *e < '0' || *e > '9') return 0;
+    char *end;
+    unsigned long long dev = strtoull(e, &end, 10);
+    if (*end != ':' || end[1] < '0' || end[1] > '9') return 0;
+    unsigned long long ino = strtoull(end + 1, &end, 10);
+    if (*end) return 0;
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) < 0) return 0;
+    return (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(int level)
 {
     max_level = level;
-    journal = getenv("JOURNAL_STREAM") != NULL;
+    journal = stderr_is_journal();
 }
 
 int
@@ -57,7 +77,11 @@ log_vwrite(int level, const char *fmt, va_list ap)
     char line[4096];
     size_t n = 0;
     if (journal) {
-        n = (size_t)snprintf(line, sizeof line, "<%d>", level);
+        /* sd-daemon(3): "<N>" with N the syslog priority, 0 to 7. */
+        n = (size_t)snprintf(line, sizeof line, "<%d>",
+                             level < LOG_EMERG   ? LOG_EMERG
+                             : level > LOG_DEBUG ? LOG_DEBUG
+                                                 : level);
     } else {
         struct timespec ts;
         struct tm tm;
@@ -67,6 +91,7 @@ log_vwrite(int level, const char *fmt, va_list ap)
         n += (size_t)snprintf(line + n, sizeof line - n, ".%03ld %-7s ",
                               ts.tv_nsec / 1000000, log_level_name(level));
     }
+    size_t start = n;
     int m = vsnprintf(line + n, sizeof line - n, fmt, ap);
     if (m < 0) m = 0;
     n += (size_t)m;
@@ -76,7 +101,7 @@ log_vwrite(int level, const char *fmt, va_list ap)
         memcpy(line + n - 3, "...", 3);
     }
     /* One log line is one line: fold any newline a feed or script put in. */
-    for (size_t i = journal ? 3 : 0; i < n; i++)
+    for (size_t i = start; i < n; i++)
         if (line[i] == '\n' || line[i] == '\r') line[i] = ' ';
     line[n++] = '\n';
     /* One write() per line so concurrent writers (the rule worker) never
@@ -104,5 +129,7 @@ cli_error(const char *fmt, ...)
     va_end(ap);
     if (n < 0) n = 0;
     if ((size_t)n >= sizeof line) n = sizeof line - 1;
-    fprintf(stderr, "vigie: %.*s\n", n, line);
+    /* Under journald, an error (ExecStartPre's `vigie check` failing) is
+     * logged as one, not at the default info level. */
+    fprintf(stderr, "%svigie: %.*s\n", journal ? "<3>" : "", n, line);
 }

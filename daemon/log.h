@@ -1,8 +1,9 @@
 /* log.h — one line per event on stderr.
  *
- * Under systemd (JOURNAL_STREAM set) each line starts with a syslog
- * priority prefix "<N>" so journald keeps the level; on a terminal or a
- * file it starts with a local timestamp and the level name instead. */
+ * Under systemd (JOURNAL_STREAM names the stream stderr is connected to)
+ * each line starts with a syslog priority prefix "<N>" (sd-daemon(3)) so
+ * journald keeps the level and adds the time; on a terminal or a file it
+ * starts with a local timestamp and the level name instead. */
 #ifndef VIGIE_LOG_H
 #define VIGIE_LOG_H
 
@@ -32,7 +33,8 @@ void log_vwrite(int level, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
         if (log_level() >= LOG_DEBUG) log_write(LOG_DEBUG, __VA_ARGS__);       \
     } while (0)
 
-/* "vigie: <what>: <why>" on stderr, for command-line errors. */
+/* "vigie: <what>: <why>" on stderr, for command-line errors (with the "<3>"
+ * prefix when log_init found stderr connected to the journal). */
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 #endif

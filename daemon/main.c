@@ -21,6 +21,9 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
+    {"fetch", cmd_fetch,
+     "fetch [OPTIONS] URL...      fetch URLs as the daemon would, print JSON"},
+    {"check", cmd_check, "check [-c FILE]             validate the config and load every script"},
     {"search", cmd_search,
      "search [-c FILE] QUERY      full-text search of stored items"},
     {"outbox", cmd_outbox,

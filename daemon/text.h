@@ -1,9 +1,13 @@
 /* text.h — plain text from what feeds put in their fields.
  *
- * Every function appends to a buf, accepts any valid UTF-8 (callers repair
- * first), and produces NFC text with ASCII whitespace runs collapsed to one
- * space and none at either end. Non-breaking spaces are kept: they are part
- * of what the author wrote (French typography uses them around « »). */
+ * Every function appends to a buf (growing it once, no other allocation
+ * unless NFC has work to do), accepts any valid UTF-8 (callers repair first;
+ * invalid input is safe but may come out invalid), drops C0 controls other
+ * than whitespace, and produces NFC text. text_from_html and
+ * text_from_plain also collapse ASCII whitespace runs (space, tab, LF, FF,
+ * CR) to one space, none at either end of what they append. Non-breaking
+ * and other Unicode spaces are kept: they are part of what the author wrote
+ * (French typography uses them around « » : ; ! ?). */
 #ifndef VIGIE_TEXT_H
 #define VIGIE_TEXT_H
 
@@ -12,27 +16,42 @@
 
 #include "util.h"
 
-/* HTML to plain text: tags removed; block-level elements (p, div, li, h1..,
- * table cells, blockquote, ...) and <br> become a space, inline ones (b, i,
- * a, span, em, ...) nothing, so "Bosnie-<b>Herzégovine</b>" stays one word;
- * <script>, <style> and comments vanish with their content; character
- * references (all HTML5 names, decimal, hex) are decoded, as are the
- * references left by double escaping. A '<' that does not open a tag is
- * kept as text. */
+/* HTML to plain text: tags removed; block-level elements (p, div, br, li,
+ * h1.., table parts, blockquote, section, ...) become a space, inline ones
+ * (b, i, a, span, em, and any unknown element) nothing, so
+ * "Bosnie-<b>Herzégovine</b>" stays one word; <script>, <style>,
+ * <template>, <noscript>, <iframe>, <svg> and comments vanish with their
+ * content; a '>' inside a quoted attribute value does not end the tag; a
+ * '<' not followed by a letter, '/', '!' or '?' is text ("a < b"); CDATA
+ * sections are text. Character references: every HTML5 name, the legacy
+ * names HTML5 accepts without ';' (&amp &eacute &nbsp, unless followed by
+ * '=' as in a URL's "&copy=2"), decimal and hex (&#233; &#xE9;); invalid
+ * numbers (0, surrogates, past U+10FFFF) give U+FFFD, &#128;..&#159; are
+ * windows-1252 (&#146; is ’); an unknown &name; stays as written. Decoding
+ * happens once: "&amp;eacute;" gives "&eacute;" (the XML parser having
+ * already turned a feed's "&amp;amp;eacute;" into it). */
 void text_from_html(buf *out, const char *s, size_t n);
 
 /* Text that is not markup: only whitespace collapsing and NFC. */
 void text_from_plain(buf *out, const char *s, size_t n);
 
-/* Decodes character references (&eacute; &#233; &#xE9;) but keeps tags. */
+/* Decodes character references as text_from_html does but keeps tags and
+ * whitespace as they are (the result may hold markup that &lt; produced). */
 void text_decode_entities(buf *out, const char *s, size_t n);
 
-/* NFC of valid UTF-8 s, appended to out; ASCII and text below U+0300 are
- * copied without calling utf8proc (they are NFC already). */
+/* NFC of valid UTF-8 s, appended to out; text whose code points are all
+ * NFC-stable (all of U+0000..U+02FF, and ’ « » … € Cyrillic CJK ...) is
+ * copied without calling utf8proc. */
 void text_nfc(buf *out, const char *s, size_t n);
 
-/* The UTF-8 of the HTML named character reference `name` (without & and ;),
- * or NULL if there is no such name. */
+/* Offset of the first code point of s that NFC might change or combine
+ * with its predecessor (a combining mark, a singleton such as U+212B, a
+ * Hangul jamo...), or n when s is certainly NFC. */
+size_t text_nfc_quick(const char *s, size_t n);
+
+/* The UTF-8 of the HTML named character reference `name` (without & and ;,
+ * case-sensitive), or NULL if there is no such name. For the XML parser's
+ * getEntity: &nbsp; &eacute; in feeds without a DTD. */
 const char *html_entity_lookup(const char *name, size_t len);
 
 #endif

@@ -1,0 +1,96 @@
+/* fetch.h — one polite feed GET on the event loop.
+ *
+ * What every fetch does, so that no caller has to remember it:
+ * conditional GET (If-None-Match / If-Modified-Since when known; a 304
+ * carries no body); Accept-Encoding for what curl was built with (gzip,
+ * deflate, br, zstd) with the cap on *decoded* bytes enforced in the write
+ * callback, the transfer aborted the moment it passes, and the result
+ * failed — a truncated body is never handed on; an honest User-Agent; only
+ * http and https, also after redirects; at most 5 redirects, a loop named
+ * as such; connect, total and low-speed timeouts; no cookies; no proxy
+ * from the environment; TLS verified; the SSRF guard (netguard.h) unless
+ * allow_private. Errors come as one short human string ("timeout after
+ * 30s", "body over 16 MiB", "TLS: certificate has expired", "connect
+ * refused", "redirect loop", "429, retry in 600s", "refused: 127.0.0.1 is
+ * a loopback address (allow_private_networks is off)"). */
+#ifndef VIGIE_FETCH_H
+#define VIGIE_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evcurl.h"
+#include "util.h"
+
+#define FETCH_USER_AGENT                                                       \
+    "vigie/" VIGIE_VERSION " (+https://github.com/vigie/vigie)"
+#define FETCH_MAX_BODY (16u * 1024 * 1024)
+#define FETCH_CONNECT_TIMEOUT_S 10
+#define FETCH_TIMEOUT_S 30
+#define FETCH_LOW_SPEED_BPS 100   /* cut when slower than this ...    */
+#define FETCH_LOW_SPEED_TIME_S 15 /* ... for this long            */
+#define FETCH_MAX_REDIRECTS 5
+
+/* What to fetch. Strings are copied by fetch_start; 0/NULL fields take the
+ * defaults above. */
+typedef struct fetch_request {
+    const char *url;
+    const char *etag;           /* from the last 200, or NULL */
+    const char *last_modified;  /* idem */
+    const char *const *headers; /* extra "Name: value" lines, NULL-ended */
+    const char *user_agent;
+    const char *ca_file; /* PEM bundle trusted instead of the system's */
+    int connect_timeout_s, timeout_s, low_speed_time_s;
+    size_t max_body; /* decoded bytes */
+    bool allow_private;
+} fetch_request;
+
+typedef enum fetch_outcome {
+    FETCH_OK,           /* 2xx: body is the complete decoded body */
+    FETCH_NOT_MODIFIED, /* 304: validators unchanged, no body */
+    FETCH_GONE,         /* 410: the feed is gone for good */
+    FETCH_HTTP_ERROR,   /* any other status (retry_after set on 429/503) */
+    FETCH_NET_ERROR,    /* DNS, connect, TLS, timeout, reset, ... */
+    FETCH_TOO_BIG,      /* decoded body over max_body */
+    FETCH_REFUSED,      /* policy: SSRF guard, scheme, bad request */
+    FETCH_ABORTED,      /* evcurl_abort_all (shutdown) */
+} fetch_outcome;
+
+/* Outcome of one fetch. Owned by fetch; valid during the done callback,
+ * which may take any pointer field (set it to NULL / buf_detach it). */
+typedef struct fetch_result {
+    fetch_outcome outcome;
+    bool ok;        /* FETCH_OK or FETCH_NOT_MODIFIED */
+    long status;    /* last HTTP status, 0 if none */
+    buf body;       /* only for FETCH_OK; empty otherwise */
+    uint64_t bytes; /* decoded body bytes received (also on failure) */
+    char *etag, *last_modified;   /* of the final response, or NULL */
+    char *content_type, *charset; /* charset from Content-Type, or NULL */
+    char *final_url;              /* after redirects (ASCII) */
+    int redirects;                /* hops followed */
+    /* Target of the leading run of 301/308 hops (A -301-> B -302-> C gives
+     * B): the URL the feed should be stored under if `ok`. NULL if the
+     * first hop was not permanent. */
+    char *permanent_url;
+    bool temporary_redirect; /* some 302/303/307 hop */
+    int64_t retry_after;     /* seconds from Retry-After, or -1 */
+    char *error;             /* NULL when ok */
+    int64_t elapsed_ms;      /* from the transfer's start */
+} fetch_result;
+
+typedef struct fetch fetch;
+typedef void (*fetch_done_fn)(fetch_result *res, void *arg);
+
+/* Queues the fetch on `pool` (caps apply); `done` runs from the loop. The
+ * handle is valid until done returns. */
+fetch *fetch_start(evcurl_pool *pool, const fetch_request *req,
+                   fetch_done_fn done, void *arg);
+/* Withdraws a fetch; done is not called. */
+void fetch_cancel(fetch *f);
+
+const char *fetch_outcome_name(fetch_outcome o); /* "ok", "not_modified" */
+/* "16 MiB", "512 KiB", "1000 bytes" — for limits in messages. */
+void fetch_format_size(char *out, size_t outsz, uint64_t n);
+
+#endif

@@ -1,0 +1,762 @@
+/* text.c — plain text from feed fields (text.h).
+ *
+ * One loop (text_core) serves the three public functions, specialised at
+ * compile time by a mode: which bytes are markup ('<'), which start a
+ * reference ('&'), whether ASCII whitespace collapses. Ordinary bytes are
+ * copied 16 at a time (SSE2; 1 at a time elsewhere) straight into the
+ * caller's buffer, grown once up front; the loop only stops at '<', '&',
+ * control bytes, a second space in a row, and lead bytes of code points
+ * from U+0300 up, whose NFC stability is looked up in a generated table
+ * (nfc_table.h). utf8proc runs only when an unstable code point was seen,
+ * and only from the code point before it. No allocation per character,
+ * none per call beyond growing the output. */
+#include "text.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <utf8proc.h>
+
+#include "charset.h"
+#include "entities.h"
+#include "scan.h"
+#include "utf8.h"
+
+#include "nfc_table.h"
+
+/* ---- NFC ---------------------------------------------------------------- */
+
+/* True when cp has canonical combining class 0 and NFC_Quick_Check=Yes,
+ * i.e. NFC neither changes it nor combines it with what precedes it. */
+static inline bool
+nfc_stable(uint32_t cp)
+{
+    if (cp < 0x300) return true;
+    if (cp < NFC_PLANE_LIMIT) {
+        const uint8_t *b = nfc_stage2[nfc_stage1[cp >> NFC_BLOCK_SHIFT]];
+        return !((b[(cp & 127) >> 3] >> (cp & 7)) & 1);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(nfc_high_ranges); i++)
+        if (cp >= nfc_high_ranges[i][0] && cp <= nfc_high_ranges[i][1])
+            return false;
+    return true;
+}
+
+/* Length of the prefix of s[0..n) with no byte from 0xCC up (no code point
+ * from U+0300 up, if s is valid UTF-8). */
+static inline size_t
+scan_below_cc(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef SCAN_SSE2
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    const __m128i cb = _mm_set1_epi8(0xCB - 0x80);
+    for (; i + 16 <= n; i += 16) {
+        __m128i x =
+            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + i)), flip);
+        int m = _mm_movemask_epi8(_mm_cmpgt_epi8(x, cb));
+        if (m) return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
+    while (i < n && s[i] < 0xCC)
+        i++;
+    return i;
+}
+
+size_t
+text_nfc_quick(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    for (;;) {
+        i += scan_below_cc(s + i, n - i);
+        if (i >= n) return n;
+        int32_t cp;
+        size_t k = scan_utf8(s + i, n - i, &cp);
+        if (cp < 0 || !nfc_stable((uint32_t)cp)) return i;
+        i += k;
+    }
+}
+
+/* Normalises out->p[from..len) in place to NFC, where everything before
+ * the code point at `unstable` is stable: the segment starts at the code
+ * point before it (a starter it may compose with). Invalid UTF-8 is
+ * repaired first (utf8proc refuses it). */
+static void
+nfc_tail(buf *out, size_t from, size_t unstable)
+{
+    size_t seg = unstable;
+    if (seg > from) {
+        seg--;
+        while (seg > from && ((unsigned char)out->p[seg] & 0xC0) == 0x80)
+            seg--;
+    }
+    utf8proc_uint8_t *dst = NULL;
+    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)out->p + seg,
+                                      (utf8proc_ssize_t)(out->len - seg), &dst,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (r < 0) {
+        buf tmp = {0};
+        utf8_repair(&tmp, out->p + seg, out->len - seg);
+        r = utf8proc_map((const utf8proc_uint8_t *)tmp.p,
+                         (utf8proc_ssize_t)tmp.len, &dst,
+                         UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (r < 0) { /* cannot happen on valid UTF-8; keep the repair */
+            out->len = seg;
+            buf_add(out, tmp.p, tmp.len);
+            buf_free(&tmp);
+            return;
+        }
+        buf_free(&tmp);
+    }
+    out->len = seg;
+    buf_add(out, dst, (size_t)r);
+    free(dst);
+}
+
+void
+text_nfc(buf *out, const char *s, size_t n)
+{
+    if (n == 0) s = ""; /* may be NULL */
+    size_t i = text_nfc_quick(s, n);
+    size_t from = out->len;
+    buf_add(out, s, n);
+    if (i < n) nfc_tail(out, from, from + i);
+}
+
+/* ---- byte classes and the run scanner ----------------------------------- */
+
+enum {
+    C_LT = 1,        /* '<' */
+    C_AMP = 2,       /* '&' */
+    C_WS = 4,        /* tab, LF, FF, CR: ASCII whitespace other than space */
+    C_CTL = 8,       /* other C0 controls, dropped */
+    C_HI = 16,       /* lead bytes of U+0300 and up (and invalid 0xF5..0xFF) */
+    C_SP = 32,       /* space */
+    C_ALNUM = 64,    /* ASCII letters and digits: reference names */
+    C_NAME_END = 128 /* '/' and '>', which with whitespace end tag names */
+};
+
+enum {
+    M_TAGS = 1,     /* '<' starts markup */
+    M_REFS = 2,     /* '&' starts a character reference */
+    M_COLLAPSE = 4, /* ASCII whitespace runs become one space, trimmed */
+};
+#define MODE_HTML (M_TAGS | M_REFS | M_COLLAPSE)
+#define MODE_PLAIN M_COLLAPSE
+#define MODE_REFS M_REFS
+
+#define W C_WS
+#define K C_CTL
+#define H C_HI
+#define A C_ALNUM
+#define E C_NAME_END
+#define H16 H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H
+/* clang-format off */
+static const uint8_t byte_class[256] = {
+    K, K, K, K, K, K, K, K, K, W, W, K, W, W, K, K,         /* 00 */
+    K, K, K, K, K, K, K, K, K, K, K, K, K, K, K, K,         /* 10 */
+    C_SP, 0, 0, 0, 0, 0, C_AMP, 0, 0, 0, 0, 0, 0, 0, 0, E,  /* 20 */
+    A, A, A, A, A, A, A, A, A, A, 0, 0, C_LT, 0, E, 0,      /* 30 */
+    0, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A,         /* 40 */
+    A, A, A, A, A, A, A, A, A, A, A, 0, 0, 0, 0, 0,         /* 50 */
+    0, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A,         /* 60 */
+    A, A, A, A, A, A, A, A, A, A, A, 0, 0, 0, 0, 0,         /* 70 */
+    [0xCC] = H, H, H, H,                                    /* CC..CF */
+    H16, H16, H16,                                          /* D0..FF */
+};
+/* clang-format on */
+#undef W
+#undef K
+#undef H
+#undef A
+#undef E
+#undef H16
+
+static inline unsigned
+mode_stops(int mode)
+{
+    return C_CTL | C_HI | ((mode & M_TAGS) ? C_LT : 0) |
+           ((mode & M_REFS) ? C_AMP : 0) | ((mode & M_COLLAPSE) ? C_WS : 0);
+}
+
+/* Copies to o the run of ordinary bytes at the head of p[0..n) and returns
+ * its length. In collapse mode a space is ordinary unless it follows a
+ * space (prev_sp says whether the byte before p counts as one). Portable. */
+static inline size_t
+run_scalar(unsigned char *o, const unsigned char *p, size_t n, int mode,
+           bool prev_sp)
+{
+    unsigned stops = mode_stops(mode);
+    size_t i = 0;
+    for (; i < n; i++) {
+        unsigned cl = byte_class[p[i]];
+        if (cl & stops) break;
+        if (mode & M_COLLAPSE) {
+            if ((cl & C_SP) && prev_sp) break;
+            prev_sp = cl & C_SP;
+        }
+        o[i] = p[i];
+    }
+    return i;
+}
+
+/* The same, 16 bytes per step: each block is stored unconditionally (the
+ * caller guarantees n bytes of room at o), then the stop mask decides how
+ * much of it counts. */
+static inline size_t
+run_bytes(unsigned char *o, const unsigned char *p, size_t n, int mode,
+          bool prev_sp)
+{
+    size_t i = 0;
+#ifdef SCAN_SSE2
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    const __m128i lim_ctl = _mm_set1_epi8((char)(0x20 ^ 0x80));
+    const __m128i lim_hi = _mm_set1_epi8(0xCB - 0x80);
+    unsigned carry = prev_sp;
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        _mm_storeu_si128((__m128i *)(o + i), v);
+        __m128i x = _mm_xor_si128(v, flip); /* unsigned compares, signed ops */
+        __m128i ctl = _mm_cmplt_epi8(x, lim_ctl);
+        if (!(mode & M_COLLAPSE)) {
+            __m128i ws = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\f')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+            ctl = _mm_andnot_si128(ws, ctl);
+        }
+        __m128i m = _mm_or_si128(ctl, _mm_cmpgt_epi8(x, lim_hi));
+        if (mode & M_TAGS)
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('<')));
+        if (mode & M_REFS)
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('&')));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (mode & M_COLLAPSE) {
+            unsigned sp = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+            bits |= sp & ((sp << 1) | carry);
+            carry = sp >> 15;
+        }
+        if (bits) return i + (size_t)__builtin_ctz(bits);
+    }
+    prev_sp = carry;
+#endif
+    return i + run_scalar(o + i, p + i, n - i, mode, prev_sp);
+}
+
+/* For tests: both scanners must agree. */
+size_t text_scan_run(int which, unsigned char *o, const unsigned char *p,
+                     size_t n, int mode, bool prev_sp);
+size_t
+text_scan_run(int which, unsigned char *o, const unsigned char *p, size_t n,
+              int mode, bool prev_sp)
+{
+    switch (mode) {
+    case MODE_HTML:
+        return which ? run_bytes(o, p, n, MODE_HTML, prev_sp)
+                     : run_scalar(o, p, n, MODE_HTML, prev_sp);
+    case MODE_PLAIN:
+        return which ? run_bytes(o, p, n, MODE_PLAIN, prev_sp)
+                     : run_scalar(o, p, n, MODE_PLAIN, prev_sp);
+    default:
+        return which ? run_bytes(o, p, n, MODE_REFS, prev_sp)
+                     : run_scalar(o, p, n, MODE_REFS, prev_sp);
+    }
+}
+
+/* ---- output state ------------------------------------------------------- */
+
+typedef struct tstate {
+    buf *out;
+    unsigned char *base;      /* where this call's text begins in out->p */
+    unsigned char *o;         /* write position; out->len is set at the end */
+    unsigned char *lim;       /* out->p + out->cap */
+    const unsigned char *end; /* end of the whole input */
+    size_t unstable;          /* offset of the first NFC-unstable code point */
+} tstate;
+
+/* Slack kept beyond the remaining input: every step that writes more than
+ * it consumes (a reference like &nGt; gives 6 bytes for 5) reserves first,
+ * every other step writes at most what it consumed. */
+#define ROOM_SLACK 32
+
+static void
+ts_grow(tstate *t, size_t need)
+{
+    unsigned char *p = (unsigned char *)t->out->p;
+    size_t len = (size_t)(t->o - p), start = (size_t)(t->base - p);
+    t->out->len = len;
+    buf_grow(t->out, need);
+    p = (unsigned char *)t->out->p;
+    t->base = p + start;
+    t->o = p + len;
+    t->lim = p + t->out->cap;
+}
+
+/* Ensures room for the rest of the input from p, plus extra bytes. */
+static inline void
+ts_room(tstate *t, const unsigned char *p, size_t extra)
+{
+    size_t need = (size_t)(t->end - p) + ROOM_SLACK + extra;
+    if ((size_t)(t->lim - t->o) < need + 1) ts_grow(t, need);
+}
+
+/* A collapsed whitespace run: one space, never leading, never doubled. */
+static inline void
+ts_space(tstate *t)
+{
+    if (t->o > t->base && t->o[-1] != ' ') *t->o++ = ' ';
+}
+
+static inline void
+ts_unstable_at(tstate *t, const unsigned char *at)
+{
+    size_t off = (size_t)(at - (unsigned char *)t->out->p);
+    if (off < t->unstable) t->unstable = off;
+}
+
+/* Writes code point cp decoded from a reference (room already reserved). */
+static void
+ts_put_cp(tstate *t, uint32_t cp, int mode)
+{
+    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\f' || cp == '\r') {
+        if (mode & M_COLLAPSE)
+            ts_space(t);
+        else
+            *t->o++ = (unsigned char)cp;
+        return;
+    }
+    if (cp < 0x20 || cp == 0x7F) return; /* controls: dropped */
+    if (!nfc_stable(cp)) ts_unstable_at(t, t->o);
+    t->o += scan_put_utf8(t->o, cp);
+}
+
+/* ---- character references ----------------------------------------------- */
+
+static inline int
+hex_value(unsigned c)
+{
+    if (c >= '0' && c <= '9') return (int)(c - '0');
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return (int)(c - 'a' + 10);
+    return -1;
+}
+
+/* &#233; &#xE9; (the ';' optional, as in HTML5). Returns the position
+ * after it, or NULL when it is not a reference ("&#", "&#x;"). */
+static const unsigned char *
+numeric_ref(tstate *t, const unsigned char *p, const unsigned char *end,
+            int mode)
+{
+    const unsigned char *q = p + 2;
+    int base = 10;
+    if (q < end && (*q | 0x20) == 'x') {
+        base = 16;
+        q++;
+    }
+    const unsigned char *digits = q;
+    uint32_t v = 0;
+    for (; q < end; q++) {
+        int d = base == 16 ? hex_value(*q)
+                           : (*q >= '0' && *q <= '9' ? *q - '0' : -1);
+        if (d < 0) break;
+        if (v <= 0x10FFFF) v = v * (uint32_t)base + (uint32_t)d;
+    }
+    if (q == digits) return NULL;
+    if (q < end && *q == ';') q++;
+    /* HTML5: NUL, surrogates and values past Unicode are U+FFFD; 0x80..0x9F
+     * are read as windows-1252, as browsers have always done. */
+    if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        v = 0xFFFD;
+    else if (v >= 0x80 && v <= 0x9F)
+        v = charset_w1252((unsigned char)v);
+    ts_room(t, q, 4);
+    ts_put_cp(t, v, mode);
+    return q;
+}
+
+/* &eacute; and the legacy forms HTML5 accepts without ';' (&eacute, &amp),
+ * the latter only when not followed by '=' (nor a letter or digit): in
+ * text as in attributes, "?a=1&copy=2" is a URL, not a copyright sign.
+ * Returns the position after the reference, or NULL (then '&' is text). */
+static const unsigned char *
+named_ref(tstate *t, const unsigned char *p, const unsigned char *end, int mode)
+{
+    const unsigned char *name = p + 1, *q = name;
+    const unsigned char *lim = (size_t)(end - name) > HTML_ENTITY_NAME_MAX
+                                   ? name + HTML_ENTITY_NAME_MAX + 1
+                                   : end;
+    uint32_t h = HTML_ENTITY_HASH_INIT;
+    while (q < lim && (byte_class[*q] & C_ALNUM))
+        h = html_entity_hash_step(h, *q++);
+    size_t len = (size_t)(q - name);
+    if (len > HTML_ENTITY_NAME_MAX) return NULL;
+    const struct html_entity *e =
+        html_entity_find_hashed((const char *)name, len, h);
+    if (!e) return NULL;
+    if (q < end && *q == ';')
+        q++;
+    else if (!(e->flags & ENT_LEGACY) || (q < end && *q == '='))
+        return NULL;
+    if (e->flags & ENT_SPACE) { /* &Tab; &NewLine; */
+        ts_put_cp(t, (unsigned char)e->value[0], mode);
+        return q;
+    }
+    ts_room(t, q, sizeof e->value);
+    memcpy(t->o, e->value, sizeof e->value); /* fixed size: two moves */
+    if (e->flags & ENT_HIGH) {
+        const unsigned char *v = (const unsigned char *)e->value;
+        size_t vlen = ENT_VALUE_LEN(e);
+        for (size_t i = 0; i < vlen;) {
+            int32_t cp;
+            i += scan_utf8(v + i, vlen - i, &cp);
+            if (cp >= 0 && !nfc_stable((uint32_t)cp)) ts_unstable_at(t, t->o);
+        }
+    }
+    t->o += ENT_VALUE_LEN(e);
+    return q;
+}
+
+/* At '&': decodes one reference, or writes the '&' as text. */
+static const unsigned char *
+reference(tstate *t, const unsigned char *p, const unsigned char *end, int mode)
+{
+    const unsigned char *q = NULL;
+    if (p + 1 < end) {
+        if (p[1] == '#')
+            q = numeric_ref(t, p, end, mode);
+        else if (byte_class[p[1]] & C_ALNUM)
+            q = named_ref(t, p, end, mode);
+    }
+    if (q) return q;
+    *t->o++ = '&';
+    return p + 1;
+}
+
+/* ---- markup ------------------------------------------------------------- */
+
+enum tag_kind { TAG_INLINE, TAG_BLOCK, TAG_SKIP };
+
+/* Up to 8 lower-case name bytes packed little-end first. */
+#define K8_(a, b, c, d, e, f, g, h, ...)                                       \
+    ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 |                \
+     (uint64_t)(d) << 24 | (uint64_t)(e) << 32 | (uint64_t)(f) << 40 |         \
+     (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
+#define TK(...) K8_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0, 0)
+
+/* What an element does to the text around it. Block-level elements (and
+ * <br>, table cells, list items, form controls that lay out as blocks)
+ * separate words; every other element, known or not, is inline and joins
+ * them, as browsers render an unknown tag. Raw-text and hidden elements
+ * vanish with their content. */
+static enum tag_kind
+tag_kind(uint64_t key, const char *name, size_t len)
+{
+    if (len > 8) {
+        static const char *const block9[] = {"blockquote", "figcaption",
+                                             "plaintext"};
+        for (size_t i = 0; i < ARRAY_LEN(block9); i++)
+            if (strlen(block9[i]) == len &&
+                ascii_strncasecmp(block9[i], name, len) == 0)
+                return TAG_BLOCK;
+        return TAG_INLINE;
+    }
+    switch (key) {
+    case TK('s', 'c', 'r', 'i', 'p', 't'):
+    case TK('s', 't', 'y', 'l', 'e'):
+    case TK('t', 'e', 'm', 'p', 'l', 'a', 't', 'e'):
+    case TK('n', 'o', 's', 'c', 'r', 'i', 'p', 't'):
+    case TK('i', 'f', 'r', 'a', 'm', 'e'):
+    case TK('n', 'o', 'e', 'm', 'b', 'e', 'd'):
+    case TK('n', 'o', 'f', 'r', 'a', 'm', 'e', 's'):
+    case TK('s', 'v', 'g'):
+        return TAG_SKIP;
+    case TK('p'):
+    case TK('b', 'r'):
+    case TK('h', 'r'):
+    case TK('d', 'i', 'v'):
+    case TK('l', 'i'):
+    case TK('u', 'l'):
+    case TK('o', 'l'):
+    case TK('d', 'l'):
+    case TK('d', 't'):
+    case TK('d', 'd'):
+    case TK('h', '1'):
+    case TK('h', '2'):
+    case TK('h', '3'):
+    case TK('h', '4'):
+    case TK('h', '5'):
+    case TK('h', '6'):
+    case TK('t', 'a', 'b', 'l', 'e'):
+    case TK('c', 'a', 'p', 't', 'i', 'o', 'n'):
+    case TK('t', 'h', 'e', 'a', 'd'):
+    case TK('t', 'b', 'o', 'd', 'y'):
+    case TK('t', 'f', 'o', 'o', 't'):
+    case TK('t', 'r'):
+    case TK('t', 'd'):
+    case TK('t', 'h'):
+    case TK('c', 'o', 'l'):
+    case TK('c', 'o', 'l', 'g', 'r', 'o', 'u', 'p'):
+    case TK('p', 'r', 'e'):
+    case TK('l', 'i', 's', 't', 'i', 'n', 'g'):
+    case TK('x', 'm', 'p'):
+    case TK('a', 'd', 'd', 'r', 'e', 's', 's'):
+    case TK('a', 'r', 't', 'i', 'c', 'l', 'e'):
+    case TK('a', 's', 'i', 'd', 'e'):
+    case TK('s', 'e', 'c', 't', 'i', 'o', 'n'):
+    case TK('h', 'e', 'a', 'd', 'e', 'r'):
+    case TK('f', 'o', 'o', 't', 'e', 'r'):
+    case TK('h', 'g', 'r', 'o', 'u', 'p'):
+    case TK('n', 'a', 'v'):
+    case TK('m', 'a', 'i', 'n'):
+    case TK('s', 'e', 'a', 'r', 'c', 'h'):
+    case TK('f', 'i', 'g', 'u', 'r', 'e'):
+    case TK('d', 'e', 't', 'a', 'i', 'l', 's'):
+    case TK('s', 'u', 'm', 'm', 'a', 'r', 'y'):
+    case TK('d', 'i', 'a', 'l', 'o', 'g'):
+    case TK('m', 'e', 'n', 'u'):
+    case TK('d', 'i', 'r'):
+    case TK('c', 'e', 'n', 't', 'e', 'r'):
+    case TK('f', 'o', 'r', 'm'):
+    case TK('f', 'i', 'e', 'l', 'd', 's', 'e', 't'):
+    case TK('l', 'e', 'g', 'e', 'n', 'd'):
+    case TK('o', 'p', 't', 'i', 'o', 'n'):
+    case TK('o', 'p', 't', 'g', 'r', 'o', 'u', 'p'):
+    case TK('s', 'e', 'l', 'e', 'c', 't'):
+    case TK('t', 'e', 'x', 't', 'a', 'r', 'e', 'a'):
+    case TK('b', 'u', 't', 't', 'o', 'n'):
+    case TK('h', 't', 'm', 'l'):
+    case TK('h', 'e', 'a', 'd'):
+    case TK('b', 'o', 'd', 'y'):
+    case TK('t', 'i', 't', 'l', 'e'):
+    case TK('f', 'r', 'a', 'm', 'e'):
+    case TK('f', 'r', 'a', 'm', 'e', 's', 'e', 't'):
+    case TK('v', 'i', 'd', 'e', 'o'):
+    case TK('a', 'u', 'd', 'i', 'o'):
+    case TK('c', 'a', 'n', 'v', 'a', 's'):
+        return TAG_BLOCK;
+    default:
+        return TAG_INLINE;
+    }
+}
+
+static inline bool
+is_alpha(unsigned c)
+{
+    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+static inline bool
+is_html_space(unsigned c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+/* From just after a tag name to just after the tag's '>'. A '>' inside a
+ * quoted attribute value does not end the tag; quotes count only where a
+ * value starts (after '='), as in HTML5. NULL when the input ends first
+ * (HTML5 then drops the tag and everything after it). */
+static const unsigned char *
+tag_end(const unsigned char *q, const unsigned char *end)
+{
+    while (q < end) {
+        unsigned c = *q++;
+        if (c == '>') return q;
+        if (c != '=') continue;
+        while (q < end && is_html_space(*q))
+            q++;
+        if (q < end && (*q == '"' || *q == '\'')) {
+            const unsigned char *close =
+                memchr(q + 1, *q, (size_t)(end - q - 1));
+            if (!close) return NULL;
+            q = close + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Position after the end tag </name> closing a raw-text element, or end. */
+static const unsigned char *
+skip_raw(const unsigned char *p, const unsigned char *end, const char *name,
+         size_t len)
+{
+    while (p < end) {
+        const unsigned char *lt = memchr(p, '<', (size_t)(end - p));
+        if (!lt) break;
+        if ((size_t)(end - lt) > len + 2 && lt[1] == '/' &&
+            ascii_strncasecmp((const char *)lt + 2, name, len) == 0 &&
+            (is_html_space(lt[len + 2]) || lt[len + 2] == '/' ||
+             lt[len + 2] == '>')) {
+            const unsigned char *e = tag_end(lt + 2 + len, end);
+            return e ? e : end;
+        }
+        p = lt + 1;
+    }
+    return end;
+}
+
+static void text_cdata(tstate *t, const unsigned char *p,
+                       const unsigned char *end);
+
+/* At '<' (in HTML mode): one tag, comment, CDATA section or declaration,
+ * or a literal '<' when none of those starts here ("a < b"). */
+static const unsigned char *
+markup(tstate *t, const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *q = p + 1;
+    bool closing = false;
+    if (q < end && *q == '/' && q + 1 < end && is_alpha(q[1])) {
+        closing = true;
+        q++;
+    }
+    if (q < end && is_alpha(*q)) {
+        /* the name, its first 8 bytes lower-cased into a switch key */
+        const unsigned char *n0 = q;
+        uint64_t key = 0;
+        unsigned shift = 0;
+        while (q < end && !(byte_class[*q] & (C_WS | C_SP | C_NAME_END))) {
+            if (shift < 64)
+                key |= (uint64_t)(unsigned char)ascii_tolower((char)*q)
+                       << shift;
+            shift += 8;
+            q++;
+        }
+        size_t len = (size_t)(q - n0);
+        const unsigned char *after = tag_end(q, end);
+        if (!after) return end;
+        enum tag_kind kind = tag_kind(key, (const char *)n0, len);
+        if (kind == TAG_BLOCK) ts_space(t);
+        /* <script/> in XHTML content is empty; <script> runs to </script> */
+        if (kind == TAG_SKIP && !closing && after[-2] != '/')
+            return skip_raw(after, end, (const char *)n0, len);
+        return after;
+    }
+    if (q < end && *q == '!') {
+        if (end - q >= 3 && q[1] == '-' && q[2] == '-') {
+            /* <!-- comment -->, and the abrupt <!--> and <!---> */
+            const unsigned char *c = q + 3;
+            if (c < end && *c == '>') return c + 1;
+            if (end - c >= 2 && c[0] == '-' && c[1] == '>') return c + 2;
+            const unsigned char *e = memmem(c, (size_t)(end - c), "-->", 3);
+            return e ? e + 3 : end;
+        }
+        if (end - q >= 8 && memcmp(q, "![CDATA[", 8) == 0) {
+            /* CDATA in escaped HTML: its content is text */
+            const unsigned char *c = q + 8;
+            const unsigned char *e = memmem(c, (size_t)(end - c), "]]>", 3);
+            text_cdata(t, c, e ? e : end);
+            return e ? e + 3 : end;
+        }
+    }
+    if (q < end && (*q == '!' || *q == '?' || *q == '/')) {
+        /* <!DOCTYPE>, <?xml?>, "</3": bogus comments up to '>' ("</>" too) */
+        const unsigned char *e = memchr(q, '>', (size_t)(end - q));
+        return e ? e + 1 : end;
+    }
+    *t->o++ = '<';
+    return p + 1;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static inline __attribute__((always_inline)) void
+text_core(tstate *t, const unsigned char *p, const unsigned char *end,
+          const int mode)
+{
+    while (p < end) {
+        bool prev_sp = false;
+        if (mode & M_COLLAPSE) prev_sp = t->o == t->base || t->o[-1] == ' ';
+        size_t k = run_bytes(t->o, p, (size_t)(end - p), mode, prev_sp);
+        t->o += k;
+        p += k;
+        if (p >= end) break;
+        unsigned c = *p;
+        unsigned cl = byte_class[c];
+        if ((mode & M_COLLAPSE) && (cl & (C_WS | C_SP))) {
+            do
+                p++;
+            while (p < end && (byte_class[*p] & (C_WS | C_SP)));
+            ts_space(t);
+        } else if (cl & C_CTL) {
+            p++;
+        } else if ((mode & M_TAGS) && c == '<') {
+            p = markup(t, p, end);
+        } else if ((mode & M_REFS) && c == '&') {
+            p = reference(t, p, end, mode);
+        } else { /* a lead byte of U+0300 and up */
+            int32_t cp;
+            size_t len = scan_utf8(p, (size_t)(end - p), &cp);
+            if (cp < 0) {
+                ts_room(t, p + len, 3);
+                t->o += scan_put_utf8(t->o, UTF8_REPLACEMENT);
+            } else {
+                if (!nfc_stable((uint32_t)cp)) ts_unstable_at(t, t->o);
+                memcpy(t->o, p, len);
+                t->o += len;
+            }
+            p += len;
+        }
+    }
+}
+
+static void
+text_cdata(tstate *t, const unsigned char *p, const unsigned char *end)
+{
+    text_core(t, p, end, MODE_PLAIN);
+}
+
+static void
+core_html(tstate *t, const unsigned char *p, const unsigned char *end)
+{
+    text_core(t, p, end, MODE_HTML);
+}
+
+static void
+core_refs(tstate *t, const unsigned char *p, const unsigned char *end)
+{
+    text_core(t, p, end, MODE_REFS);
+}
+
+static void
+text_run(buf *out, const char *s, size_t n, int mode)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (out->len + n + ROOM_SLACK + 1 > out->cap) buf_grow(out, n + ROOM_SLACK);
+    if (n == 0) { /* s may be NULL */
+        out->p[out->len] = '\0';
+        return;
+    }
+    unsigned char *b = (unsigned char *)out->p;
+    size_t start = out->len;
+    tstate t = {out, b + start, b + start, b + out->cap, p + n, SIZE_MAX};
+    if (mode == MODE_HTML)
+        core_html(&t, p, p + n);
+    else if (mode == MODE_PLAIN)
+        text_cdata(&t, p, p + n);
+    else
+        core_refs(&t, p, p + n);
+    if ((mode & M_COLLAPSE) && t.o > t.base && t.o[-1] == ' ') t.o--;
+    out->len = (size_t)(t.o - (unsigned char *)out->p);
+    out->p[out->len] = '\0';
+    if (t.unstable != SIZE_MAX)
+        nfc_tail(out, (size_t)(t.base - (unsigned char *)out->p), t.unstable);
+}
+
+void
+text_from_html(buf *out, const char *s, size_t n)
+{
+    text_run(out, s, n, MODE_HTML);
+}
+
+void
+text_from_plain(buf *out, const char *s, size_t n)
+{
+    text_run(out, s, n, MODE_PLAIN);
+}
+
+void
+text_decode_entities(buf *out, const char *s, size_t n)
+{
+    text_run(out, s, n, MODE_REFS);
+}
