@@ -17,9 +17,9 @@ int cmd_outbox(int argc, char **argv);
 
 struct store;
 /* Opens the store for a command run by hand: state_dir from --state-dir if
- * given, else from the config file (-c, default /etc/vigie/vigie.lua).
- * Never creates or migrates the database. Prints the error and sets
- * *status (1 or 2) on failure. */
+ * given, else from the config file (config_path, or the default
+ * /etc/vigie/vigie.lua). Never creates or migrates the database. Prints the
+ * error and sets *status on failure: 2 for a bad config, 1 otherwise. */
 struct store *cli_open_store(const char *config_path, const char *state_dir,
                              int flags, int *status);
 

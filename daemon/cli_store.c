@@ -1,31 +1,37 @@
 /* cli_store.c — how hand-run commands find the database (see cli.h). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
+#include "config.h"
 #include "log.h"
 #include "store.h"
-
-#define DEFAULT_STATE_DIR "/var/lib/vigie"
 
 struct store *
 cli_open_store(const char *config_path, const char *state_dir, int flags,
                int *status)
 {
-    char err[1024];
+    char err[2048];
+    char *dir = NULL;
     if (!state_dir) {
-        if (config_path) {
-            cli_error("-c %s: reading the config is not supported yet; use "
-                      "--state-dir DIR",
-                      config_path);
+        /* The config's relative state_dir is resolved against the config
+         * file's directory, as the daemon does. */
+        config *c = config_load(config_path ? config_path : CONFIG_DEFAULT_PATH,
+                                err, sizeof err);
+        if (!c) {
+            cli_error("%s", err);
             *status = EXIT_USAGE;
             return NULL;
         }
-        state_dir = DEFAULT_STATE_DIR;
+        dir = xstrdup(c->state_dir);
+        config_free(c);
+        state_dir = dir;
     }
     store *s = store_open(state_dir, flags & ~STORE_CREATE, err, sizeof err);
     if (!s) {
         cli_error("%s", err);
         *status = EXIT_FAIL;
     }
+    free(dir);
     return s;
 }

@@ -5,7 +5,12 @@
  *   feeds          one row per feed key: validators, last status, failure
  *                  count, next poll, disabled + why, counters
  *   seen           (feed, SHA-256/128 of the item id) → 64-bit content hash,
- *                  64-bit link+title hash, first and last seen
+ *                  64-bit link+title hash, first and last seen. The
+ *                  link+title hashes are not indexed: an index keyed by a
+ *                  hash takes its inserts at random places, and would
+ *                  rewrite a page per new item per commit. The daemon keeps
+ *                  the recent ones in memory instead (`recent`, built from
+ *                  `seen` on first use, updated at each commit).
  *   items          archived items, all fields, tags (JSON), stored time
  *   items_fts      contentless FTS5 index over title, summary, the text of
  *                  content (store_index_text) and tags; rows are deleted
@@ -38,6 +43,12 @@
 #define MAX_TAGS 64
 #define MAX_TAG_BYTES 256
 #define DAY_MS 86400000LL
+/* Archived items are a few KB: with 4 KB pages most pages would hold one
+ * row and waste a third of the file. */
+#define PAGE_SIZE 16384
+#define CACHE_KB 16384
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* ---- schema ------------------------------------------------------------ */
 
@@ -70,7 +81,6 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " first_seen INTEGER NOT NULL,"
     " last_seen INTEGER NOT NULL,"
     " PRIMARY KEY(feed, idh)) WITHOUT ROWID;"
-    "CREATE INDEX seen_lt ON seen(lt, last_seen) WHERE lt IS NOT NULL;"
     "CREATE TABLE items("
     " id INTEGER PRIMARY KEY,"
     " feed INTEGER NOT NULL REFERENCES feeds(id),"
@@ -114,8 +124,11 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
     /* 1 → 2: the full-text index, filled from what is already archived */
     "CREATE VIRTUAL TABLE items_fts USING fts5("
-    " title, summary, content, tags, content='',"
+    " title, summary, content, tags, content='', columnsize=0,"
     " tokenize='unicode61 remove_diacritics 2');"
+    /* merge segments 16 at a time while writing (4 by default): a quarter
+     * less work per feed; store_maintain() merges the rest when idle */
+    "INSERT INTO items_fts(items_fts, rank) VALUES('automerge', 16);"
     "INSERT INTO items_fts(rowid, title, summary, content, tags)"
     " SELECT id, title, summary, vigie_index_text(content),"
     " vigie_tags_text(tags) FROM items;",
@@ -132,7 +145,6 @@ enum {
     Q_FEED_STATE,
     Q_FEED_STORED,
     Q_SEEN_GET,
-    Q_SEEN_LT,
     Q_SEEN_INSERT,
     Q_SEEN_TOUCH,
     Q_ITEM_GET,
@@ -171,8 +183,6 @@ static const char *const queries[Q_COUNT] = {
     [Q_FEED_STORED] =
         "UPDATE feeds SET items_stored = items_stored + ?2 WHERE id = ?1",
     [Q_SEEN_GET] = "SELECT hash FROM seen WHERE feed = ?1 AND idh = ?2",
-    [Q_SEEN_LT] = "SELECT 1 FROM seen WHERE lt = ?1 AND last_seen >= ?2"
-                  " LIMIT 1",
     [Q_SEEN_INSERT] = "INSERT OR IGNORE INTO seen"
                       "(feed, idh, hash, lt, first_seen, last_seen)"
                       " VALUES(?1, ?2, ?3, ?4, ?5, ?5)",
@@ -216,6 +226,23 @@ typedef struct alert_seq {
     unsigned n;
 } alert_seq;
 
+/* Recent link+title hashes → when last seen (ms). Open addressing, load
+ * at most 1/2; key 0 kept aside. */
+typedef struct ltmap {
+    uint64_t *k;
+    int64_t *v;
+    size_t cap, n;
+    bool has_zero;
+    int64_t zero_v;
+} ltmap;
+
+typedef struct lt_pending {
+    uint64_t lt;
+    int64_t t;
+} lt_pending;
+
+static void ltmap_free(ltmap *m);
+
 /* The hashes of one item, computed once for classify/mark/put/enqueue. */
 typedef struct item_hashes {
     const struct feed_item *it;
@@ -247,6 +274,13 @@ struct store {
 
     /* retention: the next feed id to prune */
     int64_t prune_cursor;
+
+    /* dedup by link+title: committed state, and this transaction's part */
+    ltmap recent;
+    bool recent_loaded;
+    int64_t recent_from; /* holds everything seen since this time */
+    lt_pending *lt_tx;
+    size_t nlt_tx, caplt_tx;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -926,6 +960,10 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* a 60-item feed transaction touches a few hundred KB: keep it and the
+     * upper levels of the trees in memory */
+    sqlite3_exec(s->db, "PRAGMA cache_size = -" STR(CACHE_KB), NULL, NULL,
+                 NULL);
     sqlite3_create_function(s->db, "vigie_index_text", 1,
                             SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_index_text, NULL, NULL);
@@ -970,8 +1008,12 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     }
     if (!s->readonly) {
         /* auto_vacuum only takes on a database without tables. */
-        if ((tables == 0 && exec_sql(s, "PRAGMA auto_vacuum = INCREMENTAL", err,
-                                     errlen, "setting up") < 0) ||
+        char setup[160];
+        snprintf(setup, sizeof setup,
+                 "PRAGMA page_size = %d; PRAGMA auto_vacuum = INCREMENTAL;",
+                 PAGE_SIZE);
+        if ((tables == 0 &&
+             exec_sql(s, setup, err, errlen, "setting up") < 0) ||
             exec_sql(s,
                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                      " PRAGMA foreign_keys = ON;",
@@ -1021,6 +1063,8 @@ store_close(store *s)
     buf_free(&s->feed_json);
     free(s->feed_key);
     free(s->seq);
+    free(s->lt_tx);
+    ltmap_free(&s->recent);
     free(s->path);
     free(s);
 }
@@ -1196,6 +1240,114 @@ step_row(sqlite3_stmt *st, bool *row)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* ---- recent link+title hashes ----------------------------------------- */
+
+static size_t
+lt_slot(const ltmap *m, uint64_t k)
+{
+    size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 7) & (m->cap - 1);
+    while (m->k[i] && m->k[i] != k)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static void ltmap_put(ltmap *m, uint64_t k, int64_t v);
+
+static void
+ltmap_resize(ltmap *m, size_t cap)
+{
+    ltmap old = *m;
+    m->cap = cap;
+    m->n = 0;
+    m->k = xcalloc(cap, sizeof *m->k);
+    m->v = xcalloc(cap, sizeof *m->v);
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.k[i]) ltmap_put(m, old.k[i], old.v[i]);
+    free(old.k);
+    free(old.v);
+}
+
+/* Keeps the latest time for k. */
+static void
+ltmap_put(ltmap *m, uint64_t k, int64_t v)
+{
+    if (!k) {
+        if (!m->has_zero || v > m->zero_v) m->zero_v = v;
+        m->has_zero = true;
+        return;
+    }
+    if (2 * (m->n + 1) > m->cap) ltmap_resize(m, m->cap ? 2 * m->cap : 1024);
+    size_t i = lt_slot(m, k);
+    if (!m->k[i]) {
+        m->k[i] = k;
+        m->v[i] = v;
+        m->n++;
+    } else if (v > m->v[i]) {
+        m->v[i] = v;
+    }
+}
+
+static bool
+ltmap_recent(const ltmap *m, uint64_t k, int64_t since)
+{
+    if (!k) return m->has_zero && m->zero_v >= since;
+    if (!m->cap) return false;
+    size_t i = lt_slot(m, k);
+    return m->k[i] == k && m->v[i] >= since;
+}
+
+static void
+ltmap_free(ltmap *m)
+{
+    free(m->k);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* Drops what fell out of the window (rebuilding the table). */
+static void
+ltmap_sweep(ltmap *m, int64_t since)
+{
+    ltmap old = *m;
+    memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.k[i] && old.v[i] >= since) ltmap_put(m, old.k[i], old.v[i]);
+    if (old.has_zero && old.zero_v >= since) ltmap_put(m, 0, old.zero_v);
+    free(old.k);
+    free(old.v);
+}
+
+/* Everything seen within the window, from the database, once. */
+static int
+recent_load(store *s, int64_t now, char *err, size_t errlen)
+{
+    int64_t from = before(now, s->params.dedup_window);
+    if (s->recent_loaded && s->recent_from <= from) return 0;
+    ltmap_free(&s->recent);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT lt, last_seen FROM seen"
+                           " WHERE lt IS NOT NULL AND last_seen >= ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "reading seen items");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, from);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ltmap_put(&s->recent, (uint64_t)sqlite3_column_int64(st, 0),
+                  sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        db_err(s, err, errlen, "reading seen items");
+        ltmap_free(&s->recent);
+        return -1;
+    }
+    s->recent_loaded = true;
+    s->recent_from = from;
+    return 0;
+}
+
 int
 store_classify(store *s, const char *feed_key, const struct feed_item *items,
                size_t n, int64_t now, store_verdict *out, char *err,
@@ -1219,6 +1371,7 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
     s->memo.it = NULL;
     int64_t catch_from = before(now, s->params.catch_up);
     int64_t dedup_from = before(now, s->params.dedup_window);
+    if (s->params.dedup && recent_load(s, now, err, errlen) < 0) return -1;
 
     u64set ids, lts;
     u64set_init(&ids, n);
@@ -1258,20 +1411,9 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
             if (old) {
                 v = STORE_OLD;
             } else if (s->params.dedup && h->has_lt) {
-                bool dup = u64set_has(&lts, (uint64_t)h->lt);
-                if (!dup) {
-                    q = s->q[Q_SEEN_LT];
-                    sqlite3_bind_int64(q, 1, h->lt);
-                    sqlite3_bind_int64(q, 2, dedup_from);
-                    if (step_row(q, &dup) < 0) {
-                        db_err(s, err, errlen, "reading seen items");
-                        sqlite3_reset(q);
-                        ret = -1;
-                        break;
-                    }
-                    sqlite3_reset(q);
-                }
-                if (dup) v = STORE_DUPLICATE;
+                if (u64set_has(&lts, (uint64_t)h->lt) ||
+                    ltmap_recent(&s->recent, (uint64_t)h->lt, dedup_from))
+                    v = STORE_DUPLICATE;
             }
         }
         if (h->has_lt) u64set_add(&lts, (uint64_t)h->lt);
@@ -1393,6 +1535,7 @@ store_begin(store *s, const store_feed *f, int64_t now)
     s->memo.it = NULL; /* items of an earlier batch may have been freed */
     s->new_seen = s->stored = 0;
     s->nseq = 0;
+    s->nlt_tx = 0;
     s->now = now;
     free(s->feed_key);
     s->feed_key = xstrdup(f->key);
@@ -1442,6 +1585,13 @@ store_mark_seen(store *s, const struct feed_item *it)
 {
     if (tx_check(s) < 0) return -1;
     const item_hashes *h = hashes(s, it);
+    if (h->has_lt) {
+        if (s->nlt_tx == s->caplt_tx) {
+            s->caplt_tx = s->caplt_tx ? 2 * s->caplt_tx : 64;
+            s->lt_tx = xrealloc(s->lt_tx, s->caplt_tx * sizeof *s->lt_tx);
+        }
+        s->lt_tx[s->nlt_tx++] = (lt_pending){(uint64_t)h->lt, s->now};
+    }
     sqlite3_stmt *q = s->q[Q_SEEN_INSERT];
     sqlite3_bind_int64(q, 1, s->feed_id);
     sqlite3_bind_blob(q, 2, h->idh, 16, SQLITE_STATIC);
@@ -1784,6 +1934,7 @@ store_rollback(store *s)
     }
     s->in_tx = false;
     s->memo.it = NULL;
+    s->nlt_tx = 0;
 }
 
 int
@@ -1831,6 +1982,10 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
     }
     s->in_tx = false;
     s->memo.it = NULL;
+    if (s->recent_loaded)
+        for (size_t i = 0; i < s->nlt_tx; i++)
+            ltmap_put(&s->recent, s->lt_tx[i].lt, s->lt_tx[i].t);
+    s->nlt_tx = 0;
     return 0;
 fail:
     store_rollback(s);
@@ -2134,7 +2289,17 @@ store_maintain(store *s, int64_t now, int budget, char *err, size_t errlen)
         if (n < 0) goto fail;
         total += n;
     }
+    /* bounded FTS merging, so that searches read few segments */
+    if (exec_sql(s,
+                 "INSERT INTO items_fts(items_fts, rank) VALUES('merge', 64)",
+                 err, errlen, "merging the full-text index") < 0)
+        goto fail;
     if (exec_sql(s, "COMMIT", err, errlen, "pruning") < 0) goto fail;
+    if (s->recent_loaded) {
+        int64_t from = before(now, s->params.dedup_window);
+        ltmap_sweep(&s->recent, from);
+        s->recent_from = from;
+    }
     /* Give back a bounded number of free pages (never a full VACUUM). */
     exec_sql(s, "PRAGMA incremental_vacuum(256)", NULL, 0, "");
     return total;

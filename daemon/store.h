@@ -20,6 +20,9 @@
  *    equal an item seen within dedup_window in any feed is a DUPLICATE; on
  *    the first poll of a feed (no document parsed yet) an item published
  *    before now - catch_up (or without a date) is OLD: marked seen, no rules.
+ *    The link+title hashes of the window are kept in memory by the process
+ *    that classifies (read from the database on its first call, 16 bytes
+ *    per recent item), rather than indexed on disk: see store.c.
  *  - Retention happens only in store_maintain(), in bounded steps, never
  *    during a feed's transaction, and never VACUUM.
  *

@@ -509,11 +509,19 @@ test_rollback_and_calls_without_begin(void **state)
     assert_int_equal(store_mark_seen(f->s, &it), -1);
     assert_int_equal(query_int(f->s, "SELECT count(*) FROM seen"), 0);
     store_feed sf = feed_of("k");
+    store_params p;
+    store_params_default(&p);
+    p.catch_up = STORE_FOREVER;
+    store_set_params(f->s, &p);
+    assert_int_equal(verdict(f, "k", it, T0), STORE_NEW);
     assert_int_equal(store_begin(f->s, &sf, T0), 0);
     assert_int_equal(store_mark_seen(f->s, &it), 0);
     assert_int_equal(store_enqueue_alert(f->s, &it, "r", "ops", "{}", 2), 0);
     store_rollback(f->s);
     assert_int_equal(query_int(f->s, "SELECT count(*) FROM seen"), 0);
+    /* what was rolled back does not make a duplicate either */
+    feed_item same = item("other-id", "A", "https://x/a", T0 / 1000);
+    assert_int_equal(verdict(f, "k2", same, T0), STORE_NEW);
     assert_int_equal(query_int(f->s, "SELECT count(*) FROM outbox"), 0);
     assert_int_equal(query_int(f->s, "SELECT count(*) FROM feeds"), 0);
 }
@@ -577,8 +585,22 @@ test_dedup_link_title_across_feeds(void **state)
                              item("b-79", "Story", "https://news/2", 0),
                              T0 + DAY),
                      STORE_NEW);
+    /* a restarted daemon knows it too */
+    store_close(f->s);
+    f->s = store_open(f->dir, STORE_CREATE, f->err, sizeof f->err);
+    store_set_params(f->s, &p);
+    assert_int_equal(verdict(f, "feedB", b, T0 + DAY), STORE_DUPLICATE);
     /* outside the window */
     assert_int_equal(verdict(f, "feedB", b, T0 + 7 * DAY + 1), STORE_NEW);
+    /* a wider window after a reload reaches further back than what a
+     * fresh process loaded for the narrow one */
+    store_close(f->s);
+    f->s = store_open(f->dir, STORE_CREATE, f->err, sizeof f->err);
+    store_set_params(f->s, &p);
+    assert_int_equal(verdict(f, "feedB", b, T0 + 10 * DAY), STORE_NEW);
+    p.dedup_window = 30 * DAY;
+    store_set_params(f->s, &p);
+    assert_int_equal(verdict(f, "feedB", b, T0 + 10 * DAY), STORE_DUPLICATE);
     /* dedup off */
     p.dedup = false;
     store_set_params(f->s, &p);

@@ -190,6 +190,24 @@ class SearchOutboxTest(unittest.TestCase):
         self.assertEqual(sorted(s for s, *_ in self.rows().values()),
                          [0, 0, 2])
 
+    def test_state_dir_from_config(self):
+        # a relative state_dir is relative to the config file's directory
+        conf = os.path.join(self.dir, "vigie.lua")
+        with open(conf, "w") as f:
+            f.write('state_dir = "."\n')
+        r = run("search", "-c", conf, "--json", "vucic")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(r.stdout.splitlines()), 1)
+        r = run("outbox", "--config", conf, "list", "--dead")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"HTTP 400", r.stdout)
+        with open(conf, "w") as f:
+            f.write('state_dir = 42\n')
+        r = run("search", "-c", conf, "vucic")
+        self.assertEqual(r.returncode, 2)
+        self.assertTrue(r.stderr.startswith(b"vigie: " + conf.encode()),
+                        r.stderr)
+
     def test_usage(self):
         for args in (("outbox", "frob"), ("outbox", "list", "--dead",
                                           "--all"),
