@@ -19,6 +19,8 @@
 #define MAX_PER_CALL 1024
 
 enum {
+    O_RELAXED,
+    O_STRICT,
     O_BEGIN,
     O_COMMIT,
     O_ROLLBACK,
@@ -34,13 +36,24 @@ enum {
 };
 
 static const char *const queries[O_COUNT] = {
+    [O_RELAXED] = "PRAGMA synchronous = NORMAL",
+    [O_STRICT] = "PRAGMA synchronous = FULL",
     [O_BEGIN] = "BEGIN IMMEDIATE",
     [O_COMMIT] = "COMMIT",
     [O_ROLLBACK] = "ROLLBACK",
     /* the oldest undelivered row of each target */
-    [O_HEADS] = "SELECT o.id, o.target, o.state, o.due, o.lease_until"
-                " FROM outbox o WHERE o.id IN (SELECT min(id) FROM outbox"
-                " WHERE state < 2 GROUP BY target) ORDER BY o.id",
+    /* the oldest undelivered row of each target: a skip-scan over the
+     * partial index (target, id), a few seeks per target however long the
+     * queues are */
+    [O_HEADS] = "WITH RECURSIVE t(target) AS ("
+                " SELECT min(target) FROM outbox WHERE state < 2"
+                " UNION ALL SELECT (SELECT min(target) FROM outbox"
+                " WHERE state < 2 AND target > t.target) FROM t"
+                " WHERE t.target IS NOT NULL)"
+                " SELECT o.id, o.target, o.state, o.due, o.lease_until FROM t"
+                " JOIN outbox o ON o.id = (SELECT min(id) FROM outbox"
+                " WHERE state < 2 AND target = t.target)"
+                " WHERE t.target IS NOT NULL ORDER BY o.id",
     [O_RATE] = "SELECT count(*), min(done_at) FROM outbox"
                " WHERE target = ?1 AND state = 2 AND done_at > ?2",
     [O_CLAIM] = "UPDATE outbox SET state = 1, lease_until = ?2,"
@@ -276,6 +289,19 @@ outbox_key(char out[OUTBOX_KEY_LEN], const char *feed_key, const char *item_id,
     out[64] = '\0';
 }
 
+/* The outbox's own state changes are committed without an fsync each
+ * (synchronous=NORMAL; the feeds' transactions stay FULL). In WAL mode a
+ * process crash loses none of them; a power loss may lose the last few,
+ * which only sends those alerts again, with the same Idempotency-Key. The
+ * rows themselves were written durably with their feed. */
+static void
+relaxed(outbox *ob, bool on)
+{
+    sqlite3_stmt *st = ob->q[on ? O_RELAXED : O_STRICT];
+    run(st);
+    sqlite3_reset(st);
+}
+
 /* ---- claiming ----------------------------------------------------------- */
 
 void
@@ -337,9 +363,11 @@ outbox_next(outbox *ob, int64_t now, outbox_msg *out, size_t max,
     if (max > MAX_PER_CALL) max = MAX_PER_CALL;
 
     /* One write transaction: a claim must not race `vigie outbox drop`. */
+    relaxed(ob, true);
     if (run(ob->q[O_BEGIN]) < 0) {
         sqlite3_reset(ob->q[O_BEGIN]);
         db_err(ob->db, ob->s, err, errlen, "reading the outbox");
+        relaxed(ob, false);
         return -1;
     }
     sqlite3_reset(ob->q[O_BEGIN]);
@@ -437,6 +465,7 @@ done:
             outbox_msg_clear(&out[i]);
         wake = now;
     }
+    relaxed(ob, false);
     for (size_t i = 0; i < nheads; i++)
         free(heads[i].target);
     free(heads);
@@ -523,9 +552,22 @@ jitter(void)
     return arc4random();
 }
 
+static int report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
+                  int64_t now, char *err, size_t errlen);
+
 int
 outbox_report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
               int64_t now, char *err, size_t errlen)
+{
+    relaxed(ob, true);
+    int rc = report(ob, m, o, now, err, errlen);
+    relaxed(ob, false);
+    return rc;
+}
+
+static int
+report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
+       char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     int rc;

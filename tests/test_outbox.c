@@ -218,6 +218,13 @@ test_in_order_per_target(void **state)
     assert_int_equal(next(f, due + 4, n, 8, &wake), 0);
     assert_int_equal(wake, INT64_MAX);
     clear(m, 2);
+    /* the outbox commits its own changes without an fsync each, but the
+     * feeds' transactions that follow must be FULL again */
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(store_db(f->s), "PRAGMA synchronous", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
 }
 
 static void
