@@ -945,8 +945,14 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
         return NULL;
     }
     int oflags = SQLITE_OPEN_NOMUTEX;
-    if (s->readonly)
+    /* A read-only connection cannot remove the -wal and -shm files when it
+     * closes last; run by root next to a stopped daemon, it would leave
+     * root-owned files the daemon's user cannot open. So "read-only" is a
+     * read-write connection with query_only, where writing is possible. */
+    if (s->readonly && (access(path, W_OK) < 0 || access(state_dir, W_OK) < 0))
         oflags |= SQLITE_OPEN_READONLY;
+    else if (s->readonly)
+        oflags |= SQLITE_OPEN_READWRITE;
     else
         oflags |= SQLITE_OPEN_READWRITE |
                   ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
@@ -1503,6 +1509,20 @@ tx_check(store *s)
     return s->failed ? -1 : 0;
 }
 
+/* The parser never gives an item without an id; a caller bug must not
+ * crash the daemon or store a nameless row. */
+static int
+item_check(store *s, const struct feed_item *it)
+{
+    if (it && it->id && *it->id) return 0;
+    if (!s->failed) {
+        s->failed = true;
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: an item without an id",
+                 s->path);
+    }
+    return -1;
+}
+
 /* Runs a write statement to completion; the bindings were made. */
 static int
 tx_step(store *s, int qi, const char *what)
@@ -1583,7 +1603,7 @@ store_begin(store *s, const store_feed *f, int64_t now)
 int
 store_mark_seen(store *s, const struct feed_item *it)
 {
-    if (tx_check(s) < 0) return -1;
+    if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
     const item_hashes *h = hashes(s, it);
     if (h->has_lt) {
         if (s->nlt_tx == s->caplt_tx) {
@@ -1730,7 +1750,7 @@ int
 store_put_item(store *s, const struct feed_item *it, const char *const *tags,
                size_t ntags)
 {
-    if (tx_check(s) < 0) return -1;
+    if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
     const item_hashes *h = hashes(s, it);
     unsigned char idh[16];
     memcpy(idh, h->idh, 16);
@@ -1868,21 +1888,28 @@ store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
     }
     json_decref(p);
 
-    const item_hashes *h = hashes(s, it);
+    /* An alert from a script's top level has no item: "" stands for it
+     * in the key, null in the row. */
+    if (it && item_check(s, it) < 0) {
+        buf_free(&pay);
+        return -1;
+    }
+    const char *id = it ? it->id : "";
+    int64_t hash = it ? hashes(s, it)->hash : 0;
     char key[OUTBOX_KEY_LEN];
-    outbox_key(key, s->feed_key, it->id, h->hash, target, script,
-               next_seq(s, it->id, script, target));
+    outbox_key(key, s->feed_key, id, hash, target, script,
+               next_seq(s, id, script, target));
     buf item = {0};
-    store_item_write_json(&item, it);
+    if (it) store_item_write_json(&item, it);
     sqlite3_stmt *q = s->q[Q_OUTBOX_INSERT];
     bind_text(q, 1, target);
     bind_text(q, 2, key);
     bind_text(q, 3, script);
     bind_text(q, 4, s->feed_key);
-    bind_text(q, 5, it->id);
-    bind_text(q, 6, it->title ? it->title : "");
+    bind_text(q, 5, it ? id : NULL);
+    bind_text(q, 6, it && it->title ? it->title : "");
     bind_textn(q, 7, pay.p, pay.len);
-    bind_textn(q, 8, item.p, item.len);
+    bind_textn(q, 8, it ? item.p : NULL, item.len);
     bind_textn(q, 9, s->feed_json.p ? s->feed_json.p : "{}",
                s->feed_json.len ? s->feed_json.len : 2);
     sqlite3_bind_int64(q, 10, s->now);
@@ -1899,7 +1926,7 @@ int
 store_add_rule_failure(store *s, const struct feed_item *it, const char *script,
                        const char *error)
 {
-    if (tx_check(s) < 0) return -1;
+    if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
     buf item = {0};
     store_item_write_json(&item, it);
     sqlite3_stmt *q = s->q[Q_FAIL_UPSERT];

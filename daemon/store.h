@@ -151,7 +151,8 @@ int store_put_item(store *s, const struct feed_item *it,
  * (a JSON object, as text), the item and the feed, and its idempotency key
  * (outbox_key(): feed, item, content, target, script, and the count of
  * earlier alerts from that script for that item and target in this
- * transaction). An identical alert already queued is not queued twice. */
+ * transaction). An identical alert already queued is not queued twice.
+ * it may be NULL for an alert from a script's top level. */
 int store_enqueue_alert(store *s, const struct feed_item *it,
                         const char *script, const char *target,
                         const char *payload, size_t payload_len);

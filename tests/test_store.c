@@ -507,6 +507,25 @@ test_rollback_and_calls_without_begin(void **state)
     feed_item it = item("a", "A", "https://x/a", T0 / 1000);
     /* no transaction: refused, nothing written */
     assert_int_equal(store_mark_seen(f->s, &it), -1);
+    /* an item without an id dooms the transaction instead of crashing */
+    store_feed bad = feed_of("bad");
+    feed_item noid = item("", "T", "https://x/t", T0 / 1000);
+    assert_int_equal(store_begin(f->s, &bad, T0), 0);
+    assert_int_equal(store_mark_seen(f->s, &noid), -1);
+    noid.id = NULL;
+    assert_int_equal(store_put_item(f->s, &noid, NULL, 0), -1);
+    assert_int_equal(store_commit(f->s, NULL, f->err, sizeof f->err), -1);
+    assert_non_null(strstr(f->err, "without an id"));
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM feeds"), 0);
+    /* an alert without an item (a script's top level) is kept */
+    assert_int_equal(store_begin(f->s, &bad, T0), 0);
+    assert_int_equal(
+        store_enqueue_alert(f->s, NULL, "r", "ops", "{\"text\":\"x\"}", 12), 0);
+    assert_int_equal(store_commit(f->s, NULL, f->err, sizeof f->err), 0);
+    assert_int_equal(
+        query_int(f->s, "SELECT count(*) FROM outbox WHERE item IS NULL"), 1);
+    sqlite3_exec(store_db(f->s), "DELETE FROM outbox; DELETE FROM feeds", NULL,
+                 NULL, NULL);
     assert_int_equal(query_int(f->s, "SELECT count(*) FROM seen"), 0);
     store_feed sf = feed_of("k");
     store_params p;

@@ -106,6 +106,16 @@ class SearchOutboxTest(unittest.TestCase):
         finally:
             shutil.rmtree(empty)
 
+    def test_reading_leaves_no_wal_files(self):
+        # run by root next to a stopped daemon, leftover -wal/-shm files
+        # would be root's, and the daemon's user could not open the database
+        self.assertEqual(os.listdir(self.dir), ["vigie.db"])
+        for args in (("search", "vucic"), ("outbox", "list"),
+                     ("outbox", "retry", "--all")):
+            r = self.vigie(*args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(os.listdir(self.dir), ["vigie.db"], args)
+
     def test_corrupt_database_named(self):
         with open(self.db, "r+b") as f:
             f.write(b"garbage garbage!")
