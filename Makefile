@@ -129,13 +129,16 @@ fuzz: | check-deps
 			-fsanitize=fuzzer,address,undefined tests/fuzz/$$t.c \
 			build/fuzz/libvigie.a $(PKG_LIBS) -o build/fuzz/$$t; \
 		mkdir -p build/fuzz/corpus-$$t; \
-		cp tests/fixtures/*.xml tests/fixtures/*.json tests/fixtures/*.rss \
-		   tests/fixtures/*.atom build/fuzz/corpus-$$t/ 2>/dev/null || true; \
+		cp tests/fixtures/feeds/* build/fuzz/corpus-$$t/; \
 		echo "== fuzzing $$t for $(FUZZ_TIME)s"; \
-		build/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+		if build/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=65536 \
 			-rss_limit_mb=2048 -print_final_stats=1 \
-			build/fuzz/corpus-$$t 2>&1 | tail -n 25; \
-		test $${PIPESTATUS:-0} = 0; \
+			-artifact_prefix=build/fuzz/ build/fuzz/corpus-$$t \
+			> build/fuzz/$$t.log 2>&1; then \
+			grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units)" build/fuzz/$$t.log; \
+		else \
+			tail -n 60 build/fuzz/$$t.log; echo "fuzz: $$t found a crash"; exit 1; \
+		fi; \
 	done
 
 bench: $(BIN)

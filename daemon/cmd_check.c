@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "config.h"
 #include "log.h"
+#include "worker.h"
 
 static void
 check_usage(FILE *f)
@@ -59,6 +60,8 @@ cmd_check(int argc, char **argv)
     }
 
     char err[2048];
+    /* scripts are loaded exactly as the daemon's rule worker loads them */
+    config_set_script_checker(worker_check_script);
     config *c = config_load(path, err, sizeof err);
     if (!c) {
         cli_error("%s", err);

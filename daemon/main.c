@@ -21,9 +21,12 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
+    {"run", cmd_run, "run [-c FILE] [--once]      the daemon, in the foreground"},
     {"fetch", cmd_fetch,
      "fetch [OPTIONS] URL...      fetch URLs as the daemon would, print JSON"},
     {"check", cmd_check, "check [-c FILE]             validate the config and load every script"},
+    {"parse", cmd_parse, "parse [--base URL] [--charset NAME] FILE...  each feed as one JSON line"},
+    {"test", cmd_test, "test -s SCRIPT FILE...      dry-run rule scripts on feed files"},
     {"search", cmd_search,
      "search [-c FILE] QUERY      full-text search of stored items"},
     {"outbox", cmd_outbox,

@@ -1,0 +1,240 @@
+/* cmd_test.c — `vigie test -s SCRIPT FILE...`: the dry run of a rule.
+ *
+ * Parses each feed file, runs the script(s) on every item in the rule
+ * worker exactly as the daemon would (same sandbox, same budgets), and
+ * prints one JSON object per action per line on stdout; a summary goes to
+ * stderr. Nothing is stored, nothing is sent, any webhook name is
+ * accepted. Exit 1 if a script cannot be loaded, raised (or ran out of
+ * time or memory) on any item, or a file could not be read. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actions.h"
+#include "cli.h"
+#include "duration.h"
+#include "feed.h"
+#include "log.h"
+#include "script.h"
+#include "worker.h"
+
+static void
+test_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigie test -s SCRIPT [-s SCRIPT...] [OPTIONS] FILE...\n\n"
+            "Runs the rule script(s) on every item of the feed FILEs ('-' "
+            "for stdin)\nand prints one JSON line per action (alert, store, "
+            "log, error).\nNothing is stored or sent; any webhook name is "
+            "accepted.\n\n"
+            "  -s, --script FILE   rule script (repeat: they run in order)\n"
+            "  --timeout DURATION  time one on_item call may take (default "
+            "2s)\n"
+            "  --memory SIZE       memory one script may use (default "
+            "64MiB)\n"
+            "  --name NAME         item.feed.name (default: none)\n"
+            "  --url URL           item.feed.url, and the base of relative "
+            "links\n\n"
+            "Exit status: 0 ok, 1 a script failed to load or failed on an "
+            "item\n(or a file could not be read), 2 bad usage.\n");
+}
+
+typedef struct counts {
+    size_t items, actions, alerts, stores, logs, errors;
+} counts;
+
+typedef struct run {
+    counts *n;
+    const feed *f;
+    const rule_feed *rf;
+    buf *out;
+} run;
+
+static void
+print_actions(void *ud, worker_result *r)
+{
+    run *x = ud;
+    for (size_t i = 0; i < r->actions->len; i++) {
+        const action *a = &r->actions->v[i];
+        const feed_item *it = NULL;
+        if (x->f && a->item >= 0 && (size_t)a->item < x->f->nitems)
+            it = &x->f->items[a->item];
+        action_write_json(x->out, a, it, x->rf);
+        buf_addc(x->out, '\n');
+        x->n->actions++;
+        switch (a->kind) {
+        case ACTION_ALERT:
+            x->n->alerts++;
+            break;
+        case ACTION_STORE:
+            x->n->stores++;
+            break;
+        case ACTION_LOG:
+            x->n->logs++;
+            break;
+        case ACTION_ERROR:
+            x->n->errors++;
+            /* and in words on stderr: the JSON escapes the traceback */
+            if (a->item >= 0)
+                fprintf(stderr, "vigie: test: item %s: %s\n", a->item_id,
+                        a->message);
+            else
+                fprintf(stderr, "vigie: test: %s\n", a->message);
+            break;
+        }
+    }
+    /* Output as it comes, one job at a time: large runs stay flat. */
+    fwrite(x->out->p ? x->out->p : "", 1, x->out->len, stdout);
+    buf_reset(x->out);
+}
+
+static int
+opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (!strncmp(a, name, n) && a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (strcmp(a, name)) return 0;
+    if (*i + 1 >= argc) {
+        cli_error("test: %s needs a value", name);
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+int
+cmd_test(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        test_usage(stdout);
+        return EXIT_OK;
+    }
+    const char **scripts = xcalloc((size_t)argc, sizeof *scripts);
+    const char **files = xcalloc((size_t)argc, sizeof *files);
+    size_t nscripts = 0, nfiles = 0;
+    const char *name = "", *url = "";
+    worker_opts o;
+    worker_opts_default(&o);
+    int rc = EXIT_OK;
+    bool opts_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int r;
+        if (opts_done || a[0] != '-' || !strcmp(a, "-")) {
+            files[nfiles++] = a;
+        } else if (!strcmp(a, "--")) {
+            opts_done = true;
+        } else if ((r = opt_value(argc, argv, &i, "-s", &v)) ||
+                   (r = opt_value(argc, argv, &i, "--script", &v))) {
+            if (r < 0) goto usage;
+            scripts[nscripts++] = v;
+        } else if ((r = opt_value(argc, argv, &i, "--timeout", &v))) {
+            char why[128];
+            if (r < 0) goto usage;
+            if (duration_parse(v, &o.limits.call_ms, why, sizeof why) < 0 ||
+                o.limits.call_ms <= 0) {
+                cli_error("test: --timeout %s: %s", v,
+                          o.limits.call_ms <= 0 ? "must be positive" : why);
+                goto usage;
+            }
+        } else if ((r = opt_value(argc, argv, &i, "--memory", &v))) {
+            char why[128];
+            int64_t m = 0;
+            if (r < 0) goto usage;
+            if (size_parse(v, &m, why, sizeof why) < 0 || m < (1 << 20)) {
+                cli_error("test: --memory %s: %s", v,
+                          m > 0 && m < (1 << 20) ? "at least 1MiB" : why);
+                goto usage;
+            }
+            o.limits.mem = (size_t)m;
+        } else if ((r = opt_value(argc, argv, &i, "--name", &v))) {
+            if (r < 0) goto usage;
+            name = v;
+        } else if ((r = opt_value(argc, argv, &i, "--url", &v))) {
+            if (r < 0) goto usage;
+            url = v;
+        } else {
+            cli_error("test: %s: unknown option", a);
+            goto usage;
+        }
+    }
+    if (!nscripts) {
+        cli_error("test: no script (-s SCRIPT)");
+        goto usage;
+    }
+    if (!nfiles) {
+        cli_error("test: no feed file");
+        goto usage;
+    }
+
+    counts n = {0};
+    buf out = {0};
+    /* Every failure is printed as an action (and in words) below; the
+     * worker's own warnings would only say it twice. */
+    if (log_level() < LOG_DEBUG) log_set_level(LOG_ERR);
+    worker *w = worker_new(&o);
+    /* Load first (a job without items): a script that cannot load is
+     * reported once, not once per item. */
+    static const rule_feed none = {"", "", "", "", NULL, DATE_NONE, "", ""};
+    run x = {&n, NULL, &none, &out};
+    worker_submit(w, &none, NULL, 0, scripts, nscripts, print_actions, &x);
+    worker_wait(w);
+    for (size_t i = 0; i < nscripts; i++)
+        if (worker_script_error(w, scripts[i])) rc = EXIT_FAIL;
+    if (rc != EXIT_OK) goto done;
+
+    buf data = {0};
+    for (size_t i = 0; i < nfiles; i++) {
+        if (read_file(files[i], FEED_DEFAULT_MAX_INPUT, &data) < 0) {
+            cli_error("test: %s: %s", files[i],
+                      errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
+            rc = EXIT_FAIL;
+            continue;
+        }
+        feed f;
+        feed_options fo = {0};
+        fo.base_url = url[0] ? url : NULL;
+        feed_parse(data.p ? data.p : "", data.len, &fo, &f);
+        if (!feed_is_feed(&f)) {
+            cli_error("test: %s: not a feed%s%s", files[i],
+                      f.nerrors ? ": " : "", f.nerrors ? f.errors[0] : "");
+            rc = EXIT_FAIL;
+            feed_free(&f);
+            continue;
+        }
+        rule_feed rf;
+        rule_feed_from(&rf, &f, url, name);
+        run fx = {&n, &f, &rf, &out};
+        n.items += f.nitems;
+        worker_submit(w, &rf, f.items, f.nitems, scripts, nscripts,
+                      print_actions, &fx);
+        worker_wait(w);
+        feed_free(&f);
+    }
+    buf_free(&data);
+done:
+    fflush(stdout);
+    fprintf(stderr,
+            "vigie test: %zu item%s, %zu action%s (%zu alert%s, %zu store%s, "
+            "%zu log%s), %zu error%s\n",
+            n.items, n.items == 1 ? "" : "s", n.actions,
+            n.actions == 1 ? "" : "s", n.alerts, n.alerts == 1 ? "" : "s",
+            n.stores, n.stores == 1 ? "" : "s", n.logs, n.logs == 1 ? "" : "s",
+            n.errors, n.errors == 1 ? "" : "s");
+    if (n.errors) rc = EXIT_FAIL;
+    worker_free(w);
+    buf_free(&out);
+    free(scripts);
+    free(files);
+    return rc;
+usage:
+    test_usage(stderr);
+    free(scripts);
+    free(files);
+    return EXIT_USAGE;
+}

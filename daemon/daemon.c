@@ -1,0 +1,231 @@
+/* daemon.c — `vigie run`: one libev loop that owns everything.
+ *
+ *   config ─► poller (a timer per feed) ─► evcurl/fetch ─► parse
+ *          ─► pipeline (dedup, rules, store, outbox) ─► delivery
+ *
+ * Signals: SIGTERM/SIGINT stop gracefully (no new polls; transfers in
+ * flight get a short grace, then are cut; nothing committed is lost),
+ * SIGHUP reloads the config (a broken one keeps the old running). In once
+ * mode every feed is polled once and the process exits when all are
+ * committed: 0 if every poll succeeded, 1 otherwise. */
+#include "daemon.h"
+
+#include <ev.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "evcurl.h"
+#include "log.h"
+#include "notify.h"
+#include "pipeline.h"
+#include "poller.h"
+#include "worker.h"
+
+#define STOP_GRACE_S 10.0
+
+pipeline *pipeline_new(void);
+void pipeline_free(pipeline *pl);
+
+typedef struct daemon_ctx {
+    struct ev_loop *loop;
+    const char *config_path;
+    config *cfg;
+    config **old_cfgs; /* kept until no poll started under them is busy */
+    size_t nold;
+    evcurl *ec;
+    pipeline *pl;
+    poller *poller;
+    bool once, stopping;
+    ev_signal sigterm, sigint, sighup;
+    ev_timer grace;
+    ev_timer watchdog, status;
+    ev_prepare check_done;
+} daemon_ctx;
+
+/* STATUS= for systemctl status: how things stand, in one line. */
+static void
+send_status(daemon_ctx *d, const char *prefix)
+{
+    poller_stats st;
+    poller_get_stats(d->poller, &st);
+    notify_status("%s%zu feeds, %zu failing, %zu disabled", prefix ? prefix : "",
+                  st.feeds, st.failing, st.disabled);
+}
+
+static void
+on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(w);
+    UNUSED(revents);
+    notify_watchdog();
+}
+
+static void
+on_status_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    send_status(w->data, NULL);
+}
+
+static void
+begin_stop(daemon_ctx *d, const char *why)
+{
+    if (d->stopping) return;
+    d->stopping = true;
+    notify_stopping();
+    log_notice("stopping (%s): waiting for %zu polls in progress", why,
+               poller_busy(d->poller));
+    poller_stop(d->poller);
+    ev_timer_start(d->loop, &d->grace);
+}
+
+static void
+on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    daemon_ctx *d = w->data;
+    begin_stop(d, w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void
+on_grace_over(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(revents);
+    daemon_ctx *d = w->data;
+    log_warn("stopping: %zu polls still running after %.0fs: cutting them",
+             poller_busy(d->poller), STOP_GRACE_S);
+    evcurl_abort_all(d->ec);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+free_old_configs(daemon_ctx *d)
+{
+    if (poller_busy(d->poller)) return;
+    for (size_t i = 0; i < d->nold; i++) config_free(d->old_cfgs[i]);
+    d->nold = 0;
+}
+
+static void
+on_reload(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    daemon_ctx *d = w->data;
+    if (d->stopping) return;
+    notify_reloading();
+    char err[2048];
+    config *c = config_load(d->config_path, err, sizeof err);
+    if (!c || config_check_scripts(c, err, sizeof err) < 0) {
+        log_err("reload failed, keeping the running configuration: %s", err);
+        notify_status("reload failed, kept the previous configuration: %s", err);
+        notify_ready();
+        config_free(c);
+        return;
+    }
+    log_set_level(c->log_level);
+    evcurl_set_max(d->ec, (int)c->max_concurrent);
+    poller_configure(d->poller, c, false);
+    d->old_cfgs = xrealloc(d->old_cfgs, (d->nold + 1) * sizeof *d->old_cfgs);
+    d->old_cfgs[d->nold++] = d->cfg;
+    d->cfg = c;
+    free_old_configs(d);
+    log_notice("reloaded %s: %zu feeds", c->path, c->nfeeds);
+    send_status(d, "reloaded: ");
+    notify_ready();
+}
+
+/* Runs before the loop blocks: the place to notice that work is done. */
+static void
+on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    UNUSED(revents);
+    daemon_ctx *d = w->data;
+    if (d->nold) free_old_configs(d);
+    if (d->stopping && poller_busy(d->poller) == 0) ev_break(loop, EVBREAK_ALL);
+    if (d->once && poller_done(d->poller)) ev_break(loop, EVBREAK_ALL);
+}
+
+int
+daemon_run(const char *config_path, bool once)
+{
+    char err[2048];
+    config_set_script_checker(worker_check_script);
+    config *cfg = config_load(config_path, err, sizeof err);
+    if (!cfg) {
+        cli_error("%s", err);
+        return EXIT_USAGE;
+    }
+    if (config_check_scripts(cfg, err, sizeof err) < 0) {
+        cli_error("%s", err);
+        config_free(cfg);
+        return EXIT_USAGE;
+    }
+    log_set_level(cfg->log_level);
+    signal(SIGPIPE, SIG_IGN);
+
+    daemon_ctx d = {.config_path = config_path, .cfg = cfg, .once = once};
+    d.loop = ev_default_loop(EVFLAG_AUTO);
+    d.ec = evcurl_new(d.loop, (int)cfg->max_concurrent);
+    d.pl = pipeline_new();
+    d.poller = poller_new(d.loop, d.ec, d.pl);
+
+    ev_signal_init(&d.sigterm, on_stop_signal, SIGTERM);
+    ev_signal_init(&d.sigint, on_stop_signal, SIGINT);
+    ev_signal_init(&d.sighup, on_reload, SIGHUP);
+    d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+    ev_signal_start(d.loop, &d.sigterm);
+    ev_signal_start(d.loop, &d.sigint);
+    ev_signal_start(d.loop, &d.sighup);
+    ev_timer_init(&d.grace, on_grace_over, STOP_GRACE_S, 0.0);
+    d.grace.data = &d;
+    ev_prepare_init(&d.check_done, on_prepare);
+    d.check_done.data = &d;
+    ev_prepare_start(d.loop, &d.check_done);
+
+    log_notice("vigie %s: %s: %zu feeds%s", VIGIE_VERSION, cfg->path,
+               cfg->nfeeds, once ? ", polling each once" : "");
+    poller_configure(d.poller, cfg, once);
+    /* The watchdog is pinged from the loop itself: a stuck loop stops
+     * pinging and systemd restarts it. */
+    uint64_t wd_usec = notify_watchdog_usec();
+    ev_timer_init(&d.watchdog, on_watchdog, 0.0, (double)wd_usec / 2e6);
+    if (wd_usec) ev_timer_again(d.loop, &d.watchdog);
+    ev_timer_init(&d.status, on_status_timer, 60.0, 60.0);
+    d.status.data = &d;
+    ev_timer_start(d.loop, &d.status);
+    send_status(&d, NULL);
+    notify_ready();
+    ev_run(d.loop, 0);
+
+    poller_stats st;
+    poller_get_stats(d.poller, &st);
+    int status = EXIT_OK;
+    if (once) {
+        log_notice("done: %zu feeds polled, %zu ok, %zu failed", st.polls,
+                   st.polls - st.polls_failed, st.polls_failed);
+        if (st.polls_failed || st.polls < st.feeds) status = EXIT_FAIL;
+    } else {
+        log_notice("stopped");
+    }
+    ev_signal_stop(d.loop, &d.sigterm);
+    ev_signal_stop(d.loop, &d.sigint);
+    ev_signal_stop(d.loop, &d.sighup);
+    ev_timer_stop(d.loop, &d.grace);
+    ev_timer_stop(d.loop, &d.watchdog);
+    ev_timer_stop(d.loop, &d.status);
+    ev_prepare_stop(d.loop, &d.check_done);
+    poller_free(d.poller);
+    evcurl_free(d.ec);
+    pipeline_free(d.pl);
+    for (size_t i = 0; i < d.nold; i++) config_free(d.old_cfgs[i]);
+    free(d.old_cfgs);
+    config_free(d.cfg);
+    ev_loop_destroy(d.loop);
+    return status;
+}

@@ -1,0 +1,149 @@
+/* feed_jsonfeed.c — JSON Feed 1.0 and 1.1 (https://jsonfeed.org) through
+ * jansson. The document is bounded before jansson sees it: jansson caps
+ * nesting itself, and we refuse documents with more values than any feed
+ * needs, so a small input cannot make a huge tree. */
+#include <jansson.h>
+
+#include "feedbuild.h"
+
+#define MAX_JSON_VALUES (1u << 20)
+
+void feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len);
+
+static const char *
+str(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void
+offer(feed_builder *b, field_kind k, int prio, text_mode mode, const char *s)
+{
+    if (s) fb_offer(b, k, prio, mode, s, strlen(s), NULL);
+}
+
+static void
+offer_date(feed_builder *b, field_kind k, const char *s)
+{
+    if (s) fb_offer_date(b, k, 3, s, strlen(s));
+}
+
+/* 1.1 has "authors": [{name}], 1.0 "author": {name}. */
+static void
+offer_author(feed_builder *b, json_t *obj)
+{
+    json_t *authors = json_object_get(obj, "authors");
+    json_t *a = json_is_array(authors) ? json_array_get(authors, 0)
+                                       : json_object_get(obj, "author");
+    if (!json_is_object(a)) return;
+    offer(b, FK_AUTHOR, 3, TM_TEXT, str(a, "name"));
+}
+
+static void
+read_item(feed_builder *b, json_t *it)
+{
+    if (!json_is_object(it) || !fb_item_begin(b)) return;
+    json_t *id = json_object_get(it, "id");
+    if (json_is_string(id)) {
+        offer(b, FK_ID, 3, TM_RAW, json_string_value(id));
+    } else if (json_is_integer(id)) {
+        /* 1.0 feeds in the wild use numbers; the spec says string. */
+        char tmp[32];
+        snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        offer(b, FK_ID, 3, TM_RAW, tmp);
+    }
+    offer(b, FK_LINK, 3, TM_RAW, str(it, "url"));
+    offer(b, FK_LINK, 2, TM_RAW, str(it, "external_url"));
+    offer(b, FK_TITLE, 3, TM_TEXT, str(it, "title"));
+    offer(b, FK_SUMMARY, 3, TM_TEXT, str(it, "summary"));
+    offer(b, FK_CONTENT, 3, TM_HTML, str(it, "content_html"));
+    offer(b, FK_CONTENT, 2, TM_TEXT, str(it, "content_text"));
+    offer(b, FK_SUMMARY, 2, TM_TEXT, str(it, "content_text"));
+    offer_date(b, FK_PUBLISHED, str(it, "date_published"));
+    offer_date(b, FK_UPDATED, str(it, "date_modified"));
+    offer_author(b, it);
+    json_t *tags = json_object_get(it, "tags");
+    size_t i;
+    json_t *v;
+    if (json_is_array(tags))
+        json_array_foreach(tags, i, v) if (json_is_string(v))
+            offer(b, FK_CATEGORY, 1, TM_TEXT, json_string_value(v));
+    json_t *att = json_object_get(it, "attachments");
+    if (json_is_array(att)) {
+        json_array_foreach(att, i, v)
+        {
+            if (!json_is_object(v)) continue;
+            char size[32] = "";
+            json_t *sz = json_object_get(v, "size_in_bytes");
+            if (json_is_integer(sz))
+                snprintf(size, sizeof size, "%" JSON_INTEGER_FORMAT, json_integer_value(sz));
+            fb_add_enclosure(b, str(v, "url"), str(v, "mime_type"), size, NULL);
+        }
+    }
+    fb_item_end(b);
+}
+
+/* An upper bound on the number of values: every value but the first
+ * follows a ',' '[' or ':' outside strings. Cheap and conservative. */
+static size_t
+count_values(const char *s, size_t n)
+{
+    size_t count = 1;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == ',' || c == '[' || c == ':') {
+            count++;
+        }
+    }
+    return count;
+}
+
+void
+feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len)
+{
+    if (count_values(data, len) > MAX_JSON_VALUES) {
+        fb_error(b, "not a feed: JSON with more than %u values", MAX_JSON_VALUES);
+        return;
+    }
+    json_error_t err;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+    if (!root) {
+        fb_error(b, "not a feed: JSON error at line %d: %s", err.line, err.text);
+        return;
+    }
+    const char *version = str(root, "version");
+    json_t *items = json_object_get(root, "items");
+    if (!json_is_object(root) || (!json_is_array(items) &&
+                                  !(version && strstr(version, "jsonfeed.org")))) {
+        fb_error(b, "not a feed: JSON without a JSON Feed \"version\" or \"items\"");
+        json_decref(root);
+        return;
+    }
+    b->f->format = FEED_JSONFEED;
+    if (!version || !strstr(version, "jsonfeed.org/version/"))
+        fb_error(b, "JSON Feed without a jsonfeed.org \"version\"");
+    offer(b, FK_TITLE, 3, TM_TEXT, str(root, "title"));
+    offer(b, FK_LINK, 3, TM_RAW, str(root, "home_page_url"));
+    offer(b, FK_SUBTITLE, 3, TM_TEXT, str(root, "description"));
+    offer(b, FK_LANGUAGE, 3, TM_RAW, str(root, "language"));
+    offer_author(b, root);
+    if (json_is_array(items)) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it)
+        {
+            if (b->stop) break;
+            read_item(b, it);
+        }
+    } else {
+        fb_error(b, "JSON Feed without an \"items\" array");
+    }
+    json_decref(root);
+}

@@ -1,0 +1,360 @@
+/* feedbuild.c — see feedbuild.h. */
+#include "feedbuild.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "date.h"
+#include "text.h"
+#include "url.h"
+#include "utf8.h"
+
+#define DEFAULT_MAX_FIELD (1u << 20)
+#define DEFAULT_MAX_ITEMS 10000
+#define DEFAULT_MAX_DEPTH 256
+#define DEFAULT_MAX_ERRORS 10
+#define MAX_CATEGORIES 64
+#define MAX_ENCLOSURES 32
+
+static void
+acc_reset(field_acc *a)
+{
+    memset(a, 0, sizeof *a);
+    a->date[FK_PUBLISHED] = a->date[FK_UPDATED] = DATE_NONE;
+}
+
+void
+fb_init(feed_builder *b, feed *f, const feed_options *opt)
+{
+    memset(b, 0, sizeof *b);
+    memset(f, 0, sizeof *f);
+    b->f = f;
+    if (opt) {
+        b->lim = opt->limits;
+        b->base_url = opt->base_url;
+    }
+    if (!b->lim.max_input) b->lim.max_input = FEED_DEFAULT_MAX_INPUT;
+    if (!b->lim.max_field) b->lim.max_field = DEFAULT_MAX_FIELD;
+    if (!b->lim.max_items) b->lim.max_items = DEFAULT_MAX_ITEMS;
+    if (!b->lim.max_depth) b->lim.max_depth = DEFAULT_MAX_DEPTH;
+    if (!b->lim.max_errors) b->lim.max_errors = DEFAULT_MAX_ERRORS;
+    if (b->base_url && !*b->base_url) b->base_url = NULL;
+    f->title = f->link = f->subtitle = f->language = "";
+    f->author = NULL;
+    f->updated = DATE_NONE;
+    f->wellformed = true;
+    f->format = FEED_UNKNOWN;
+    acc_reset(&b->feed_acc);
+    acc_reset(&b->item_acc);
+}
+
+void
+fb_free(feed_builder *b)
+{
+    buf_free(&b->scratch);
+    buf_free(&b->scratch2);
+    free(b->cats);
+    free(b->encs);
+}
+
+static void
+add_message(feed_builder *b, const char *fmt, va_list ap)
+{
+    feed *f = b->f;
+    if (f->nerrors >= b->lim.max_errors) return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    /* libxml2 messages end with a newline; feeds can put anything in. */
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
+    for (size_t i = 0; i < f->nerrors; i++)
+        if (!strcmp(f->errors[i], msg)) return;
+    if (!f->errors)
+        f->errors = arena_alloc(&f->mem, b->lim.max_errors * sizeof *f->errors);
+    f->errors[f->nerrors++] = fb_strn(b, msg, n);
+}
+
+void
+fb_error(feed_builder *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_message(b, fmt, ap);
+    va_end(ap);
+    b->f->wellformed = false;
+}
+
+void
+fb_note(feed_builder *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_message(b, fmt, ap);
+    va_end(ap);
+}
+
+const char *
+fb_strn(feed_builder *b, const char *s, size_t n)
+{
+    if (LIKELY(utf8_valid(s, n))) return arena_strndup(&b->f->mem, s, n);
+    buf_reset(&b->scratch2);
+    utf8_repair(&b->scratch2, s, n);
+    return arena_strndup(&b->f->mem, b->scratch2.p, b->scratch2.len);
+}
+
+static inline bool
+is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static void
+trim(const char **s, size_t *n)
+{
+    while (*n && is_space(**s)) (*s)++, (*n)--;
+    while (*n && is_space((*s)[*n - 1])) (*n)--;
+}
+
+/* Text that must become HTML (content given as plain text). */
+static void
+html_escape(buf *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '<': buf_add(out, "&lt;", 4); break;
+        case '>': buf_add(out, "&gt;", 4); break;
+        case '&': buf_add(out, "&amp;", 5); break;
+        default: buf_addc(out, s[i]);
+        }
+    }
+}
+
+/* Normalises raw field bytes into b->scratch according to kind and mode. */
+static void
+normalise(feed_builder *b, field_kind k, text_mode mode, const char *s,
+          size_t n)
+{
+    buf *out = &b->scratch;
+    buf_reset(out);
+    switch (k) {
+    case FK_ID:
+    case FK_LINK:
+    case FK_LANGUAGE:
+        trim(&s, &n);
+        buf_add(out, s, n);
+        return;
+    case FK_CONTENT:
+        trim(&s, &n);
+        if (mode == TM_HTML || mode == TM_XHTML) {
+            text_nfc(out, s, n);
+        } else {
+            buf_reset(&b->scratch2);
+            html_escape(&b->scratch2, s, n);
+            text_nfc(out, b->scratch2.p, b->scratch2.len);
+        }
+        return;
+    default:
+        if (mode == TM_HTML || mode == TM_XHTML)
+            text_from_html(out, s, n);
+        else
+            text_from_plain(out, s, n);
+    }
+}
+
+static field_acc *
+current(feed_builder *b)
+{
+    return b->in_item ? &b->item_acc : &b->feed_acc;
+}
+
+static void
+add_category(feed_builder *b, const char *s, size_t n)
+{
+    if (!n || b->ncats >= MAX_CATEGORIES) return;
+    for (size_t i = 0; i < b->ncats; i++)
+        if (strlen(b->cats[i]) == n && !memcmp(b->cats[i], s, n)) return;
+    if (b->ncats == b->cats_cap) {
+        b->cats_cap = b->cats_cap ? 2 * b->cats_cap : 8;
+        b->cats = xrealloc(b->cats, b->cats_cap * sizeof *b->cats);
+    }
+    b->cats[b->ncats++] = fb_strn(b, s, n);
+}
+
+void
+fb_offer(feed_builder *b, field_kind k, int prio, text_mode mode,
+         const char *s, size_t n, const char *base)
+{
+    field_acc *a = current(b);
+    if (k == FK_CATEGORY) {
+        if (!b->in_item) return;
+        normalise(b, k, mode, s, n);
+        add_category(b, b->scratch.p, b->scratch.len);
+        return;
+    }
+    if (a->prio[k] >= prio) return; /* a better source already spoke */
+    normalise(b, k, mode, s, n);
+    if (!b->scratch.len) return; /* empty never hides a worse but real value */
+    a->val[k] = fb_strn(b, b->scratch.p, b->scratch.len);
+    a->base[k] = base;
+    a->prio[k] = (uint8_t)prio;
+}
+
+void
+fb_offer_date(feed_builder *b, field_kind k, int prio, const char *s, size_t n)
+{
+    field_acc *a = current(b);
+    if (a->prio[k] >= prio) return;
+    int64_t t = date_parse(s, n);
+    if (t == DATE_NONE) return;
+    a->date[k] = t;
+    a->prio[k] = (uint8_t)prio;
+}
+
+/* The base a relative link of the current item or feed resolves against:
+ * its xml:base, else the feed's own link, else the document's URL. */
+static const char *
+effective_base(feed_builder *b, const char *xmlbase)
+{
+    const char *feedlink = b->f->link && *b->f->link ? b->f->link : NULL;
+    if (!feedlink && b->feed_acc.val[FK_LINK])
+        feedlink = url_resolve(&b->f->mem, b->feed_acc.base[FK_LINK]
+                                               ? b->feed_acc.base[FK_LINK]
+                                               : b->base_url,
+                               b->feed_acc.val[FK_LINK]);
+    if (feedlink && !url_is_absolute(feedlink)) feedlink = NULL;
+    const char *fallback = feedlink ? feedlink : b->base_url;
+    if (!xmlbase) return fallback;
+    if (url_is_absolute(xmlbase)) return xmlbase;
+    return url_resolve(&b->f->mem, fallback, xmlbase);
+}
+
+static const char *
+absolute(feed_builder *b, const char *ref, const char *xmlbase)
+{
+    if (!ref || !*ref) return "";
+    if (url_is_absolute(ref)) return ref;
+    return url_resolve(&b->f->mem, effective_base(b, xmlbase), ref);
+}
+
+void
+fb_add_enclosure(feed_builder *b, const char *url, const char *type,
+                 const char *length, const char *base)
+{
+    if (!b->in_item || !url || b->nencs >= MAX_ENCLOSURES) return;
+    size_t n = strlen(url);
+    trim(&url, &n);
+    if (!n) return;
+    if (b->nencs == b->encs_cap) {
+        b->encs_cap = b->encs_cap ? 2 * b->encs_cap : 4;
+        b->encs = xrealloc(b->encs, b->encs_cap * sizeof *b->encs);
+    }
+    feed_enclosure *e = &b->encs[b->nencs++];
+    e->url = absolute(b, fb_strn(b, url, n), base);
+    e->type = type ? fb_strn(b, type, strlen(type)) : "";
+    e->length = 0;
+    if (length) {
+        int64_t v = 0;
+        const char *p = length;
+        while (is_space(*p)) p++;
+        for (; *p >= '0' && *p <= '9' && v < INT64_MAX / 10 - 10; p++)
+            v = v * 10 + (*p - '0');
+        e->length = v;
+    }
+}
+
+bool
+fb_item_begin(feed_builder *b)
+{
+    if (b->f->nitems >= b->lim.max_items) {
+        if (!b->stop)
+            fb_note(b, "more than %zu items: the rest were ignored",
+                    b->lim.max_items);
+        b->stop = true;
+        return false;
+    }
+    acc_reset(&b->item_acc);
+    b->ncats = b->nencs = 0;
+    b->in_item = true;
+    return true;
+}
+
+/* FNV-1a, 64 bits: a stable id for items that give neither id nor link. */
+static uint64_t
+fnv1a(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+void
+fb_item_end(feed_builder *b)
+{
+    if (!b->in_item) return;
+    b->in_item = false;
+    field_acc *a = &b->item_acc;
+    feed *f = b->f;
+    if (f->nitems == b->items_cap) {
+        b->items_cap = b->items_cap ? 2 * b->items_cap : 16;
+        f->items = xrealloc(f->items, b->items_cap * sizeof *f->items);
+    }
+    feed_item *it = &f->items[f->nitems++];
+    memset(it, 0, sizeof *it);
+    it->title = a->val[FK_TITLE] ? a->val[FK_TITLE] : "";
+    it->link = absolute(b, a->val[FK_LINK], a->base[FK_LINK]);
+    it->content = a->val[FK_CONTENT] ? a->val[FK_CONTENT] : "";
+    it->summary = a->val[FK_SUMMARY];
+    if (!it->summary && *it->content) {
+        /* Many Atom feeds carry only content: the text of it is the
+         * summary rules and searches want. */
+        buf_reset(&b->scratch);
+        text_from_html(&b->scratch, it->content, strlen(it->content));
+        it->summary = fb_strn(b, b->scratch.p, b->scratch.len);
+    }
+    if (!it->summary) it->summary = "";
+    it->author = a->val[FK_AUTHOR] ? a->val[FK_AUTHOR] : "";
+    it->published = a->date[FK_PUBLISHED];
+    it->updated = a->date[FK_UPDATED];
+    if (a->val[FK_ID]) {
+        it->id = a->val[FK_ID];
+    } else if (*it->link) {
+        it->id = it->link;
+    } else {
+        uint64_t h = fnv1a(0xcbf29ce484222325ULL, it->title);
+        h = fnv1a(h ^ '\n', it->summary);
+        char tmp[40];
+        snprintf(tmp, sizeof tmp, "urn:vigie:%016" PRIx64, h);
+        it->id = arena_strdup(&f->mem, tmp);
+    }
+    if (b->ncats) {
+        it->categories = arena_alloc(&f->mem, b->ncats * sizeof *it->categories);
+        memcpy(it->categories, b->cats, b->ncats * sizeof *it->categories);
+        it->ncategories = b->ncats;
+    }
+    if (b->nencs) {
+        it->enclosures = arena_alloc(&f->mem, b->nencs * sizeof *it->enclosures);
+        memcpy(it->enclosures, b->encs, b->nencs * sizeof *it->enclosures);
+        it->nenclosures = b->nencs;
+    }
+}
+
+void
+fb_finish(feed_builder *b)
+{
+    if (b->in_item) fb_item_end(b);
+    field_acc *a = &b->feed_acc;
+    feed *f = b->f;
+    if (a->val[FK_TITLE]) f->title = a->val[FK_TITLE];
+    if (a->val[FK_SUBTITLE]) f->subtitle = a->val[FK_SUBTITLE];
+    if (a->val[FK_LANGUAGE]) f->language = a->val[FK_LANGUAGE];
+    if (a->val[FK_AUTHOR]) f->author = a->val[FK_AUTHOR];
+    f->updated = a->date[FK_UPDATED] != DATE_NONE ? a->date[FK_UPDATED]
+                                                   : a->date[FK_PUBLISHED];
+    if (a->val[FK_LINK])
+        f->link = url_resolve(&f->mem,
+                              a->base[FK_LINK] ? a->base[FK_LINK] : b->base_url,
+                              a->val[FK_LINK]);
+}

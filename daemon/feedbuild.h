@@ -1,0 +1,90 @@
+/* feedbuild.h — what the RSS/Atom and JSON Feed readers share: collecting
+ * the candidate values of each field (the best source wins), turning raw
+ * text into the normalised strings of feed.h, finishing items (absolute
+ * links, never-empty ids) and recording errors. Internal to the parser. */
+#ifndef VIGIE_FEEDBUILD_H
+#define VIGIE_FEEDBUILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "feed.h"
+#include "util.h"
+
+/* How raw field text is read. */
+typedef enum text_mode {
+    TM_RAW,   /* ids, links, dates: trimmed, nothing decoded */
+    TM_TEXT,  /* plain text: whitespace collapsed */
+    TM_HTML,  /* HTML source: tags stripped, references decoded */
+    TM_XHTML, /* markup rebuilt from XML elements (characters escaped) */
+} text_mode;
+
+/* The fields a value can go to; each keeps its best candidate. */
+typedef enum field_kind {
+    FK_ID,
+    FK_TITLE,
+    FK_LINK,
+    FK_SUMMARY,
+    FK_CONTENT,
+    FK_AUTHOR,
+    FK_SUBTITLE,
+    FK_LANGUAGE,
+    FK_PUBLISHED,
+    FK_UPDATED,
+    FK_CATEGORY, /* a list: every value is kept */
+    FK_COUNT
+} field_kind;
+
+typedef struct field_acc {
+    const char *val[FK_COUNT]; /* finished strings (arena) */
+    const char *base[FK_COUNT]; /* base URL in scope for links */
+    int64_t date[FK_COUNT];
+    uint8_t prio[FK_COUNT]; /* 0 = no value yet */
+} field_acc;
+
+typedef struct feed_builder {
+    feed *f;
+    feed_limits lim;
+    const char *base_url; /* where the document came from, or NULL */
+    buf scratch, scratch2;
+    size_t items_cap;
+    bool stop; /* a limit was hit: take no more items */
+    /* the feed itself, then the item being read */
+    field_acc feed_acc;
+    field_acc item_acc;
+    bool in_item;
+    const char **cats;
+    size_t ncats, cats_cap;
+    feed_enclosure *encs;
+    size_t nencs, encs_cap;
+} feed_builder;
+
+void fb_init(feed_builder *b, feed *f, const feed_options *opt);
+void fb_free(feed_builder *b);
+
+/* Adds an error message (capped in number, duplicates dropped) and marks the
+ * document not well-formed. */
+void fb_error(feed_builder *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Same without touching wellformed (for notes on recovered input). */
+void fb_note(feed_builder *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* Offers a value for a field of the current item (or the feed when no item
+ * is open). Raw bytes are normalised according to mode; higher prio wins,
+ * the first of equal prio wins. base is the xml:base in scope (links). */
+void fb_offer(feed_builder *b, field_kind k, int prio, text_mode mode,
+              const char *s, size_t n, const char *base);
+void fb_offer_date(feed_builder *b, field_kind k, int prio, const char *s,
+                   size_t n);
+void fb_add_enclosure(feed_builder *b, const char *url, const char *type,
+                      const char *length, const char *base);
+
+/* Opens an item; false (and an error once) when max_items is reached. */
+bool fb_item_begin(feed_builder *b);
+void fb_item_end(feed_builder *b);
+/* Copies the collected feed fields into b->f. Called once at the end. */
+void fb_finish(feed_builder *b);
+
+/* A copy of s[0..n) in the feed's arena, valid UTF-8 guaranteed. */
+const char *fb_strn(feed_builder *b, const char *s, size_t n);
+
+#endif

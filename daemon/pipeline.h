@@ -1,0 +1,64 @@
+/* pipeline.h — what happens to a feed once it has been polled.
+ *
+ * The poller hands every poll outcome here, success or failure: the new
+ * items go through dedup and the rules, and the items, the actions the
+ * rules asked for and the feed's new state (validators, status, failures,
+ * next poll) are committed together, in one transaction, before `done`
+ * runs. Validators saved without their items would turn the next poll
+ * into a 304 and lose them, so the poller adopts new validators only once
+ * `done` says the commit happened. */
+#ifndef VIGIE_PIPELINE_H
+#define VIGIE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "feed.h"
+
+typedef struct pipeline pipeline;
+
+/* A feed's state as kept across polls (and restarts). */
+typedef struct feed_state {
+    char *url;           /* current URL (after permanent redirects), or NULL */
+    char *etag, *last_modified;
+    uint32_t failures;   /* consecutive */
+    int64_t last_poll;   /* epoch s, 0 if never */
+    int64_t next_poll;   /* epoch s, 0 if unknown */
+    int status;          /* last HTTP status, 0 if none */
+    bool disabled;
+    char *disabled_why;
+} feed_state;
+
+void feed_state_clear(feed_state *s);
+
+typedef struct poll_outcome {
+    const config_feed *cf;
+    int64_t polled_at;  /* epoch s */
+    bool ok;            /* 2xx with a feed, or 304, or an unchanged file */
+    bool not_modified;  /* nothing to parse */
+    int status;         /* HTTP status, 0 when none */
+    char *error;        /* why it failed (owned), NULL when ok */
+    uint64_t bytes;
+    int64_t elapsed_ms;
+    feed *parsed;       /* the feed when there was one, else NULL */
+    feed_state next;    /* the state to commit with it */
+} poll_outcome;
+
+typedef struct pipeline_result {
+    bool committed;     /* false: nothing of this poll was kept */
+    const char *error;  /* why not */
+    size_t items, new_items, alerts;
+} pipeline_result;
+
+typedef void (*pipeline_done_fn)(void *arg, const pipeline_result *r);
+
+/* Takes the outcome's parsed feed (freed, and o->parsed set to NULL, before
+ * done runs) and calls done exactly once, possibly later from the loop. */
+void pipeline_submit(pipeline *pl, poll_outcome *o, pipeline_done_fn done,
+                     void *arg);
+/* The state last committed for a feed key; 0 if found. */
+int pipeline_load_state(pipeline *pl, const char *key, feed_state *out);
+
+#endif

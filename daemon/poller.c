@@ -1,0 +1,565 @@
+/* poller.c — see poller.h. */
+#include "poller.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "fetch.h"
+#include "log.h"
+
+#define FAILURE_BASE_S 60 /* first retry after a failure: 30-60 s */
+
+typedef enum feed_phase {
+    PH_IDLE,     /* waiting for its timer */
+    PH_FETCHING, /* fetch or read in progress */
+    PH_COMMITTING,
+} feed_phase;
+
+typedef struct feed_rt {
+    poller *p;
+    char *key;
+    const config_feed *cf;
+    feed_state st;
+    backoff bo;
+    ev_timer timer;
+    fetch *inflight;
+    feed_phase phase;
+    bool polled_once; /* in once mode */
+    bool removed;     /* dropped by a reload while busy: free when done */
+    char **headers; /* "Name: value" lines for fetch, NULL-ended */
+    poll_outcome out;
+    int64_t started_ms;
+    int64_t next_delay_ms; /* planned with the outcome */
+} feed_rt;
+
+struct poller {
+    struct ev_loop *loop;
+    evcurl_pool *pool;
+    pipeline *pl;
+    const config *cfg;
+    feed_rt **feeds; /* sorted by key */
+    size_t nfeeds;
+    bool once, stopped;
+    size_t busy;
+    size_t once_done, polls, polls_failed;
+    uint64_t rng;
+};
+
+/* ---- policy ---- */
+
+int64_t
+poller_jitter(int64_t interval_ms, uint64_t rnd)
+{
+    int64_t spread = interval_ms / 5; /* ±10% */
+    if (spread <= 0) return interval_ms;
+    return interval_ms - spread / 2 + (int64_t)(rnd % (uint64_t)spread);
+}
+
+int64_t
+poller_first_delay(int64_t interval_ms, uint64_t rnd)
+{
+    if (interval_ms <= 0) return 0;
+    return (int64_t)(rnd % (uint64_t)interval_ms);
+}
+
+static uint64_t
+next_rand(poller *p)
+{
+    /* xorshift64*: scheduling jitter needs spread, not secrecy */
+    uint64_t x = p->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    p->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* ---- feeds table ---- */
+
+static int
+cmp_rt(const void *a, const void *b)
+{
+    return strcmp((*(feed_rt *const *)a)->key, (*(feed_rt *const *)b)->key);
+}
+
+static int
+cmp_key_rt(const void *key, const void *e)
+{
+    return strcmp(key, (*(feed_rt *const *)e)->key);
+}
+
+static feed_rt *
+find_rt(poller *p, const char *key)
+{
+    if (!p->nfeeds) return NULL;
+    feed_rt **r = bsearch(key, p->feeds, p->nfeeds, sizeof *p->feeds, cmp_key_rt);
+    return r ? *r : NULL;
+}
+
+static void
+free_headers(feed_rt *f)
+{
+    if (!f->headers) return;
+    for (char **h = f->headers; *h; h++) free(*h);
+    free(f->headers);
+    f->headers = NULL;
+}
+
+static void
+build_headers(feed_rt *f)
+{
+    free_headers(f);
+    const config_headers *hs = &f->cf->headers;
+    if (!hs->n) return;
+    f->headers = xcalloc(hs->n + 1, sizeof *f->headers);
+    for (size_t i = 0; i < hs->n; i++) {
+        buf b = {0};
+        buf_printf(&b, "%s: %s", hs->v[i].name, hs->v[i].value);
+        f->headers[i] = buf_detach(&b);
+    }
+}
+
+static void
+rt_free(feed_rt *f)
+{
+    feed_state_clear(&f->st);
+    free_headers(f);
+    free(f->key);
+    free(f);
+}
+
+static const char *
+label(const feed_rt *f)
+{
+    return f->cf ? f->cf->label : f->key;
+}
+
+/* ---- polling ---- */
+
+static void poll_now(feed_rt *f);
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    poll_now(w->data);
+}
+
+static void
+schedule(feed_rt *f, int64_t delay_ms)
+{
+    poller *p = f->p;
+    ev_timer_stop(p->loop, &f->timer);
+    if (p->stopped || p->once || f->st.disabled) return;
+    if (delay_ms < 0) delay_ms = 0;
+    ev_timer_set(&f->timer, (double)delay_ms / 1000.0, 0.0);
+    ev_timer_start(p->loop, &f->timer);
+    f->st.next_poll = now_wall() + delay_ms / 1000;
+}
+
+static void
+log_outcome(const feed_rt *f, const poll_outcome *o, const pipeline_result *r)
+{
+    char size[32];
+    fetch_format_size(size, sizeof size, o->bytes);
+    if (!r->committed) {
+        log_err("feed %s: not saved: %s; retry in %" PRId64 "s", label(f),
+                r->error ? r->error : "unknown error",
+                f->st.next_poll - now_wall());
+    } else if (o->ok && o->not_modified) {
+        log_info("feed %s: %d not modified, %" PRId64 " ms", label(f),
+                 o->status ? o->status : 304, o->elapsed_ms);
+    } else if (o->ok) {
+        log_info("feed %s: %d, %s, %zu items, %zu new, %zu alerts, %" PRId64 " ms",
+                 label(f), o->status ? o->status : 200, size, r->items,
+                 r->new_items, r->alerts,
+                 o->elapsed_ms);
+    } else if (f->st.disabled) {
+        log_err("feed %s: %s: disabled (%s)", label(f), o->error,
+                f->st.disabled_why ? f->st.disabled_why : "");
+    } else {
+        log_warn("feed %s: %s; retry in %" PRId64 "s (failure %" PRIu32 ")",
+                 label(f), o->error ? o->error : "failed",
+                 f->st.next_poll - now_wall(), f->st.failures);
+    }
+}
+
+static void
+adopt(char **dst, char **src)
+{
+    free(*dst);
+    *dst = *src;
+    *src = NULL;
+}
+
+/* The pipeline committed (or failed to commit) this poll. */
+static void
+committed_cb(void *arg, const pipeline_result *r)
+{
+    feed_rt *f = arg;
+    poller *p = f->p;
+    poll_outcome *o = &f->out;
+    p->busy--;
+    p->polls++;
+    if (!o->ok || !r->committed) p->polls_failed++;
+    if (f->removed) {
+        feed_state_clear(&o->next);
+        free(o->error);
+        rt_free(f);
+        return;
+    }
+    int64_t delay;
+    if (r->committed) {
+        /* The state is safe on disk: only now is it ours. */
+        adopt(&f->st.url, &o->next.url);
+        adopt(&f->st.etag, &o->next.etag);
+        adopt(&f->st.last_modified, &o->next.last_modified);
+        adopt(&f->st.disabled_why, &o->next.disabled_why);
+        f->st.failures = o->next.failures;
+        f->st.last_poll = o->next.last_poll;
+        f->st.status = o->next.status;
+        f->st.disabled = o->next.disabled;
+        f->st.next_poll = o->next.next_poll;
+        delay = f->next_delay_ms - (now_ms() - f->started_ms);
+    } else {
+        /* Nothing was kept, not even the validators: the next poll fetches
+         * the whole feed again. */
+        delay = backoff_fail(&f->bo, FAILURE_BASE_S, BACKOFF_CAP_S, -1,
+                             next_rand(p)) * 1000;
+        f->st.next_poll = now_wall() + delay / 1000;
+    }
+    feed_state_clear(&o->next);
+    f->phase = PH_IDLE;
+    log_outcome(f, o, r);
+    free(o->error);
+    o->error = NULL;
+    if (p->once) {
+        p->once_done++;
+        return;
+    }
+    schedule(f, delay);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* Fills o->next from the current state and what this poll learned. */
+static void
+plan_next(feed_rt *f, poll_outcome *o, int64_t retry_after, bool gone)
+{
+    poller *p = f->p;
+    feed_state *n = &o->next;
+    n->url = dup_or_null(f->st.url);
+    n->etag = dup_or_null(f->st.etag);
+    n->last_modified = dup_or_null(f->st.last_modified);
+    n->last_poll = o->polled_at;
+    n->status = o->status;
+    n->disabled = false;
+    int64_t delay_s;
+    if (o->ok) {
+        backoff_reset(&f->bo);
+        n->failures = 0;
+        f->next_delay_ms = poller_jitter(f->cf->interval, next_rand(p));
+        n->next_poll = o->polled_at + f->next_delay_ms / 1000;
+        return;
+    } else if (gone) {
+        n->failures = f->st.failures + 1;
+        n->disabled = true;
+        n->disabled_why = xstrdup("410 Gone: fix or remove the feed, then reload");
+        delay_s = 0;
+    } else {
+        f->bo.failures = f->st.failures;
+        delay_s = backoff_fail(&f->bo, FAILURE_BASE_S, BACKOFF_CAP_S,
+                               retry_after, next_rand(p));
+        n->failures = f->bo.failures;
+    }
+    f->next_delay_ms = delay_s * 1000;
+    n->next_poll = o->polled_at + delay_s;
+}
+
+static void
+hand_over(feed_rt *f)
+{
+    poller *p = f->p;
+    f->phase = PH_COMMITTING;
+    f->out.elapsed_ms = now_ms() - f->started_ms;
+    pipeline_submit(p->pl, &f->out, committed_cb, f);
+}
+
+static void
+parse_into(feed_rt *f, poll_outcome *o, const char *data, size_t len,
+           const char *base, const char *charset)
+{
+    feed_options opt = {.base_url = base, .charset = charset};
+    opt.limits.max_input = (size_t)f->p->cfg->max_body;
+    o->parsed = xmalloc(sizeof *o->parsed);
+    feed_parse(data, len, &opt, o->parsed);
+    if (!feed_is_feed(o->parsed)) {
+        o->ok = false;
+        free(o->error);
+        o->error = xstrdup(o->parsed->nerrors ? o->parsed->errors[0] : "not a feed");
+    }
+}
+
+static void
+fetch_done(fetch_result *res, void *arg)
+{
+    feed_rt *f = arg;
+    poll_outcome *o = &f->out;
+    f->inflight = NULL;
+    o->status = (int)res->status;
+    o->bytes = res->bytes;
+    o->ok = res->ok;
+    o->not_modified = res->outcome == FETCH_NOT_MODIFIED;
+    if (res->error) adopt(&o->error, &res->error);
+    if (res->outcome == FETCH_OK)
+        parse_into(f, o, res->body.p ? res->body.p : "", res->body.len,
+                   res->final_url, res->charset);
+    plan_next(f, o, res->retry_after, res->outcome == FETCH_GONE);
+    if (res->ok) {
+        /* validators of this response go to the store with its items */
+        if (res->outcome == FETCH_OK) {
+            adopt(&o->next.etag, &res->etag);
+            adopt(&o->next.last_modified, &res->last_modified);
+        }
+        if (res->permanent_url &&
+            (!f->st.url || strcmp(res->permanent_url, f->st.url))) {
+            log_notice("feed %s: moved permanently to %s", label(f),
+                       res->permanent_url);
+            adopt(&o->next.url, &res->permanent_url);
+        }
+    }
+    hand_over(f);
+}
+
+static void
+read_local(feed_rt *f)
+{
+    poll_outcome *o = &f->out;
+    const char *path = f->cf->path;
+    struct stat st;
+    char stamp[64] = "";
+    if (stat(path, &st) == 0)
+        snprintf(stamp, sizeof stamp, "%lld-%lld", (long long)st.st_mtime,
+                 (long long)st.st_size);
+    if (*stamp && f->st.etag && !strcmp(stamp, f->st.etag)) {
+        /* unchanged since it was last read: as good as a 304 */
+        o->ok = o->not_modified = true;
+        plan_next(f, o, -1, false);
+        hand_over(f);
+        return;
+    }
+    buf b = {0};
+    if (read_file(path, (size_t)f->p->cfg->max_body, &b) < 0) {
+        buf e = {0};
+        buf_printf(&e, "%s: %s", path,
+                   errno == EFBIG ? "file over max_body" : strerror(errno));
+        o->error = buf_detach(&e);
+        plan_next(f, o, -1, false);
+    } else {
+        o->ok = true;
+        o->bytes = b.len;
+        parse_into(f, o, b.p ? b.p : "", b.len, NULL, NULL);
+        plan_next(f, o, -1, false);
+        if (o->ok) {
+            free(o->next.etag);
+            o->next.etag = *stamp ? xstrdup(stamp) : NULL;
+        }
+    }
+    buf_free(&b);
+    hand_over(f);
+}
+
+static void
+poll_now(feed_rt *f)
+{
+    poller *p = f->p;
+    if (p->stopped || f->phase != PH_IDLE || f->st.disabled) return;
+    memset(&f->out, 0, sizeof f->out);
+    f->out.cf = f->cf;
+    f->out.polled_at = now_wall();
+    f->started_ms = now_ms();
+    f->phase = PH_FETCHING;
+    p->busy++;
+    if (f->cf->path) {
+        read_local(f);
+        return;
+    }
+    const config *c = p->cfg;
+    fetch_request req = {
+        .url = f->st.url ? f->st.url : f->cf->url,
+        .etag = f->st.etag,
+        .last_modified = f->st.last_modified,
+        .headers = (const char *const *)f->headers,
+        .user_agent = c->user_agent,
+        .connect_timeout_s = (int)(c->connect_timeout / 1000),
+        .timeout_s = (int)((f->cf->timeout ? f->cf->timeout : c->timeout) / 1000),
+        .max_body = (size_t)c->max_body,
+        .allow_private = f->cf->allow_private_networks,
+    };
+    f->inflight = fetch_start(p->pool, &req, fetch_done, f);
+}
+
+/* ---- lifecycle ---- */
+
+poller *
+poller_new(struct ev_loop *loop, evcurl *ec, pipeline *pl)
+{
+    poller *p = xcalloc(1, sizeof *p);
+    p->loop = loop;
+    p->pool = evcurl_pool_new(ec, 4);
+    p->pl = pl;
+    p->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+    if (!p->rng) p->rng = 1;
+    return p;
+}
+
+static feed_rt *
+rt_new(poller *p, const config_feed *cf)
+{
+    feed_rt *f = xcalloc(1, sizeof *f);
+    f->p = p;
+    f->key = xstrdup(cf->key);
+    f->cf = cf;
+    ev_timer_init(&f->timer, timer_cb, 0.0, 0.0);
+    f->timer.data = f;
+    if (pipeline_load_state(p->pl, f->key, &f->st) == 0) {
+        f->bo.failures = f->st.failures;
+        /* a URL moved by a 301 in an earlier run, unless the config now
+         * names another one */
+        if (f->st.url && cf->url && !strcmp(f->st.url, cf->url)) {
+            free(f->st.url);
+            f->st.url = NULL;
+        }
+    }
+    build_headers(f);
+    return f;
+}
+
+/* When a feed (new, or from an earlier run) polls first. */
+static int64_t
+first_delay(poller *p, feed_rt *f)
+{
+    if (f->st.next_poll > 0) {
+        int64_t wait_ms = (f->st.next_poll - now_wall()) * 1000;
+        if (wait_ms > 0 && wait_ms <= f->cf->interval + BACKOFF_CAP_S * 1000LL)
+            return wait_ms;
+        if (wait_ms <= 0 && f->st.last_poll > 0)
+            return poller_first_delay(f->cf->interval / 10 + 1, next_rand(p));
+    }
+    return poller_first_delay(f->cf->interval, next_rand(p));
+}
+
+void
+poller_configure(poller *p, const config *cfg, bool once)
+{
+    p->cfg = cfg;
+    p->once = once;
+    evcurl_pool_set_per_host(p->pool, (int)cfg->per_host);
+    feed_rt **next = xcalloc(cfg->nfeeds + 1, sizeof *next);
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->nfeeds; i++) {
+        const config_feed *cf = &cfg->feeds[i];
+        feed_rt *f = find_rt(p, cf->key);
+        if (f) {
+            f->cf = cf; /* same feed, new config: keep state and timer */
+            build_headers(f);
+            /* a reload gives a disabled feed one more try */
+            if (f->st.disabled) {
+                f->st.disabled = false;
+                schedule(f, 0);
+            }
+        } else {
+            f = rt_new(p, cf);
+            f->st.disabled = false;
+            if (once) poll_now(f);
+            else schedule(f, first_delay(p, f));
+        }
+        next[n++] = f;
+    }
+    qsort(next, n, sizeof *next, cmp_rt);
+    /* feeds the new config no longer has */
+    for (size_t i = 0; i < p->nfeeds; i++) {
+        feed_rt *old = p->feeds[i];
+        feed_rt **kept = n ? bsearch(&old, next, n, sizeof *next, cmp_rt) : NULL;
+        if (kept && *kept == old) continue;
+        ev_timer_stop(p->loop, &old->timer);
+        if (old->inflight) {
+            fetch_cancel(old->inflight);
+            old->inflight = NULL;
+            p->busy--;
+            old->phase = PH_IDLE;
+        }
+        if (old->phase == PH_COMMITTING) {
+            old->removed = true; /* freed when its commit returns */
+            old->cf = NULL;
+        } else {
+            rt_free(old);
+        }
+    }
+    free(p->feeds);
+    p->feeds = next;
+    p->nfeeds = n;
+}
+
+void
+poller_stop(poller *p)
+{
+    p->stopped = true;
+    for (size_t i = 0; i < p->nfeeds; i++) ev_timer_stop(p->loop, &p->feeds[i]->timer);
+}
+
+size_t
+poller_busy(const poller *p)
+{
+    return p->busy;
+}
+
+bool
+poller_done(const poller *p)
+{
+    return p->busy == 0 && p->once_done >= p->nfeeds;
+}
+
+void
+poller_get_stats(const poller *p, poller_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->feeds = p->nfeeds;
+    for (size_t i = 0; i < p->nfeeds; i++) {
+        const feed_rt *f = p->feeds[i];
+        if (f->st.disabled) st->disabled++;
+        else if (f->st.failures) st->failing++;
+    }
+    st->polls = p->polls;
+    st->polls_failed = p->polls_failed;
+}
+
+void
+poller_free(poller *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->nfeeds; i++) {
+        feed_rt *f = p->feeds[i];
+        ev_timer_stop(p->loop, &f->timer);
+        if (f->inflight) fetch_cancel(f->inflight);
+        if (f->phase == PH_COMMITTING) {
+            f->removed = true; /* the pipeline still holds it */
+            continue;
+        }
+        free(f->out.error);
+        rt_free(f);
+    }
+    free(p->feeds);
+    free(p);
+}

@@ -1,0 +1,199 @@
+"""`vigie run`: the daemon loop against a local feed server. Every
+assertion is on what the server recorded or what vigie logged."""
+import signal
+import unittest
+
+from daemon_util import Daemon, TempDir, wait_for, write_config
+from feedserver import FeedServer
+from vigietest import run
+
+
+class RunTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = FeedServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def setUp(self):
+        self.srv.reset()
+        self.tmp = TempDir()
+        self.cfg = self.tmp.file("vigie.lua")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def config(self, feeds, **kw):
+        settings = dict(state_dir=self.tmp.file("state"), min_interval="1s",
+                        allow_private_networks=True, feeds=feeds)
+        settings.update(kw)
+        write_config(self.cfg, **settings)
+
+    def test_once_all_ok_exits_0(self):
+        self.config([self.srv.url("/feed/a"), self.srv.url("/feed/b")])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"done: 2 feeds polled, 2 ok, 0 failed", r.stderr)
+        self.assertEqual(sorted(q.path for q in self.srv.requests),
+                         ["/feed/a", "/feed/b"])
+
+    def test_once_one_failure_exits_1(self):
+        self.config([self.srv.url("/feed/a"), self.srv.url("/status/500")])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"done: 2 feeds polled, 1 ok, 1 failed", r.stderr)
+        self.assertIn(b"500", r.stderr)
+
+    def test_not_a_feed_is_a_failure(self):
+        self.srv.add_feed("/feed/html", b"<html><body>hi</body></html>")
+        self.config([self.srv.url("/feed/html")])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"not a feed", r.stderr)
+
+    def test_bad_config_exits_2(self):
+        with open(self.cfg, "w") as f:
+            f.write("intervall = 3\n")
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"intervall", r.stderr)
+
+    def test_default_blocks_loopback(self):
+        self.config([self.srv.url("/feed/private")], allow_private_networks=False)
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"127.0.0.1 is a loopback address", r.stderr)
+        self.assertEqual(self.srv.requests, [])
+
+    def test_per_host_cap(self):
+        feeds = [self.srv.url("/slow/f%d?delay=0.3" % i) for i in range(50)]
+        feeds += [self.srv.url("/slow/g%d?delay=0.3" % i, host="localhost")
+                  for i in range(8)]
+        self.config(feeds, per_host=4, max_concurrent=64)
+        r = run("run", "-c", self.cfg, "--once", timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        by_host = self.srv.max_in_flight_by_host
+        self.assertEqual(by_host["127.0.0.1:%d" % self.srv.port], 4)
+        self.assertLessEqual(by_host["localhost:%d" % self.srv.port], 4)
+        self.assertGreater(self.srv.max_in_flight, 4)  # hosts in parallel
+
+    def test_global_cap(self):
+        feeds = [self.srv.url("/slow/h%d?delay=0.3" % i, host=h)
+                 for i in range(10) for h in ("127.0.0.1", "localhost")]
+        self.config(feeds, per_host=8, max_concurrent=3)
+        r = run("run", "-c", self.cfg, "--once", timeout=120)
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(self.srv.max_in_flight, 3)
+
+    def test_conditional_get_on_next_poll(self):
+        self.srv.add_feed("/feed/cond", self.srv.default_feed("cond").body,
+                          etag='"v1"', last_modified="Fri, 23 Aug 2024 13:27:00 GMT")
+        self.config([{"url": self.srv.url("/feed/cond"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("not modified")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        reqs = self.srv.requests_to("/feed/cond")
+        self.assertIsNone(reqs[0].header("if-none-match"))
+        self.assertEqual(reqs[1].header("if-none-match"), '"v1"')
+        self.assertEqual(reqs[1].header("if-modified-since"),
+                         "Fri, 23 Aug 2024 13:27:00 GMT")
+
+    def test_failure_backs_off(self):
+        self.config([{"url": self.srv.url("/status/503"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            line = d.wait_log("retry in")
+        finally:
+            d.stop()
+        line = [l for l in d.log() if "retry in" in l][0]
+        delay = int(line.split("retry in ")[1].split("s")[0])
+        self.assertGreaterEqual(delay, 29)  # not the 1s interval
+        self.assertIn("failure 1", line)
+        self.assertEqual(len(self.srv.requests), 1)
+
+    def test_retry_after_honoured(self):
+        self.config([{"url": self.srv.url("/status/429?retry_after=600"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("retry in")
+        finally:
+            d.stop()
+        line = [l for l in d.log() if "retry in" in l][0]
+        self.assertIn("429", line)
+        self.assertIn("retry in 600s", line)
+
+    def test_gone_disables_with_one_line(self):
+        self.config([{"url": self.srv.url("/status/410"), "interval": 1},
+                     {"url": self.srv.url("/feed/alive"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("feed http://127.0.0.1:%d/feed/alive: 304" % self.srv.port, 2)
+        finally:
+            d.stop()
+        self.assertEqual(len(self.srv.requests_to("/status/410")), 1)
+        gone = [l for l in d.log() if "410" in l]
+        self.assertEqual(len(gone), 1, gone)
+        self.assertIn("disabled", gone[0])
+
+    def test_permanent_redirect_moves_the_feed(self):
+        self.config([{"url": self.srv.url("/redirect/301?to=/feed/moved"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("not modified")
+        finally:
+            d.stop()
+        paths = [q.path for q in self.srv.requests]
+        self.assertEqual(paths[:3], ["/redirect/301?to=/feed/moved", "/feed/moved",
+                                     "/feed/moved"])
+        self.assertEqual(sum("moved permanently" in l for l in d.log()), 1)
+
+    def test_temporary_redirect_does_not_move(self):
+        self.config([{"url": self.srv.url("/redirect/302?to=/feed/tmp"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            wait_for(lambda: len(self.srv.requests) >= 4, what="two polls")
+        finally:
+            d.stop()
+        paths = [q.path for q in self.srv.requests]
+        self.assertEqual(paths[2], "/redirect/302?to=/feed/tmp")
+        self.assertNotIn("moved permanently", d.log_text())
+
+    def test_sigterm_stops_cleanly(self):
+        self.config([{"url": self.srv.url("/feed/t"), "interval": 60}])
+        d = Daemon(self.cfg)
+        d.wait_log("vigie ")
+        self.assertEqual(d.stop(), 0)
+        self.assertIn("stopped", d.log_text())
+
+    def test_sighup_reload(self):
+        self.config([{"url": self.srv.url("/feed/one"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            wait_for(lambda: self.srv.requests_to("/feed/one"), what="first feed")
+            # a broken config is refused and the old one keeps running
+            with open(self.cfg, "a") as f:
+                f.write("this is not lua\n")
+            d.signal(signal.SIGHUP)
+            d.wait_log("reload failed, keeping the running configuration")
+            n = len(self.srv.requests_to("/feed/one"))
+            wait_for(lambda: len(self.srv.requests_to("/feed/one")) > n,
+                     what="polls after a failed reload")
+            # a good one: one feed removed, one added
+            self.config([{"url": self.srv.url("/feed/two"), "interval": 1}])
+            d.signal(signal.SIGHUP)
+            d.wait_log("reloaded")
+            wait_for(lambda: self.srv.requests_to("/feed/two"), what="new feed")
+            n = len(self.srv.requests_to("/feed/one"))
+            wait_for(lambda: len(self.srv.requests_to("/feed/two")) >= 3,
+                     what="new feed polled again")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual(len(self.srv.requests_to("/feed/one")), n)
+
+
+if __name__ == "__main__":
+    unittest.main()

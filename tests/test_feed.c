@@ -1,0 +1,749 @@
+/* test_feed.c — the feed parser: formats, text, links, ids, dates,
+ * encodings, entities, recovery and hostile input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "feed.h"
+#include "feed_json.h"
+
+static feed F;
+
+static const char *
+fixture_dir(void)
+{
+    const char *d = getenv("VIGIE_FIXTURES");
+    return d ? d : "tests/fixtures";
+}
+
+static void
+parse_file_opt(const char *name, const feed_options *opt)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/feeds/%s", fixture_dir(), name);
+    buf b = {0};
+    if (read_file(path, 64u << 20, &b) != 0) fail_msg("cannot read %s", path);
+    feed_parse(b.p ? b.p : "", b.len, opt, &F);
+    buf_free(&b);
+}
+
+static void
+parse_file(const char *name)
+{
+    parse_file_opt(name, NULL);
+}
+
+static void
+parse_str(const char *s)
+{
+    feed_parse(s, strlen(s), NULL, &F);
+}
+
+static int
+teardown(void **state)
+{
+    UNUSED(state);
+    feed_free(&F);
+    return 0;
+}
+
+static char *
+slurp(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/feeds/%s", fixture_dir(), name);
+    buf b = {0};
+    if (read_file(path, 1 << 20, &b) != 0) fail_msg("cannot read %s", path);
+    return buf_detach(&b);
+}
+
+static const char *
+date_str(int64_t t)
+{
+    static char tmp[DATE_RFC3339_LEN];
+    if (t == DATE_NONE) return "null";
+    date_format_rfc3339(t, tmp);
+    return tmp;
+}
+
+static bool
+has_error(const char *needle)
+{
+    for (size_t i = 0; i < F.nerrors; i++)
+        if (strstr(F.errors[i], needle)) return true;
+    return false;
+}
+
+/* ---- formats ---- */
+
+static void
+test_rss20_full(void **state)
+{
+    UNUSED(state);
+    parse_str("<?xml version='1.0'?><rss version='2.0' "
+              "xmlns:dc='http://purl.org/dc/elements/1.1/' "
+              "xmlns:content='http://purl.org/rss/1.0/modules/content/'>"
+              "<channel><title>T</title><link>https://n.example/</link>"
+              "<description>D</description><language>fr</language>"
+              "<lastBuildDate>Fri, 23 Aug 2024 13:27:00 GMT</lastBuildDate>"
+              "<managingEditor>ed@n.example (Ed)</managingEditor>"
+              "<image><title>WRONG</title><link>http://wrong/</link></image>"
+              "<item><title>A</title><link>https://n.example/a</link>"
+              "<guid isPermaLink='false'>id-a</guid>"
+              "<description>&lt;p&gt;S&lt;/p&gt;</description>"
+              "<content:encoded><![CDATA[<p>C <b>c</b></p>]]></content:encoded>"
+              "<dc:creator>Jean</dc:creator><author>x@y</author>"
+              "<category>c1</category><category>c2</category><category>c1</category>"
+              "<pubDate>Fri, 23 Aug 2024 15:27:00 +0200</pubDate>"
+              "<enclosure url='https://n.example/a.mp3' length='10' type='audio/mpeg'/>"
+              "<source url='http://other/'>Other title</source>"
+              "</item></channel></rss>");
+    assert_int_equal(F.format, FEED_RSS20);
+    assert_true(F.wellformed);
+    assert_int_equal(F.nerrors, 0);
+    assert_string_equal(F.title, "T");
+    assert_string_equal(F.link, "https://n.example/");
+    assert_string_equal(F.subtitle, "D");
+    assert_string_equal(F.language, "fr");
+    assert_string_equal(date_str(F.updated), "2024-08-23T13:27:00Z");
+    assert_string_equal(F.author, "ed@n.example (Ed)");
+    assert_int_equal(F.nitems, 1);
+    feed_item *it = &F.items[0];
+    assert_string_equal(it->id, "id-a");
+    assert_string_equal(it->title, "A");
+    assert_string_equal(it->link, "https://n.example/a");
+    assert_string_equal(it->summary, "S");
+    assert_string_equal(it->content, "<p>C <b>c</b></p>");
+    assert_string_equal(it->author, "Jean"); /* dc:creator beats author */
+    assert_int_equal(it->ncategories, 2);   /* duplicates dropped */
+    assert_string_equal(it->categories[0], "c1");
+    assert_string_equal(it->categories[1], "c2");
+    assert_string_equal(date_str(it->published), "2024-08-23T13:27:00Z");
+    assert_string_equal(date_str(it->updated), "null");
+    assert_int_equal(it->nenclosures, 1);
+    assert_string_equal(it->enclosures[0].url, "https://n.example/a.mp3");
+    assert_string_equal(it->enclosures[0].type, "audio/mpeg");
+    assert_int_equal(it->enclosures[0].length, 10);
+}
+
+static void
+test_rss091_with_doctype_and_html_entities(void **state)
+{
+    UNUSED(state);
+    parse_file("rss091.xml");
+    assert_int_equal(F.format, FEED_RSS09X);
+    assert_string_equal(F.title, "Le Monde édition");
+    assert_string_equal(F.subtitle, "Actualités\xc2\xa0: politique");
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "Café & crème");
+    assert_string_equal(F.items[0].summary, "Un texte «\xc2\xa0" "cité\xc2\xa0» ici.");
+}
+
+static void
+test_rss092_item_without_title(void **state)
+{
+    UNUSED(state);
+    parse_file("rss092.xml");
+    assert_int_equal(F.format, FEED_RSS09X);
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "");
+    assert_string_equal(F.items[0].summary, "An item with only a description link.");
+    assert_int_equal(F.items[0].enclosures[0].length, 12216320);
+    /* no guid, no link: a hash, never empty, and stable */
+    assert_true(strncmp(F.items[0].id, "urn:vigie:", 10) == 0);
+    char *id = xstrdup(F.items[0].id);
+    feed_free(&F);
+    parse_file("rss092.xml");
+    assert_string_equal(F.items[0].id, id);
+    free(id);
+}
+
+static void
+test_rss090(void **state)
+{
+    UNUSED(state);
+    parse_file("rss090.rdf");
+    assert_int_equal(F.format, FEED_RSS09X);
+    assert_string_equal(F.title, "Mozilla Dot Org");
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[1].title, "Bugzilla Reorganized");
+    assert_string_equal(F.items[1].id, "http://www.mozilla.org/bugs/");
+}
+
+static void
+test_rss10(void **state)
+{
+    UNUSED(state);
+    parse_file("rss10.rdf");
+    assert_int_equal(F.format, FEED_RSS10);
+    assert_string_equal(F.language, "sr-Latn");
+    assert_string_equal(date_str(F.updated), "2024-08-22T08:00:00Z");
+    assert_int_equal(F.nitems, 2);
+    feed_item *it = &F.items[0];
+    assert_string_equal(it->title, "Vučić se sastao sa Rugeom");
+    assert_string_equal(it->author, "Redakcija");
+    assert_string_equal(date_str(it->published), "2024-08-21T16:30:00Z"); /* dc:date */
+    assert_string_equal(date_str(it->updated), "2024-08-22T07:15:00Z");   /* dcterms:modified */
+    assert_string_equal(it->categories[0], "Politika");
+    assert_string_equal(it->content, "<p>Predsednik <b>Srbije</b>…</p>");
+    /* rdf:about is the id; a relative link resolves against the channel link */
+    assert_string_equal(F.items[1].id, "http://www.example.rs/vesti/2");
+    assert_string_equal(F.items[1].link, "http://www.example.rs/vesti/2");
+}
+
+static void
+test_atom10(void **state)
+{
+    UNUSED(state);
+    parse_file("atom10.xml");
+    assert_int_equal(F.format, FEED_ATOM10);
+    assert_true(F.wellformed);
+    assert_string_equal(F.title, "Western Balkans <watch>"); /* type=text */
+    assert_string_equal(F.subtitle, "Notes & news");          /* type=html */
+    assert_string_equal(F.link, "http://example.org/blog/");  /* not rel=self */
+    assert_string_equal(F.language, "en");
+    assert_string_equal(F.author, "Jane Analyst");
+    assert_int_equal(F.nitems, 2);
+    feed_item *a = &F.items[0], *b = &F.items[1];
+    assert_string_equal(a->title, "Bosnie-Herzégovine talks");
+    assert_string_equal(a->link, "http://example.org/blog/2024/08/bih");
+    assert_string_equal(a->summary, "Plain <b>summary</b> kept as text");
+    assert_string_equal(a->content, "<div><p>XHTML <b>content</b> &amp; more</p></div>");
+    assert_string_equal(a->author, "Boris Analyst");
+    assert_string_equal(a->categories[0], "balkans");
+    assert_string_equal(date_str(a->published), "2024-08-22T06:00:00Z");
+    assert_string_equal(date_str(a->updated), "2024-08-23T11:27:00Z");
+    assert_int_equal(a->nenclosures, 1);
+    assert_string_equal(a->enclosures[0].url, "http://example.org/media/talk.mp3");
+    assert_int_equal(a->enclosures[0].length, 1337);
+    /* type=xhtml title, nested xml:base, &amp; in an attribute */
+    assert_string_equal(b->title, "Kosovo and KFOR");
+    assert_string_equal(b->link, "http://other.example.com/news/item?id=2&x=1");
+    assert_string_equal(date_str(b->updated), "2024-08-21T00:00:00Z");
+    /* only content: the summary is its text; atom:source is not the entry */
+    assert_string_equal(b->summary, "Only content, no summary: KFOR");
+    assert_string_equal(b->id, "tag:example.org,2024:kosovo");
+}
+
+static void
+test_atom03(void **state)
+{
+    UNUSED(state);
+    parse_file("atom03.xml");
+    assert_int_equal(F.format, FEED_ATOM03);
+    assert_string_equal(F.subtitle, "Das Neueste"); /* tagline, mode=escaped */
+    assert_string_equal(F.language, "de");
+    assert_string_equal(date_str(F.updated), "2024-08-20T12:00:00Z");
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "Grüße aus Priština");
+    assert_string_equal(F.items[0].summary, "Kurz über KFOR");
+    assert_string_equal(date_str(F.items[0].published), "2024-08-19T08:00:00Z"); /* issued */
+    assert_string_equal(date_str(F.items[0].updated), "2024-08-20T12:00:00Z");   /* modified */
+}
+
+static void
+test_atom_without_namespace(void **state)
+{
+    UNUSED(state);
+    parse_str("<feed><title>No ns</title><entry><title>E</title><id>e1</id>"
+              "<link href='http://x/1'/></entry></feed>");
+    assert_int_equal(F.format, FEED_ATOM10);
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "E");
+    assert_string_equal(F.items[0].link, "http://x/1");
+}
+
+static void
+test_jsonfeed(void **state)
+{
+    UNUSED(state);
+    parse_file("jsonfeed11.json");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_true(F.wellformed);
+    assert_string_equal(F.title, "JSON Balkans");
+    assert_string_equal(F.link, "https://example.net/");
+    assert_string_equal(F.author, "Ana");
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[0].title, "Vučić meets Ruge");
+    assert_string_equal(F.items[0].content, "<p>Hello <b>world</b></p>");
+    assert_string_equal(F.items[0].summary, "Short");
+    assert_string_equal(F.items[0].author, "Bob");
+    assert_string_equal(date_str(F.items[0].published), "2024-08-23T11:27:00Z");
+    assert_int_equal(F.items[0].ncategories, 2);
+    assert_int_equal(F.items[0].enclosures[0].length, 42);
+    assert_string_equal(F.items[1].id, "2"); /* a number id */
+    assert_string_equal(F.items[1].link, "https://example.net/2");
+    assert_string_equal(F.items[1].summary, "Only text, no title");
+    feed_free(&F);
+    parse_file("jsonfeed10.json");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_string_equal(F.author, "Zed");
+    assert_string_equal(F.items[0].summary, "x");
+}
+
+static void
+test_format_from_content_not_name(void **state)
+{
+    UNUSED(state);
+    parse_file("json-not-feed.json");
+    assert_int_equal(F.format, FEED_UNKNOWN);
+    feed_free(&F);
+    /* an Atom document in a .json file, with leading whitespace */
+    parse_str("\n\n  <feed xmlns='http://www.w3.org/2005/Atom'><title>x</title></feed>");
+    assert_int_equal(F.format, FEED_ATOM10);
+}
+
+/* ---- the seed ---- */
+
+static void
+test_seed_press_release_exact(void **state)
+{
+    UNUSED(state);
+    char *title = slurp("seed-fr.title.txt");
+    char *summary = slurp("seed-fr.summary.txt");
+    parse_file("seed-fr.rss");
+    assert_true(F.wellformed);
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, title);
+    assert_string_equal(F.items[0].summary, summary);
+    assert_string_equal(F.subtitle, "Communiqués de presse de l’OTAN");
+    assert_string_equal(date_str(F.items[0].published), "2024-08-23T13:27:00Z");
+    free(title);
+    free(summary);
+}
+
+/* ---- text ---- */
+
+static void
+test_html_stripping_and_entities(void **state)
+{
+    UNUSED(state);
+    parse_file("html-entities.xml");
+    assert_int_equal(F.nitems, 1);
+    feed_item *it = &F.items[0];
+    /* HTML named entities in XML without a DTD are recovered */
+    assert_string_equal(it->title, "Boris\xc2\xa0Ruge — l’OTAN é \xcc\x8c &");
+    /* double-escaped HTML decoded exactly once */
+    assert_string_equal(it->summary, "double été \xc2\xa0x &lt; é");
+    assert_string_equal(it->link, "http://example.com/?a=1&b=2");
+    assert_string_equal(F.title, "Entés");
+}
+
+static void
+test_inline_vs_block_elements(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><item><description>"
+              "&lt;p&gt;Bosnie-&lt;b&gt;Herzégovine&lt;/b&gt;&lt;/p&gt;&lt;p&gt;"
+              "Kosovo&lt;br&gt;KFOR&lt;/p&gt;&lt;ul&gt;&lt;li&gt;a&lt;/li&gt;&lt;li&gt;b"
+              "&lt;/li&gt;&lt;/ul&gt;&lt;script&gt;var x=1;&lt;/script&gt;"
+              "</description></item></channel></rss>");
+    assert_string_equal(F.items[0].summary, "Bosnie-Herzégovine Kosovo KFOR a b");
+}
+
+static void
+test_whitespace_collapsed_and_cdata(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><item><title>\n  Balkans\n\t  occidentaux  "
+              "</title><description><![CDATA[  <p>a   <i>b</i>\n c</p> ]]></description>"
+              "</item></channel></rss>");
+    assert_string_equal(F.items[0].title, "Balkans occidentaux");
+    assert_string_equal(F.items[0].summary, "a b c");
+}
+
+static void
+test_unescaped_xhtml_in_description(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><item><description><p>One <b>two</b></p>"
+              "<p>three &amp; four</p></description></item></channel></rss>");
+    assert_string_equal(F.items[0].summary, "One two three & four");
+}
+
+static void
+test_nfc(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><item><title>Vuc\xcc\x8c" "ic\xcc\x81 "
+              "Vuc&#x30C;ic&#x301;</title></item></channel></rss>");
+    assert_string_equal(F.items[0].title, "Vučić Vučić");
+}
+
+/* ---- links and ids ---- */
+
+static void
+test_links_resolve_against_feed_link_then_base(void **state)
+{
+    UNUSED(state);
+    const char *doc = "<rss version='2.0'><channel><link>https://site.example/news/</link>"
+                      "<item><link>a/1</link></item><item><link>/b</link></item>"
+                      "<item><link>https://abs.example/c</link></item></channel></rss>";
+    parse_str(doc);
+    assert_string_equal(F.items[0].link, "https://site.example/news/a/1");
+    assert_string_equal(F.items[1].link, "https://site.example/b");
+    assert_string_equal(F.items[2].link, "https://abs.example/c");
+    feed_free(&F);
+    /* no feed link: the URL the feed came from */
+    const char *doc2 = "<rss version='2.0'><channel><item><link>x/2</link></item></channel></rss>";
+    feed_options opt = {.base_url = "http://from.example/feeds/rss.xml"};
+    feed_parse(doc2, strlen(doc2), &opt, &F);
+    assert_string_equal(F.items[0].link, "http://from.example/feeds/x/2");
+    assert_string_equal(F.items[0].id, "http://from.example/feeds/x/2");
+}
+
+static void
+test_nested_xml_base(void **state)
+{
+    UNUSED(state);
+    const char *doc = "<feed xmlns='http://www.w3.org/2005/Atom' xml:base='http://a.example/x/'>"
+                      "<link href='http://home.example/'/>"
+                      "<entry xml:base='y/'><id>1</id><link href='z'/></entry>"
+                      "<entry xml:base='/root/'><id>2</id><link xml:base='deep/' href='w'/></entry>"
+                      "</feed>";
+    feed_options opt = {.base_url = "http://ignored.example/"};
+    feed_parse(doc, strlen(doc), &opt, &F);
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[0].link, "http://a.example/x/y/z");
+    assert_string_equal(F.items[1].link, "http://a.example/root/deep/w");
+}
+
+static void
+test_ids_never_empty(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel>"
+              "<item><guid>g1</guid><link>http://l/1</link></item>"
+              "<item><guid>  </guid><link>http://l/2</link></item>"
+              "<item><title>t</title></item><item/>"
+              "<item><guid>http://perma/3</guid></item>"
+              "</channel></rss>");
+    assert_int_equal(F.nitems, 5);
+    assert_string_equal(F.items[0].id, "g1");
+    assert_string_equal(F.items[1].id, "http://l/2");
+    assert_true(strlen(F.items[2].id) > 10);
+    assert_true(strlen(F.items[3].id) > 10);
+    assert_string_not_equal(F.items[2].id, F.items[3].id);
+    /* a permalink guid is also the link when there is none */
+    assert_string_equal(F.items[4].link, "http://perma/3");
+}
+
+/* ---- encodings ---- */
+
+static void
+test_encoding_latin1(void **state)
+{
+    UNUSED(state);
+    parse_file("latin1.xml");
+    assert_string_equal(F.title, "Actualités");
+    /* windows-1252 bytes in a document declared ISO-8859-1 are repaired */
+    assert_string_equal(F.items[0].title, "Café crème ’s «guillemets» – fin");
+}
+
+static void
+test_encoding_declared_latin1_but_utf8(void **state)
+{
+    UNUSED(state);
+    parse_file("declared-latin1-is-utf8.xml");
+    assert_string_equal(F.items[0].title, "Vučić à Belgrade");
+}
+
+static void
+test_encoding_cp1252_bytes_in_utf8(void **state)
+{
+    UNUSED(state);
+    parse_file("cp1252-in-utf8.xml");
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "l’OTAN « cité » – Vučić");
+}
+
+static void
+test_encoding_utf16_boms(void **state)
+{
+    UNUSED(state);
+    parse_file("utf16le-bom.xml");
+    assert_string_equal(F.title, "UTF-16 Été");
+    assert_string_equal(F.items[0].title, "Ђурић Đurić");
+    feed_free(&F);
+    parse_file("utf16be-bom.xml");
+    assert_string_equal(F.items[0].title, "Ђурић Đurić");
+    feed_free(&F);
+    parse_file("utf8-bom.xml");
+    assert_string_equal(F.title, "BOM Été");
+}
+
+static void
+test_encoding_windows1250_declared(void **state)
+{
+    UNUSED(state);
+    parse_file("windows-1250.xml");
+    assert_string_equal(F.items[0].title, "Vučić i Đurić, Šabac, Žepa");
+}
+
+static void
+test_encoding_http_charset_hint(void **state)
+{
+    UNUSED(state);
+    /* no declaration, not UTF-8: the caller's charset decides */
+    const char doc[] = "<rss version='2.0'><channel><title>\xe8\xe6</title></channel></rss>";
+    feed_options opt = {.charset = "windows-1250"};
+    feed_parse(doc, sizeof doc - 1, &opt, &F);
+    assert_string_equal(F.title, "čć");
+}
+
+static void
+test_invalid_utf8_repaired(void **state)
+{
+    UNUSED(state);
+    parse_file("invalid-utf8.xml");
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "Vučić broken \xef\xbf\xbd here \xef\xbf\xbd end à");
+    assert_string_equal(F.title, "Vučić été");
+    assert_true(has_error("repaired"));
+}
+
+static void
+test_forbidden_control_chars_do_not_abort(void **state)
+{
+    UNUSED(state);
+    parse_file("control-chars.xml");
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[0].title, "escape and bell and nul kept");
+    assert_string_equal(F.items[0].summary, "after");
+    assert_string_equal(F.items[1].title, "next");
+}
+
+/* ---- recovery ---- */
+
+static void
+test_recovery_keeps_items(void **state)
+{
+    UNUSED(state);
+    parse_file("broken.xml");
+    assert_int_equal(F.format, FEED_RSS20);
+    assert_false(F.wellformed);
+    assert_true(F.nerrors > 0);
+    assert_int_equal(F.nitems, 3);
+    assert_string_equal(F.items[0].title, "first unclosed");
+    assert_string_equal(F.items[0].link, "http://e.com/1");
+    assert_string_equal(F.items[1].link, "http://e.com/2");
+    assert_string_equal(F.items[2].title, "third é");
+    assert_true(has_error("after the root"));
+}
+
+static void
+test_undefined_entity_kept_literally(void **state)
+{
+    UNUSED(state);
+    parse_file("undefined-entity.xml");
+    assert_false(F.wellformed);
+    assert_true(has_error("&bogus;"));
+    assert_string_equal(F.items[0].title, "before &bogus; after");
+}
+
+static void
+test_truncated_document(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><item><title>one</title></item>"
+              "<item><title>two</title><link>http://x/2</li");
+    assert_false(F.wellformed);
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[1].title, "two");
+}
+
+/* ---- not feeds ---- */
+
+static void
+test_not_feeds(void **state)
+{
+    UNUSED(state);
+    const char *files[] = {"html-page.html", "empty.xml", "binary.bin",
+                           "json-not-feed.json"};
+    for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+        parse_file(files[i]);
+        assert_int_equal(F.format, FEED_UNKNOWN);
+        assert_false(feed_is_feed(&F));
+        assert_false(F.wellformed);
+        assert_int_equal(F.nitems, 0);
+        assert_true(F.nerrors >= 1);
+        assert_non_null(strstr(F.errors[0], "not a feed"));
+        feed_free(&F);
+    }
+    parse_file("html-page.html");
+    assert_true(has_error("<html>"));
+}
+
+/* ---- hostile input ---- */
+
+static void
+test_billion_laughs_refused(void **state)
+{
+    UNUSED(state);
+    parse_file("billion-laughs.xml");
+    assert_false(feed_is_feed(&F));
+    assert_true(has_error("entity declarations are not allowed"));
+    assert_true(F.mem.total < (1u << 20));
+}
+
+static void
+test_quadratic_blowup_refused(void **state)
+{
+    UNUSED(state);
+    parse_file("quadratic-blowup.xml");
+    assert_false(feed_is_feed(&F));
+    assert_true(has_error("entity declarations are not allowed"));
+    assert_true(F.mem.total < (1u << 20));
+}
+
+static void
+test_xxe_local_file_never_read(void **state)
+{
+    UNUSED(state);
+    char *secret = NULL;
+    buf host = {0};
+    if (read_file("/etc/hostname", 4096, &host) == 0) secret = buf_detach(&host);
+    parse_file("xxe-file.xml");
+    assert_true(has_error("entity declarations are not allowed"));
+    buf out = {0};
+    feed_write_json(&out, &F);
+    if (secret && strlen(secret) > 2) {
+        secret[strcspn(secret, "\n")] = '\0';
+        assert_null(strstr(out.p, secret));
+    }
+    buf_free(&out);
+    free(secret);
+    feed_free(&F);
+    parse_file("xxe-parameter.xml");
+    assert_true(has_error("entity declarations are not allowed"));
+}
+
+static void
+test_deep_nesting_bounded(void **state)
+{
+    UNUSED(state);
+    buf b = {0};
+    buf_adds(&b, "<rss version='2.0'><channel><item><title>ok</title></item>");
+    for (int i = 0; i < 100000; i++) buf_adds(&b, "<a>");
+    feed_parse(b.p, b.len, NULL, &F);
+    assert_true(has_error("nested deeper than"));
+    assert_false(F.wellformed);
+    assert_int_equal(F.nitems, 1); /* what came before is kept */
+    buf_free(&b);
+}
+
+static void
+test_huge_text_node_bounded(void **state)
+{
+    UNUSED(state);
+    size_t big = 50u << 20;
+    buf b = {0};
+    buf_adds(&b, "<rss version='2.0'><channel><item><title>");
+    buf_grow(&b, big);
+    memset(b.p + b.len, 'x', big);
+    b.len += big;
+    buf_adds(&b, "</title></item></channel></rss>");
+    feed_options opt = {.limits = {.max_input = 64u << 20}};
+    feed_parse(b.p, b.len, &opt, &F);
+    assert_int_equal(F.nitems, 1);
+    assert_true(strlen(F.items[0].title) <= (1u << 20));
+    assert_true(has_error("was cut"));
+    buf_free(&b);
+}
+
+static void
+test_input_over_cap_refused(void **state)
+{
+    UNUSED(state);
+    size_t cap = 16u << 20;
+    char *p = xmalloc(cap + 1);
+    memset(p, ' ', cap + 1);
+    memcpy(p, "<rss>", 5);
+    feed_parse(p, cap + 1, NULL, &F);
+    assert_false(feed_is_feed(&F));
+    assert_true(has_error("over 16777216 bytes"));
+    free(p);
+}
+
+static void
+test_item_cap(void **state)
+{
+    UNUSED(state);
+    buf b = {0};
+    buf_adds(&b, "<rss version='2.0'><channel>");
+    for (int i = 0; i < 50; i++) buf_printf(&b, "<item><guid>%d</guid></item>", i);
+    buf_adds(&b, "</channel></rss>");
+    feed_options opt = {.limits = {.max_items = 10}};
+    feed_parse(b.p, b.len, &opt, &F);
+    assert_int_equal(F.nitems, 10);
+    assert_true(has_error("more than 10 items"));
+    buf_free(&b);
+}
+
+static void
+test_json_output_shape(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><title>a\"b</title><item><title>x</title>"
+              "</item></channel></rss>");
+    buf out = {0};
+    feed_write_json(&out, &F);
+    assert_non_null(strstr(out.p, "{\"feed\":{\"title\":\"a\\\"b\",\"link\":\"\","));
+    assert_non_null(strstr(out.p, "\"format\":\"rss2.0\",\"wellformed\":true,\"errors\":[],"));
+    assert_non_null(strstr(out.p, "\"categories\":[],\"published\":null,\"updated\":null,"
+                                  "\"enclosures\":[]}]}"));
+    assert_non_null(strstr(out.p, "\"author\":null}"));
+    buf_free(&out);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_teardown(f, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_rss20_full),
+        T(test_rss091_with_doctype_and_html_entities),
+        T(test_rss092_item_without_title),
+        T(test_rss090),
+        T(test_rss10),
+        T(test_atom10),
+        T(test_atom03),
+        T(test_atom_without_namespace),
+        T(test_jsonfeed),
+        T(test_format_from_content_not_name),
+        T(test_seed_press_release_exact),
+        T(test_html_stripping_and_entities),
+        T(test_inline_vs_block_elements),
+        T(test_whitespace_collapsed_and_cdata),
+        T(test_unescaped_xhtml_in_description),
+        T(test_nfc),
+        T(test_links_resolve_against_feed_link_then_base),
+        T(test_nested_xml_base),
+        T(test_ids_never_empty),
+        T(test_encoding_latin1),
+        T(test_encoding_declared_latin1_but_utf8),
+        T(test_encoding_cp1252_bytes_in_utf8),
+        T(test_encoding_utf16_boms),
+        T(test_encoding_windows1250_declared),
+        T(test_encoding_http_charset_hint),
+        T(test_invalid_utf8_repaired),
+        T(test_forbidden_control_chars_do_not_abort),
+        T(test_recovery_keeps_items),
+        T(test_undefined_entity_kept_literally),
+        T(test_truncated_document),
+        T(test_not_feeds),
+        T(test_billion_laughs_refused),
+        T(test_quadratic_blowup_refused),
+        T(test_xxe_local_file_never_read),
+        T(test_deep_nesting_bounded),
+        T(test_huge_text_node_bounded),
+        T(test_input_over_cap_refused),
+        T(test_item_cap),
+        T(test_json_output_shape),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
