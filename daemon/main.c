@@ -27,6 +27,10 @@ static const command commands[] = {
     {"check", cmd_check, "check [-c FILE]             validate the config and load every script"},
     {"parse", cmd_parse, "parse [--base URL] [--charset NAME] FILE...  each feed as one JSON line"},
     {"test", cmd_test, "test -s SCRIPT FILE...      dry-run rule scripts on feed files"},
+    {"search", cmd_search,
+     "search [-c FILE] QUERY      full-text search of stored items"},
+    {"outbox", cmd_outbox,
+     "outbox [-c FILE] [list|retry ID|drop ID]  pending and dead alerts"},
     {"version", cmd_version, "version                     print the version"},
     {"help", cmd_help, "help                        this text"},
 };

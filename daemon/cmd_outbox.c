@@ -1,0 +1,271 @@
+/* cmd_outbox.c — `vigie outbox`: see and act on queued alerts.
+ *
+ *   vigie outbox [-c FILE] [--state-dir DIR] [list [--dead|--all] [--json]]
+ *   vigie outbox [-c FILE] [--state-dir DIR] retry ID... | retry --all
+ *   vigie outbox [-c FILE] [--state-dir DIR] drop ID...
+ *
+ * Safe while the daemon runs: every change is one SQLite statement, and
+ * the daemon reads the outbox afresh at each of its outbox polls. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "date.h"
+#include "jsonw.h"
+#include "log.h"
+#include "outbox.h"
+#include "store.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(
+        f, "usage: vigie outbox [-c FILE] [--state-dir DIR] "
+           "[list [--dead|--all] [--json]]\n"
+           "       vigie outbox [-c FILE] [--state-dir DIR] retry ID...|--all\n"
+           "       vigie outbox [-c FILE] [--state-dir DIR] drop ID...\n"
+           "  list        alerts not yet delivered (--dead: dead-lettered "
+           "only,\n"
+           "              --all: delivered ones too), oldest first\n"
+           "  retry       send a dead or waiting alert again now, with a "
+           "fresh\n"
+           "              give-up clock (--all: every one of them)\n"
+           "  drop        delete an alert that was not delivered\n"
+           "  -c, --config FILE   the config (its state_dir)\n"
+           "  --state-dir DIR     the state directory, instead of the "
+           "config's\n");
+}
+
+static void
+fmt_time(int64_t ms, char d[DATE_RFC3339_LEN])
+{
+    if (ms <= 0)
+        strcpy(d, "-");
+    else
+        date_format_rfc3339(ms / 1000, d);
+}
+
+typedef struct lister {
+    bool json;
+    buf line;
+    long count;
+} lister;
+
+static int
+print_row(const outbox_row *r, void *ud)
+{
+    lister *l = ud;
+    char created[DATE_RFC3339_LEN], when[DATE_RFC3339_LEN];
+    buf_reset(&l->line);
+    fmt_time(r->created, created);
+    if (l->json) {
+        jsonw w;
+        jsonw_init(&w, &l->line);
+        jsonw_obj_open(&w);
+        jsonw_key(&w, "id");
+        jsonw_int(&w, r->id);
+        jsonw_key(&w, "state");
+        jsonw_str(&w, outbox_state_name(r->state));
+        jsonw_key(&w, "target");
+        jsonw_str(&w, r->target);
+        jsonw_key(&w, "key");
+        jsonw_str(&w, r->key);
+        jsonw_key(&w, "script");
+        jsonw_str(&w, r->script);
+        jsonw_key(&w, "feed");
+        jsonw_str(&w, r->feed_key);
+        jsonw_key(&w, "item_id");
+        jsonw_str(&w, r->item_id);
+        jsonw_key(&w, "title");
+        jsonw_str(&w, r->title);
+        jsonw_key(&w, "attempts");
+        jsonw_int(&w, r->attempts);
+        jsonw_key(&w, "created");
+        jsonw_date(&w, r->created / 1000);
+        jsonw_key(&w, "next_attempt");
+        if (r->state == OUTBOX_PENDING)
+            jsonw_date(&w, r->due / 1000);
+        else
+            jsonw_null(&w);
+        jsonw_key(&w, "done");
+        if (r->done_at)
+            jsonw_date(&w, r->done_at / 1000);
+        else
+            jsonw_null(&w);
+        jsonw_key(&w, "status");
+        if (r->status)
+            jsonw_int(&w, r->status);
+        else
+            jsonw_null(&w);
+        jsonw_key(&w, "error");
+        jsonw_str(&w, r->error);
+        jsonw_key(&w, "response");
+        jsonw_str(&w, r->response);
+        jsonw_obj_close(&w);
+    } else {
+        buf_printf(
+            &l->line, "%-6" PRId64 " %-9s %-16s %3" PRId64 " attempt%s  %s  ",
+            r->id, outbox_state_name(r->state), r->target ? r->target : "",
+            r->attempts, r->attempts == 1 ? " " : "s", created);
+        switch (r->state) {
+        case OUTBOX_PENDING:
+            fmt_time(r->due, when);
+            buf_printf(&l->line, "next try %s", when);
+            if (r->error) buf_printf(&l->line, " (last: %s)", r->error);
+            break;
+        case OUTBOX_SENDING:
+            buf_adds(&l->line, "being sent");
+            break;
+        case OUTBOX_DELIVERED:
+            fmt_time(r->done_at, when);
+            buf_printf(&l->line, "delivered %s", when);
+            break;
+        case OUTBOX_DEAD:
+            buf_printf(&l->line, "%s", r->error ? r->error : "failed");
+            if (r->response) buf_printf(&l->line, ": %s", r->response);
+            break;
+        }
+        buf_printf(&l->line, "\n       %s",
+                   r->title && *r->title ? r->title
+                                         : (r->item_id ? r->item_id : ""));
+    }
+    buf_addc(&l->line, '\n');
+    fwrite(l->line.p, 1, l->line.len, stdout);
+    l->count++;
+    return 0;
+}
+
+static int
+parse_id(const char *s, int64_t *id)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*end || end == s || v <= 0) {
+        cli_error("outbox: %s: not an alert id (see 'vigie outbox list')", s);
+        return -1;
+    }
+    *id = v;
+    return 0;
+}
+
+int
+cmd_outbox(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"state-dir", required_argument, NULL, 'd'},
+        {"dead", no_argument, NULL, 'D'},
+        {"all", no_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL, *state_dir = NULL;
+    bool dead = false, all = false, json = false;
+    int c;
+    optind = 0;
+    opterr = 0;
+    /* Options may come before or after the action: GNU getopt permutes. */
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'd':
+            state_dir = optarg;
+            break;
+        case 'D':
+            dead = true;
+            break;
+        case 'a':
+            all = true;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            cli_error("outbox: %s: unknown option (try 'vigie outbox -h')",
+                      argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    const char *action = optind < argc ? argv[optind++] : "list";
+    int nargs = argc - optind;
+    char **args = argv + optind;
+    bool is_list = !strcmp(action, "list"), is_retry = !strcmp(action, "retry"),
+         is_drop = !strcmp(action, "drop");
+    if (!is_list && !is_retry && !is_drop) {
+        cli_error("outbox: %s: unknown action (list, retry or drop)", action);
+        return EXIT_USAGE;
+    }
+    if ((is_list && (nargs || (dead && all))) || (!is_list && (dead || json)) ||
+        (is_drop && all) || (!is_list && !all && nargs == 0) ||
+        (is_retry && all && nargs)) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    int64_t ids[64];
+    if (nargs > (int)ARRAY_LEN(ids)) {
+        cli_error("outbox: at most %zu ids at once", ARRAY_LEN(ids));
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < nargs; i++)
+        if (parse_id(args[i], &ids[i]) < 0) return EXIT_USAGE;
+
+    int status = EXIT_OK;
+    store *s = cli_open_store(config, state_dir, is_list ? STORE_READONLY : 0,
+                              &status);
+    if (!s) return status;
+    char err[1024];
+    int64_t now = now_wall() * 1000;
+    if (is_list) {
+        lister l = {.json = json};
+        int which = dead  ? OUTBOX_LIST_DEAD
+                    : all ? OUTBOX_LIST_ALL
+                          : OUTBOX_LIST_UNDELIVERED;
+        if (outbox_list(s, which, print_row, &l, err, sizeof err) < 0) {
+            cli_error("%s", err);
+            status = EXIT_FAIL;
+        } else if (!json && l.count == 0) {
+            printf(dead ? "no dead alerts\n" : "no alerts waiting\n");
+        }
+        buf_free(&l.line);
+    } else if (is_retry && all) {
+        long n = outbox_retry_all(s, now, err, sizeof err);
+        if (n < 0) {
+            cli_error("%s", err);
+            status = EXIT_FAIL;
+        } else {
+            printf("%ld alert(s) will be sent at the daemon's next outbox "
+                   "poll\n",
+                   n);
+        }
+    } else {
+        for (int i = 0; i < nargs; i++) {
+            int rc = is_retry ? outbox_retry(s, ids[i], now, err, sizeof err)
+                              : outbox_drop(s, ids[i], err, sizeof err);
+            if (rc < 0) {
+                cli_error("%s", err);
+                status = EXIT_FAIL;
+            } else if (rc == 0) {
+                cli_error("outbox %s %" PRId64 ": no such %s alert", action,
+                          ids[i], is_retry ? "dead or waiting" : "undelivered");
+                status = EXIT_FAIL;
+            } else {
+                printf("alert %" PRId64 " %s\n", ids[i],
+                       is_retry ? "will be sent at the daemon's next outbox "
+                                  "poll"
+                                : "dropped");
+            }
+        }
+    }
+    fflush(stdout);
+    store_close(s);
+    return status;
+}

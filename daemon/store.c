@@ -1,0 +1,2337 @@
+/* store.c — the SQLite state: schema and migrations, dedup, the per-feed
+ * transaction, the archive and its full-text index, retention.
+ *
+ * Layout of the database (schema version 2):
+ *   feeds          one row per feed key: validators, last status, failure
+ *                  count, next poll, disabled + why, counters
+ *   seen           (feed, SHA-256/128 of the item id) → 64-bit content hash,
+ *                  64-bit link+title hash, first and last seen. The
+ *                  link+title hashes are not indexed: an index keyed by a
+ *                  hash takes its inserts at random places, and would
+ *                  rewrite a page per new item per commit. The daemon keeps
+ *                  the recent ones in memory instead (`recent`, built from
+ *                  `seen` on first use, updated at each commit).
+ *   items          archived items, all fields, tags (JSON), stored time
+ *   items_fts      contentless FTS5 index over title, summary, the text of
+ *                  content (store_index_text) and tags; rows are deleted
+ *                  with their original values, recomputed from `items`
+ *   rule_failures  (feed, script, item id) → the item as JSON, the error
+ *   outbox         alerts (see outbox.h)
+ * Hashes rather than ids in `seen` keep it small: it holds every item of
+ * every feed for keep_seen. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "date.h"
+#include "feed.h"
+#include "jsonw.h"
+#include "log.h"
+#include "outbox.h"
+#include "store.h"
+
+#define APPLICATION_ID 0x56494749 /* "VIGI" */
+#define BUSY_TIMEOUT_MS 5000
+#define MAX_TAGS 64
+#define MAX_TAG_BYTES 256
+#define DAY_MS 86400000LL
+/* Archived items are a few KB: with 4 KB pages most pages would hold one
+ * row and waste a third of the file. */
+#define PAGE_SIZE 16384
+#define CACHE_KB 16384
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* ---- schema ------------------------------------------------------------ */
+
+/* migrations[v] takes the schema from version v to v + 1. Never edit a
+ * released step: add one. */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+    /* 0 → 1: the tables */
+    "CREATE TABLE feeds("
+    " id INTEGER PRIMARY KEY,"
+    " key TEXT NOT NULL UNIQUE,"
+    " url TEXT, name TEXT, title TEXT, link TEXT,"
+    " etag TEXT, last_modified TEXT,"
+    " status INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT,"
+    " failures INTEGER NOT NULL DEFAULT 0,"
+    " last_poll INTEGER NOT NULL DEFAULT 0,"
+    " last_ok INTEGER NOT NULL DEFAULT 0,"
+    " last_parsed INTEGER NOT NULL DEFAULT 0,"
+    " next_poll INTEGER NOT NULL DEFAULT 0,"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " disabled_why TEXT,"
+    " items_seen INTEGER NOT NULL DEFAULT 0,"
+    " items_new INTEGER NOT NULL DEFAULT 0,"
+    " items_stored INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE seen("
+    " feed INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,"
+    " idh BLOB NOT NULL,"
+    " hash INTEGER NOT NULL,"
+    " lt INTEGER,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY(feed, idh)) WITHOUT ROWID;"
+    "CREATE TABLE items("
+    " id INTEGER PRIMARY KEY,"
+    " feed INTEGER NOT NULL REFERENCES feeds(id),"
+    " idh BLOB NOT NULL,"
+    " item_id TEXT NOT NULL,"
+    " title TEXT NOT NULL, link TEXT NOT NULL, summary TEXT NOT NULL,"
+    " content TEXT NOT NULL, author TEXT NOT NULL,"
+    " categories TEXT, enclosures TEXT,"
+    " published INTEGER, updated INTEGER,"
+    " tags TEXT,"
+    " stored INTEGER NOT NULL,"
+    " UNIQUE(feed, idh));"
+    "CREATE TABLE rule_failures("
+    " id INTEGER PRIMARY KEY,"
+    " feed INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,"
+    " script TEXT NOT NULL,"
+    " item_id TEXT NOT NULL,"
+    " item TEXT NOT NULL,"
+    " error TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 1,"
+    " first_failed INTEGER NOT NULL,"
+    " last_failed INTEGER NOT NULL,"
+    " UNIQUE(feed, script, item_id));"
+    "CREATE TABLE outbox("
+    " id INTEGER PRIMARY KEY,"
+    " target TEXT NOT NULL,"
+    " key TEXT NOT NULL UNIQUE,"
+    " script TEXT, feed_key TEXT, item_id TEXT, title TEXT,"
+    " payload TEXT NOT NULL, item TEXT, feed TEXT,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL,"
+    " since INTEGER NOT NULL,"
+    " due INTEGER NOT NULL,"
+    " lease_until INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " status INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT, response TEXT,"
+    " done_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX outbox_queue ON outbox(target, id) WHERE state < 2;"
+    "CREATE INDEX outbox_done ON outbox(target, done_at) WHERE state = 2;",
+
+    /* 1 → 2: the full-text index, filled from what is already archived */
+    "CREATE VIRTUAL TABLE items_fts USING fts5("
+    " title, summary, content, tags, content='', columnsize=0,"
+    " tokenize='unicode61 remove_diacritics 2');"
+    /* merge segments 16 at a time while writing (4 by default): a quarter
+     * less work per feed; store_maintain() merges the rest when idle */
+    "INSERT INTO items_fts(items_fts, rank) VALUES('automerge', 16);"
+    "INSERT INTO items_fts(rowid, title, summary, content, tags)"
+    " SELECT id, title, summary, vigie_index_text(content),"
+    " vigie_tags_text(tags) FROM items;",
+};
+
+/* ---- prepared statements ---------------------------------------------- */
+
+enum {
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_FEED_LOOKUP,
+    Q_FEED_UPSERT,
+    Q_FEED_STATE,
+    Q_FEED_STORED,
+    Q_SEEN_GET,
+    Q_SEEN_INSERT,
+    Q_SEEN_TOUCH,
+    Q_ITEM_GET,
+    Q_ITEM_INSERT,
+    Q_ITEM_UPDATE,
+    Q_FTS_INSERT,
+    Q_FTS_DELETE,
+    Q_OUTBOX_INSERT,
+    Q_FAIL_UPSERT,
+    Q_FAIL_DELETE,
+    Q_COUNT
+};
+
+static const char *const queries[Q_COUNT] = {
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_FEED_LOOKUP] = "SELECT id, last_parsed FROM feeds WHERE key = ?1",
+    [Q_FEED_UPSERT] =
+        "INSERT INTO feeds(key, url, name, title, link)"
+        " VALUES(?1, ?2, ?3, ?4, ?5)"
+        " ON CONFLICT(key) DO UPDATE SET url = excluded.url,"
+        " name = excluded.name, title = coalesce(excluded.title, title),"
+        " link = coalesce(excluded.link, link)"
+        " RETURNING id, url, name, title, link",
+    [Q_FEED_STATE] =
+        "UPDATE feeds SET status = ?2, error = ?3, failures = ?4,"
+        " last_poll = ?5, next_poll = ?6, disabled = ?7, disabled_why = ?8,"
+        " last_ok = CASE WHEN ?3 IS NULL THEN ?5 ELSE last_ok END,"
+        " etag = CASE WHEN ?9 THEN ?10 ELSE etag END,"
+        " last_modified = CASE WHEN ?9 THEN ?11 ELSE last_modified END,"
+        " last_parsed = CASE WHEN ?9 THEN ?12 ELSE last_parsed END,"
+        " items_seen = items_seen + ?13, items_new = ?13,"
+        " items_stored = items_stored + ?14"
+        " WHERE id = ?1",
+    [Q_FEED_STORED] =
+        "UPDATE feeds SET items_stored = items_stored + ?2 WHERE id = ?1",
+    [Q_SEEN_GET] = "SELECT hash FROM seen WHERE feed = ?1 AND idh = ?2",
+    [Q_SEEN_INSERT] = "INSERT OR IGNORE INTO seen"
+                      "(feed, idh, hash, lt, first_seen, last_seen)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5, ?5)",
+    [Q_SEEN_TOUCH] = "UPDATE seen SET hash = ?3, lt = ?4, last_seen = ?5"
+                     " WHERE feed = ?1 AND idh = ?2"
+                     " AND (hash != ?3 OR last_seen < ?6)",
+    [Q_ITEM_GET] = "SELECT id, title, summary, content, tags FROM items"
+                   " WHERE feed = ?1 AND idh = ?2",
+    [Q_ITEM_INSERT] =
+        "INSERT INTO items(feed, idh, item_id, title, link, summary, content,"
+        " author, categories, enclosures, published, updated, tags, stored)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+        " ?14)",
+    [Q_ITEM_UPDATE] =
+        "UPDATE items SET item_id = ?3, title = ?4, link = ?5, summary = ?6,"
+        " content = ?7, author = ?8, categories = ?9, enclosures = ?10,"
+        " published = ?11, updated = ?12, tags = ?13, stored = ?14,"
+        " idh = ?2 WHERE id = ?1",
+    [Q_FTS_INSERT] = "INSERT INTO items_fts(rowid, title, summary, content,"
+                     " tags) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_FTS_DELETE] = "INSERT INTO items_fts(items_fts, rowid, title, summary,"
+                     " content, tags) VALUES('delete', ?1, ?2, ?3, ?4, ?5)",
+    [Q_OUTBOX_INSERT] =
+        "INSERT OR IGNORE INTO outbox(target, key, script, feed_key, item_id,"
+        " title, payload, item, feed, state, created, since, due)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?10, ?10)",
+    [Q_FAIL_UPSERT] =
+        "INSERT INTO rule_failures(feed, script, item_id, item, error,"
+        " first_failed, last_failed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+        " ON CONFLICT(feed, script, item_id) DO UPDATE SET"
+        " item = excluded.item, error = excluded.error,"
+        " attempts = attempts + 1, last_failed = excluded.last_failed",
+    [Q_FAIL_DELETE] = "DELETE FROM rule_failures WHERE feed = ?1"
+                      " AND script = ?2 AND item_id = ?3",
+};
+
+/* Sequence numbers of alerts inside one transaction: (item, script,
+ * target) → how many so far. A handful per feed: a linear scan. */
+typedef struct alert_seq {
+    uint64_t h;
+    unsigned n;
+} alert_seq;
+
+/* Recent link+title hashes → when last seen (ms). Open addressing, load
+ * at most 1/2; key 0 kept aside. */
+typedef struct ltmap {
+    uint64_t *k;
+    int64_t *v;
+    size_t cap, n;
+    bool has_zero;
+    int64_t zero_v;
+} ltmap;
+
+typedef struct lt_pending {
+    uint64_t lt;
+    int64_t t;
+} lt_pending;
+
+static void ltmap_free(ltmap *m);
+
+/* The hashes of one item, computed once for classify/mark/put/enqueue. */
+typedef struct item_hashes {
+    const struct feed_item *it;
+    const char *id, *title, *link, *content;
+    unsigned char idh[16];
+    int64_t hash, lt;
+    bool has_lt;
+} item_hashes;
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    bool readonly;
+    store_params params;
+    sqlite3_stmt *q[Q_COUNT];
+    EVP_MD_CTX *md;
+    EVP_MD *sha256;
+    item_hashes memo;
+
+    /* the current transaction */
+    bool in_tx, failed;
+    int64_t feed_id, now;
+    char *feed_key;
+    buf feed_json;
+    int64_t new_seen, stored;
+    alert_seq *seq;
+    size_t nseq, capseq;
+    char errmsg[512];
+
+    /* retention: the next feed id to prune */
+    int64_t prune_cursor;
+
+    /* dedup by link+title: committed state, and this transaction's part */
+    ltmap recent;
+    bool recent_loaded;
+    int64_t recent_from; /* holds everything seen since this time */
+    lt_pending *lt_tx;
+    size_t nlt_tx, caplt_tx;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    PRINTF_LIKE(3, 4);
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* "<db>: <what>: <sqlite's reason>", with a hint where SQLite's words are
+ * not enough for an operator. */
+static void
+db_err(store *s, char *err, size_t errlen, const char *what)
+{
+    int rc = sqlite3_extended_errcode(s->db) & 0xff;
+    const char *hint = "";
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+        hint = " (the file is damaged: restore a backup or move it away)";
+    else if (rc == SQLITE_READONLY)
+        hint = " (check the permissions of the state directory and file)";
+    set_err(err, errlen, "%s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db),
+            hint);
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (!v) return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static int
+bind_textn(sqlite3_stmt *st, int i, const char *v, size_t n)
+{
+    if (!v) return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text64(st, i, v, n, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i, arena *mem)
+{
+    const char *t = col_text(st, i);
+    return t ? arena_strdup(mem, t) : NULL;
+}
+
+/* now - d, without wrapping; "forever" reaches back to the beginning. */
+static int64_t
+before(int64_t now, int64_t d)
+{
+    if (d == STORE_FOREVER || d >= now - INT64_MIN / 2) return INT64_MIN;
+    return now - d;
+}
+
+static int
+exec_sql(store *s, const char *sql, char *err, size_t errlen, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = sqlite3_extended_errcode(s->db) & 0xff;
+        const char *hint = "";
+        if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+            hint = " (the file is damaged: restore a backup or move it away)";
+        set_err(err, errlen, "%s: %s: %s%s", s->path, what,
+                msg ? msg : sqlite3_errmsg(s->db), hint);
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- hashing ------------------------------------------------------------- */
+
+static void
+sha_begin(store *s)
+{
+    EVP_DigestInit_ex(s->md, s->sha256, NULL);
+}
+
+/* Each field is followed by a NUL so that ("ab","c") ≠ ("a","bc"). */
+static void
+sha_field(store *s, const char *v)
+{
+    if (!v) v = "";
+    EVP_DigestUpdate(s->md, v, strlen(v) + 1);
+}
+
+static void
+sha_end(store *s, unsigned char out[32])
+{
+    unsigned int len = 32;
+    EVP_DigestFinal_ex(s->md, out, &len);
+}
+
+static int64_t
+first8(const unsigned char *d)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | d[i];
+    return (int64_t)v;
+}
+
+static const item_hashes *
+hashes(store *s, const struct feed_item *it)
+{
+    item_hashes *m = &s->memo;
+    if (m->it == it && m->id == it->id && m->title == it->title &&
+        m->link == it->link && m->content == it->content)
+        return m;
+    unsigned char d[32];
+    sha_begin(s);
+    sha_field(s, it->id);
+    sha_end(s, d);
+    memcpy(m->idh, d, 16);
+
+    sha_begin(s);
+    sha_field(s, it->title);
+    sha_field(s, it->link);
+    sha_field(s, it->summary);
+    sha_field(s, it->content);
+    sha_end(s, d);
+    m->hash = first8(d);
+
+    m->has_lt = it->link && *it->link && it->title && *it->title;
+    if (m->has_lt) {
+        sha_begin(s);
+        sha_field(s, "link+title");
+        sha_field(s, it->link);
+        sha_field(s, it->title);
+        sha_end(s, d);
+        m->lt = first8(d);
+    } else {
+        m->lt = 0;
+    }
+    m->it = it;
+    m->id = it->id;
+    m->title = it->title;
+    m->link = it->link;
+    m->content = it->content;
+    return m;
+}
+
+/* ---- full-text input --------------------------------------------------- */
+
+static bool
+is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static void
+put_utf8(buf *out, uint32_t cp)
+{
+    char t[4];
+    size_t n;
+    if (cp < 0x80) {
+        t[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        t[0] = (char)(0xc0 | cp >> 6);
+        t[1] = (char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        t[0] = (char)(0xe0 | cp >> 12);
+        t[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        t[2] = (char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        t[0] = (char)(0xf0 | cp >> 18);
+        t[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        t[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        t[3] = (char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    buf_add(out, t, n);
+}
+
+/* A named reference: the few that matter for words, then the pattern
+ * <letter><accent> ("ccaron", "eacute", "Scaron") as the base letter, which
+ * is what the index keeps of "č" anyway (remove_diacritics). Anything else
+ * separates words. */
+static void
+named_ref(buf *out, const char *name, size_t n)
+{
+    static const struct {
+        const char *name, *text;
+    } fixed[] = {
+        {"amp", "&"},    {"lt", "<"},     {"gt", ">"},     {"quot", "\""},
+        {"apos", "'"},   {"szlig", "ss"}, {"aelig", "ae"}, {"AElig", "AE"},
+        {"oelig", "oe"}, {"OElig", "OE"}, {"eth", "d"},    {"ETH", "D"},
+        {"thorn", "th"}, {"THORN", "TH"}, {"shy", ""},
+    };
+    static const char *const accents[] = {
+        "acute", "grave", "circ", "uml",   "tilde", "cedil", "caron", "ring",
+        "slash", "ogon",  "macr", "breve", "dot",   "dblac", "strok",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(fixed); i++)
+        if (strlen(fixed[i].name) == n && !memcmp(fixed[i].name, name, n)) {
+            buf_adds(out, fixed[i].text);
+            return;
+        }
+    for (size_t i = 0; i < ARRAY_LEN(accents); i++)
+        if (strlen(accents[i]) == n - 1 &&
+            !memcmp(accents[i], name + 1, n - 1)) {
+            buf_addc(out, name[0]);
+            return;
+        }
+    buf_addc(out, ' ');
+}
+
+/* Decodes the reference at s[0] == '&'; returns bytes consumed, 0 if it is
+ * not a reference (the '&' is then text). */
+static size_t
+char_ref(buf *out, const char *s, size_t n)
+{
+    size_t i = 1;
+    if (i < n && s[i] == '#') {
+        i++;
+        bool hex = i < n && (s[i] == 'x' || s[i] == 'X');
+        if (hex) i++;
+        uint32_t cp = 0;
+        size_t digits = 0;
+        while (i < n && digits < 8) {
+            char c = s[i];
+            int v;
+            if (c >= '0' && c <= '9')
+                v = c - '0';
+            else if (hex && c >= 'a' && c <= 'f')
+                v = c - 'a' + 10;
+            else if (hex && c >= 'A' && c <= 'F')
+                v = c - 'A' + 10;
+            else
+                break;
+            cp = cp * (hex ? 16 : 10) + (uint32_t)v;
+            digits++;
+            i++;
+        }
+        if (!digits) return 0;
+        if (i < n && s[i] == ';') i++;
+        if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            buf_addc(out, ' ');
+        else
+            put_utf8(out, cp);
+        return i;
+    }
+    size_t start = i;
+    while (i < n && i - start < 32 &&
+           (is_alpha(s[i]) || (i > start && s[i] >= '0' && s[i] <= '9')))
+        i++;
+    if (i == start || i >= n || s[i] != ';') return 0;
+    named_ref(out, s + start, i - start);
+    return i + 1;
+}
+
+/* Case-insensitive search for the ASCII needle in s[0..n). */
+static size_t
+find_ci(const char *s, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (!ascii_strncasecmp(s + i, needle, m)) return i;
+    return n;
+}
+
+/* End of the tag opening at s[0] == '<' (index after '>'), quotes
+ * respected; n when it never ends. */
+static size_t
+tag_end(const char *s, size_t n)
+{
+    char quote = 0;
+    for (size_t i = 1; i < n; i++) {
+        char c = s[i];
+        if (quote) {
+            if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+            /* a quote only opens a value after '=' (and spaces) */
+            size_t j = i;
+            while (j > 1 && (s[j - 1] == ' ' || s[j - 1] == '\t'))
+                j--;
+            if (s[j - 1] == '=') quote = c;
+        } else if (c == '>') {
+            return i + 1;
+        }
+    }
+    return n;
+}
+
+void
+store_index_text(buf *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    if (!s) return;
+    buf_grow(out, n);
+    while (i < n) {
+        char c = s[i];
+        if (c == '<' && i + 1 < n) {
+            const char *t = s + i;
+            size_t left = n - i;
+            if (left >= 4 && !memcmp(t, "<!--", 4)) {
+                size_t e = 4;
+                while (e + 3 <= left && memcmp(t + e, "-->", 3))
+                    e++;
+                i += e + 3 <= left ? e + 3 : left;
+                buf_addc(out, ' ');
+                continue;
+            }
+            char d = t[1];
+            if (is_alpha(d) || d == '/' || d == '!' || d == '?') {
+                size_t e = tag_end(t, left);
+                bool script = left > 7 &&
+                              !ascii_strncasecmp(t + 1, "script", 6) &&
+                              !is_alpha(t[7]);
+                bool style = left > 6 &&
+                             !ascii_strncasecmp(t + 1, "style", 5) &&
+                             !is_alpha(t[6]);
+                if (script || style) {
+                    const char *close = script ? "</script" : "</style";
+                    size_t c2 = e + find_ci(t + e, left - e, close);
+                    e = c2 < left ? c2 + tag_end(t + c2, left - c2) : left;
+                }
+                i += e;
+                buf_addc(out, ' ');
+                continue;
+            }
+        } else if (c == '&') {
+            size_t used = char_ref(out, s + i, n - i);
+            if (used) {
+                i += used;
+                continue;
+            }
+        }
+        /* copy a run of plain bytes */
+        size_t j = i + 1;
+        while (j < n && s[j] != '<' && s[j] != '&')
+            j++;
+        buf_add(out, s + i, j - i);
+        i = j;
+    }
+}
+
+/* Tags as the index sees them: the tags of a JSON array, space separated. */
+static void
+tags_text(buf *out, const char *tags_json)
+{
+    if (!tags_json) return;
+    json_t *a = json_loads(tags_json, 0, NULL);
+    if (json_is_array(a)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(a, i, v)
+        {
+            if (!json_is_string(v)) continue;
+            if (out->len) buf_addc(out, ' ');
+            buf_add(out, json_string_value(v), json_string_length(v));
+        }
+    }
+    json_decref(a);
+}
+
+static void
+sql_index_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    UNUSED(argc);
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    buf b = {0};
+    if (t) store_index_text(&b, t, (size_t)sqlite3_value_bytes(argv[0]));
+    sqlite3_result_text(ctx, b.p ? b.p : "", (int)b.len, SQLITE_TRANSIENT);
+    buf_free(&b);
+}
+
+static void
+sql_tags_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    UNUSED(argc);
+    buf b = {0};
+    tags_text(&b, (const char *)sqlite3_value_text(argv[0]));
+    sqlite3_result_text(ctx, b.p ? b.p : "", (int)b.len, SQLITE_TRANSIENT);
+    buf_free(&b);
+}
+
+/* ---- item JSON ---------------------------------------------------------- */
+
+/* A value that is already JSON text, after jsonw_key(). */
+static void
+jsonw_raw(jsonw *w, const char *s)
+{
+    buf_adds(w->out, s);
+    w->need_comma |= (uint64_t)1 << w->depth;
+}
+
+void
+store_item_write_json(buf *out, const struct feed_item *it)
+{
+    jsonw w;
+    jsonw_init(&w, out);
+    jsonw_obj_open(&w);
+    jsonw_key(&w, "id");
+    jsonw_str(&w, it->id ? it->id : "");
+    jsonw_key(&w, "title");
+    jsonw_str(&w, it->title ? it->title : "");
+    jsonw_key(&w, "link");
+    jsonw_str(&w, it->link ? it->link : "");
+    jsonw_key(&w, "summary");
+    jsonw_str(&w, it->summary ? it->summary : "");
+    jsonw_key(&w, "content");
+    jsonw_str(&w, it->content ? it->content : "");
+    jsonw_key(&w, "author");
+    jsonw_str(&w, it->author ? it->author : "");
+    jsonw_key(&w, "categories");
+    jsonw_arr_open(&w);
+    for (size_t i = 0; i < it->ncategories; i++)
+        jsonw_str(&w, it->categories[i]);
+    jsonw_arr_close(&w);
+    jsonw_key(&w, "published");
+    jsonw_date(&w, it->published);
+    jsonw_key(&w, "updated");
+    jsonw_date(&w, it->updated);
+    jsonw_key(&w, "enclosures");
+    jsonw_arr_open(&w);
+    for (size_t i = 0; i < it->nenclosures; i++) {
+        jsonw_obj_open(&w);
+        jsonw_key(&w, "url");
+        jsonw_str(&w, it->enclosures[i].url ? it->enclosures[i].url : "");
+        jsonw_key(&w, "type");
+        jsonw_str(&w, it->enclosures[i].type ? it->enclosures[i].type : "");
+        jsonw_key(&w, "length");
+        jsonw_int(&w, it->enclosures[i].length);
+        jsonw_obj_close(&w);
+    }
+    jsonw_arr_close(&w);
+    jsonw_obj_close(&w);
+}
+
+static const char *
+json_field(json_t *o, const char *k, arena *mem)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_string(v)) return "";
+    return arena_strndup(mem, json_string_value(v), json_string_length(v));
+}
+
+static int64_t
+json_date(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_string(v)) return DATE_NONE;
+    return date_parse(json_string_value(v), json_string_length(v));
+}
+
+int
+store_item_from_json(const char *text, struct feed_item *it, arena *mem)
+{
+    memset(it, 0, sizeof *it);
+    json_t *o = json_loads(text, 0, NULL);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return -1;
+    }
+    it->id = json_field(o, "id", mem);
+    it->title = json_field(o, "title", mem);
+    it->link = json_field(o, "link", mem);
+    it->summary = json_field(o, "summary", mem);
+    it->content = json_field(o, "content", mem);
+    it->author = json_field(o, "author", mem);
+    it->published = json_date(o, "published");
+    it->updated = json_date(o, "updated");
+    json_t *a = json_object_get(o, "categories");
+    size_t n = json_is_array(a) ? json_array_size(a) : 0;
+    it->categories = arena_alloc(mem, (n ? n : 1) * sizeof *it->categories);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(a, i);
+        if (json_is_string(v))
+            it->categories[it->ncategories++] =
+                arena_strndup(mem, json_string_value(v), json_string_length(v));
+    }
+    a = json_object_get(o, "enclosures");
+    n = json_is_array(a) ? json_array_size(a) : 0;
+    it->enclosures = arena_alloc(mem, (n ? n : 1) * sizeof *it->enclosures);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(a, i);
+        if (!json_is_object(e)) continue;
+        feed_enclosure *fe = &it->enclosures[it->nenclosures++];
+        fe->url = json_field(e, "url", mem);
+        fe->type = json_field(e, "type", mem);
+        json_t *l = json_object_get(e, "length");
+        fe->length = json_is_integer(l) ? (int64_t)json_integer_value(l) : 0;
+    }
+    json_decref(o);
+    return *it->id ? 0 : -1;
+}
+
+/* ---- open, migrate ------------------------------------------------------ */
+
+static int
+check_header(const char *path, char *err, size_t errlen)
+{
+    static const char magic[16] = "SQLite format 3";
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0; /* the open below says why */
+    char h[16];
+    size_t got = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (got == 0) return 0; /* an empty file is an empty database */
+    if (got < sizeof h || memcmp(h, magic, sizeof magic)) {
+        set_err(err, errlen,
+                "%s: not an SQLite database (corrupt or foreign file); it "
+                "was left untouched: restore a backup or move it away",
+                path);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+pragma_int(store *s, const char *sql, int64_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "reading the schema");
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        db_err(s, err, errlen, "reading the schema");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+migrate(store *s, int64_t from, char *err, size_t errlen)
+{
+    for (int64_t v = from; v < STORE_SCHEMA_VERSION; v++) {
+        char what[64], tail[96];
+        snprintf(what, sizeof what, "migrating the schema to version %d",
+                 (int)(v + 1));
+        if (exec_sql(s, "BEGIN IMMEDIATE", err, errlen, what) < 0) return -1;
+        snprintf(tail, sizeof tail,
+                 "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+                 APPLICATION_ID, (int)(v + 1));
+        if (exec_sql(s, migrations[v], err, errlen, what) < 0 ||
+            exec_sql(s, tail, err, errlen, what) < 0 ||
+            exec_sql(s, "COMMIT", err, errlen, what) < 0) {
+            if (!sqlite3_get_autocommit(s->db))
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    if (from > 0 && from < STORE_SCHEMA_VERSION)
+        log_notice("%s: schema migrated from version %d to %d", s->path,
+                   (int)from, STORE_SCHEMA_VERSION);
+    return 0;
+}
+
+void
+store_params_default(store_params *p)
+{
+    p->catch_up = DAY_MS;
+    p->dedup = true;
+    p->dedup_window = 7 * DAY_MS;
+    p->keep_seen = 90 * DAY_MS;
+    p->keep_items = STORE_FOREVER;
+    p->keep_delivered = 7 * DAY_MS;
+}
+
+void
+store_set_params(store *s, const store_params *p)
+{
+    s->params = *p;
+}
+
+static int
+open_checks(const char *dir, const char *path, int flags, char *err,
+            size_t errlen)
+{
+    bool create = (flags & STORE_CREATE) && !(flags & STORE_READONLY);
+    struct stat sb;
+    if (stat(dir, &sb) < 0) {
+        if (errno != ENOENT || !create) {
+            set_err(err, errlen, "%s: state directory: %s", dir,
+                    strerror(errno));
+            return -1;
+        }
+        if (mkdir(dir, 0750) < 0) {
+            set_err(err, errlen, "%s: cannot create the state directory: %s",
+                    dir, strerror(errno));
+            return -1;
+        }
+    } else if (!S_ISDIR(sb.st_mode)) {
+        set_err(err, errlen, "%s: state_dir is not a directory", dir);
+        return -1;
+    }
+    bool exists = stat(path, &sb) == 0;
+    if (!exists && !create) {
+        set_err(err, errlen,
+                "%s: no database yet (the daemon creates it on its first run)",
+                path);
+        return -1;
+    }
+    if (flags & STORE_READONLY) {
+        if (access(path, R_OK) < 0) {
+            set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    /* WAL needs to create -wal and -shm files next to the database. */
+    if (access(dir, W_OK | X_OK) < 0) {
+        set_err(err, errlen, "%s: state directory is not writable: %s", dir,
+                strerror(errno));
+        return -1;
+    }
+    if (exists && access(path, R_OK | W_OK) < 0) {
+        set_err(err, errlen, "%s: cannot read and write: %s", path,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+store *
+store_open(const char *state_dir, int flags, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (!state_dir || !*state_dir) {
+        set_err(err, errlen, "state_dir is empty");
+        return NULL;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", state_dir,
+                         STORE_DB_NAME) >= sizeof path) {
+        set_err(err, errlen, "%s: path too long", state_dir);
+        return NULL;
+    }
+    if (open_checks(state_dir, path, flags, err, errlen) < 0) return NULL;
+    if (check_header(path, err, errlen) < 0) return NULL;
+
+    store *s = xcalloc(1, sizeof *s);
+    s->path = xstrdup(path);
+    s->readonly = flags & STORE_READONLY;
+    store_params_default(&s->params);
+    s->md = EVP_MD_CTX_new();
+    s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!s->md || !s->sha256) {
+        set_err(err, errlen, "OpenSSL: SHA-256 is not available");
+        store_close(s);
+        return NULL;
+    }
+    int oflags = SQLITE_OPEN_NOMUTEX;
+    /* A read-only connection cannot remove the -wal and -shm files when it
+     * closes last; run by root next to a stopped daemon, it would leave
+     * root-owned files the daemon's user cannot open. So "read-only" is a
+     * read-write connection with query_only, where writing is possible. */
+    if (s->readonly && (access(path, W_OK) < 0 || access(state_dir, W_OK) < 0))
+        oflags |= SQLITE_OPEN_READONLY;
+    else if (s->readonly)
+        oflags |= SQLITE_OPEN_READWRITE;
+    else
+        oflags |= SQLITE_OPEN_READWRITE |
+                  ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+        if (s->db)
+            db_err(s, err, errlen, "cannot open");
+        else
+            set_err(err, errlen, "%s: cannot open: out of memory", path);
+        store_close(s);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* a 60-item feed transaction touches a few hundred KB: keep it and the
+     * upper levels of the trees in memory */
+    sqlite3_exec(s->db, "PRAGMA cache_size = -" STR(CACHE_KB), NULL, NULL,
+                 NULL);
+    sqlite3_create_function(s->db, "vigie_index_text", 1,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_index_text, NULL, NULL);
+    sqlite3_create_function(s->db, "vigie_tags_text", 1,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_tags_text, NULL, NULL);
+
+    /* Read before writing anything: a damaged or foreign file must stay
+     * exactly as it is. */
+    int64_t app = 0, version = 0, tables = 0;
+    if (pragma_int(s, "PRAGMA application_id", &app, err, errlen) < 0 ||
+        pragma_int(s, "PRAGMA user_version", &version, err, errlen) < 0 ||
+        pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables, err,
+                   errlen) < 0) {
+        store_close(s);
+        return NULL;
+    }
+    if ((app != 0 && app != APPLICATION_ID) ||
+        (app == 0 && (version != 0 || tables != 0))) {
+        set_err(err, errlen,
+                "%s: not a vigie database (another program's file?); it was "
+                "left untouched",
+                path);
+        store_close(s);
+        return NULL;
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        set_err(err, errlen,
+                "%s: schema version %d is newer than this vigie's (%d): "
+                "refusing to downgrade",
+                path, (int)version, STORE_SCHEMA_VERSION);
+        store_close(s);
+        return NULL;
+    }
+    if (version < STORE_SCHEMA_VERSION && !(flags & STORE_CREATE)) {
+        set_err(err, errlen,
+                "%s: schema version %d, this vigie needs %d: start the daemon "
+                "once to migrate it",
+                path, (int)version, STORE_SCHEMA_VERSION);
+        store_close(s);
+        return NULL;
+    }
+    if (!s->readonly) {
+        /* auto_vacuum only takes on a database without tables. */
+        char setup[160];
+        snprintf(setup, sizeof setup,
+                 "PRAGMA page_size = %d; PRAGMA auto_vacuum = INCREMENTAL;",
+                 PAGE_SIZE);
+        if ((tables == 0 &&
+             exec_sql(s, setup, err, errlen, "setting up") < 0) ||
+            exec_sql(s,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                     " PRAGMA foreign_keys = ON;",
+                     err, errlen, "setting up") < 0) {
+            store_close(s);
+            return NULL;
+        }
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) ==
+            SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW &&
+                ascii_strcasecmp(col_text(st, 0), "wal"))
+                log_warn("%s: journal mode is %s, not WAL", path,
+                         col_text(st, 0));
+            sqlite3_finalize(st);
+        }
+        if (migrate(s, version, err, errlen) < 0) {
+            store_close(s);
+            return NULL;
+        }
+    } else {
+        exec_sql(s, "PRAGMA query_only = ON", NULL, 0, "");
+    }
+    for (int i = 0; i < Q_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->q[i], NULL) != SQLITE_OK) {
+            db_err(s, err, errlen, "preparing statements");
+            store_close(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+void
+store_close(store *s)
+{
+    if (!s) return;
+    if (s->in_tx) store_rollback(s);
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->q[i]);
+    /* close_v2: should an outbox still hold statements (outbox_free comes
+     * first), the file is closed when they are finalized. */
+    if (s->db) sqlite3_close_v2(s->db);
+    EVP_MD_free(s->sha256);
+    EVP_MD_CTX_free(s->md);
+    buf_free(&s->feed_json);
+    free(s->feed_key);
+    free(s->seq);
+    free(s->lt_tx);
+    ltmap_free(&s->recent);
+    free(s->path);
+    free(s);
+}
+
+const char *
+store_path(const store *s)
+{
+    return s->path;
+}
+
+sqlite3 *
+store_db(store *s)
+{
+    return s->db;
+}
+
+const char *
+store_verdict_name(store_verdict v)
+{
+    switch (v) {
+    case STORE_NEW:
+        return "new";
+    case STORE_SEEN:
+        return "seen";
+    case STORE_UPDATED:
+        return "updated";
+    case STORE_DUPLICATE:
+        return "duplicate";
+    case STORE_OLD:
+        return "old";
+    }
+    return "?";
+}
+
+/* ---- feeds -------------------------------------------------------------- */
+
+#define FEED_COLUMNS                                                           \
+    "key, url, name, title, etag, last_modified, status, error, failures,"     \
+    " last_poll, next_poll, disabled, disabled_why, last_ok, last_parsed,"     \
+    " items_seen, items_new, items_stored"
+
+static void
+read_feed_row(sqlite3_stmt *st, store_feed_state *o, arena *mem)
+{
+    memset(o, 0, sizeof *o);
+    o->key = col_dup(st, 0, mem);
+    o->url = col_dup(st, 1, mem);
+    o->name = col_dup(st, 2, mem);
+    o->title = col_dup(st, 3, mem);
+    o->etag = col_dup(st, 4, mem);
+    o->last_modified = col_dup(st, 5, mem);
+    o->status = sqlite3_column_int(st, 6);
+    o->error = col_dup(st, 7, mem);
+    o->failures = sqlite3_column_int64(st, 8);
+    o->last_poll = sqlite3_column_int64(st, 9);
+    o->next_poll = sqlite3_column_int64(st, 10);
+    o->disabled = sqlite3_column_int(st, 11) != 0;
+    o->disabled_why = col_dup(st, 12, mem);
+    o->last_ok = sqlite3_column_int64(st, 13);
+    o->last_parsed = sqlite3_column_int64(st, 14);
+    o->items_seen = sqlite3_column_int64(st, 15);
+    o->items_new = sqlite3_column_int64(st, 16);
+    o->items_stored = sqlite3_column_int64(st, 17);
+}
+
+int
+store_feed_get(store *s, const char *key, store_feed_state *out, arena *mem,
+               char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " FEED_COLUMNS " FROM feeds WHERE key = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "reading feeds");
+        return -1;
+    }
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        read_feed_row(st, out, mem);
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        db_err(s, err, errlen, "reading feeds");
+        ret = -1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int
+store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
+                    void *ud, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " FEED_COLUMNS " FROM feeds"
+                           " ORDER BY error IS NULL, key",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "reading feeds");
+        return -1;
+    }
+    int rc, ret = 0;
+    arena mem = {0};
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_feed_state f;
+        read_feed_row(st, &f, &mem);
+        ret = cb(&f, ud);
+        arena_free(&mem);
+        if (ret) break;
+    }
+    if (!ret && rc != SQLITE_DONE) {
+        db_err(s, err, errlen, "reading feeds");
+        ret = -1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- classify ----------------------------------------------------------- */
+
+/* A set of 64-bit values (open addressing; 0 stands for itself via a flag). */
+typedef struct u64set {
+    uint64_t *v;
+    size_t cap;
+    bool has_zero;
+} u64set;
+
+static void
+u64set_init(u64set *set, size_t n)
+{
+    set->cap = 16;
+    while (set->cap < 2 * n)
+        set->cap <<= 1;
+    set->v = xcalloc(set->cap, sizeof *set->v);
+    set->has_zero = false;
+}
+
+/* Adds x; true if it was already there. */
+static bool
+u64set_add(u64set *set, uint64_t x)
+{
+    if (!x) {
+        bool had = set->has_zero;
+        set->has_zero = true;
+        return had;
+    }
+    size_t i = (size_t)(x * 0x9e3779b97f4a7c15ULL >> 7) & (set->cap - 1);
+    while (set->v[i]) {
+        if (set->v[i] == x) return true;
+        i = (i + 1) & (set->cap - 1);
+    }
+    set->v[i] = x;
+    return false;
+}
+
+static bool
+u64set_has(const u64set *set, uint64_t x)
+{
+    if (!x) return set->has_zero;
+    size_t i = (size_t)(x * 0x9e3779b97f4a7c15ULL >> 7) & (set->cap - 1);
+    while (set->v[i]) {
+        if (set->v[i] == x) return true;
+        i = (i + 1) & (set->cap - 1);
+    }
+    return false;
+}
+
+static int
+step_row(sqlite3_stmt *st, bool *row)
+{
+    int rc = sqlite3_step(st);
+    *row = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- recent link+title hashes ----------------------------------------- */
+
+static size_t
+lt_slot(const ltmap *m, uint64_t k)
+{
+    size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 7) & (m->cap - 1);
+    while (m->k[i] && m->k[i] != k)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static void ltmap_put(ltmap *m, uint64_t k, int64_t v);
+
+static void
+ltmap_resize(ltmap *m, size_t cap)
+{
+    ltmap old = *m;
+    m->cap = cap;
+    m->n = 0;
+    m->k = xcalloc(cap, sizeof *m->k);
+    m->v = xcalloc(cap, sizeof *m->v);
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.k[i]) ltmap_put(m, old.k[i], old.v[i]);
+    free(old.k);
+    free(old.v);
+}
+
+/* Keeps the latest time for k. */
+static void
+ltmap_put(ltmap *m, uint64_t k, int64_t v)
+{
+    if (!k) {
+        if (!m->has_zero || v > m->zero_v) m->zero_v = v;
+        m->has_zero = true;
+        return;
+    }
+    if (2 * (m->n + 1) > m->cap) ltmap_resize(m, m->cap ? 2 * m->cap : 1024);
+    size_t i = lt_slot(m, k);
+    if (!m->k[i]) {
+        m->k[i] = k;
+        m->v[i] = v;
+        m->n++;
+    } else if (v > m->v[i]) {
+        m->v[i] = v;
+    }
+}
+
+static bool
+ltmap_recent(const ltmap *m, uint64_t k, int64_t since)
+{
+    if (!k) return m->has_zero && m->zero_v >= since;
+    if (!m->cap) return false;
+    size_t i = lt_slot(m, k);
+    return m->k[i] == k && m->v[i] >= since;
+}
+
+static void
+ltmap_free(ltmap *m)
+{
+    free(m->k);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* Drops what fell out of the window (rebuilding the table). */
+static void
+ltmap_sweep(ltmap *m, int64_t since)
+{
+    ltmap old = *m;
+    memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.k[i] && old.v[i] >= since) ltmap_put(m, old.k[i], old.v[i]);
+    if (old.has_zero && old.zero_v >= since) ltmap_put(m, 0, old.zero_v);
+    free(old.k);
+    free(old.v);
+}
+
+/* Everything seen within the window, from the database, once. */
+static int
+recent_load(store *s, int64_t now, char *err, size_t errlen)
+{
+    int64_t from = before(now, s->params.dedup_window);
+    if (s->recent_loaded && s->recent_from <= from) return 0;
+    ltmap_free(&s->recent);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT lt, last_seen FROM seen"
+                           " WHERE lt IS NOT NULL AND last_seen >= ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "reading seen items");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, from);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ltmap_put(&s->recent, (uint64_t)sqlite3_column_int64(st, 0),
+                  sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        db_err(s, err, errlen, "reading seen items");
+        ltmap_free(&s->recent);
+        return -1;
+    }
+    s->recent_loaded = true;
+    s->recent_from = from;
+    return 0;
+}
+
+int
+store_classify(store *s, const char *feed_key, const struct feed_item *items,
+               size_t n, int64_t now, store_verdict *out, char *err,
+               size_t errlen)
+{
+    int64_t feed_id = 0, last_parsed = 0;
+    bool row;
+    sqlite3_stmt *q = s->q[Q_FEED_LOOKUP];
+    bind_text(q, 1, feed_key);
+    if (step_row(q, &row) < 0) {
+        db_err(s, err, errlen, "reading feeds");
+        sqlite3_reset(q);
+        return -1;
+    }
+    if (row) {
+        feed_id = sqlite3_column_int64(q, 0);
+        last_parsed = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_reset(q);
+    bool first_poll = last_parsed == 0;
+    s->memo.it = NULL;
+    int64_t catch_from = before(now, s->params.catch_up);
+    int64_t dedup_from = before(now, s->params.dedup_window);
+    if (s->params.dedup && recent_load(s, now, err, errlen) < 0) return -1;
+
+    u64set ids, lts;
+    u64set_init(&ids, n);
+    u64set_init(&lts, n);
+    int ret = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct feed_item *it = &items[i];
+        const item_hashes *h = hashes(s, it);
+        uint64_t id64 = (uint64_t)first8(h->idh);
+        store_verdict v = STORE_NEW;
+        bool known = false;
+        int64_t old_hash = 0;
+        if (feed_id) {
+            q = s->q[Q_SEEN_GET];
+            sqlite3_bind_int64(q, 1, feed_id);
+            sqlite3_bind_blob(q, 2, h->idh, 16, SQLITE_STATIC);
+            if (step_row(q, &known) < 0) {
+                db_err(s, err, errlen, "reading seen items");
+                sqlite3_reset(q);
+                ret = -1;
+                break;
+            }
+            if (known) old_hash = sqlite3_column_int64(q, 0);
+            sqlite3_reset(q);
+        }
+        if (u64set_add(&ids, id64)) {
+            v = STORE_SEEN;
+        } else if (known) {
+            v = old_hash == h->hash ? STORE_SEEN : STORE_UPDATED;
+        } else {
+            int64_t date =
+                it->published != DATE_NONE ? it->published : it->updated;
+            /* catch_up 0: nothing on a first poll goes through the rules */
+            bool old = first_poll && s->params.catch_up != STORE_FOREVER &&
+                       (s->params.catch_up <= 0 || date == DATE_NONE ||
+                        (date < INT64_MAX / 1000 && date * 1000 < catch_from));
+            if (old) {
+                v = STORE_OLD;
+            } else if (s->params.dedup && h->has_lt) {
+                if (u64set_has(&lts, (uint64_t)h->lt) ||
+                    ltmap_recent(&s->recent, (uint64_t)h->lt, dedup_from))
+                    v = STORE_DUPLICATE;
+            }
+        }
+        if (h->has_lt) u64set_add(&lts, (uint64_t)h->lt);
+        out[i] = v;
+    }
+    free(ids.v);
+    free(lts.v);
+    return ret;
+}
+
+char *
+store_item_json(store *s, const char *feed_key, const char *item_id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT i.item_id, i.title, i.link, i.summary, i.content,"
+            " i.author, i.categories, i.published, i.updated, i.enclosures,"
+            " i.tags FROM items i JOIN feeds f ON f.id = i.feed"
+            " WHERE f.key = ?1 AND i.idh = ?2",
+            -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    struct feed_item tmp = {.id = item_id};
+    const item_hashes *h = hashes(s, &tmp);
+    unsigned char idh[16];
+    memcpy(idh, h->idh, 16);
+    s->memo.it = NULL; /* tmp dies here */
+    bind_text(st, 1, feed_key);
+    sqlite3_bind_blob(st, 2, idh, 16, SQLITE_STATIC);
+    char *ret = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        buf b = {0};
+        jsonw w;
+        jsonw_init(&w, &b);
+        static const char *const names[] = {"id",      "title",   "link",
+                                            "summary", "content", "author"};
+        jsonw_obj_open(&w);
+        for (int i = 0; i < 6; i++) {
+            jsonw_key(&w, names[i]);
+            jsonw_str(&w, col_text(st, i) ? col_text(st, i) : "");
+        }
+        jsonw_key(&w, "categories");
+        jsonw_raw(&w, col_text(st, 6) ? col_text(st, 6) : "[]");
+        jsonw_key(&w, "published");
+        jsonw_date(&w, sqlite3_column_type(st, 7) == SQLITE_NULL
+                           ? DATE_NONE
+                           : sqlite3_column_int64(st, 7));
+        jsonw_key(&w, "updated");
+        jsonw_date(&w, sqlite3_column_type(st, 8) == SQLITE_NULL
+                           ? DATE_NONE
+                           : sqlite3_column_int64(st, 8));
+        jsonw_key(&w, "enclosures");
+        jsonw_raw(&w, col_text(st, 9) ? col_text(st, 9) : "[]");
+        jsonw_key(&w, "tags");
+        jsonw_raw(&w, col_text(st, 10) ? col_text(st, 10) : "[]");
+        jsonw_obj_close(&w);
+        ret = buf_detach(&b);
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- the feed's transaction -------------------------------------------- */
+
+static int
+tx_fail(store *s, const char *what)
+{
+    if (!s->failed) {
+        s->failed = true;
+        db_err(s, s->errmsg, sizeof s->errmsg, what);
+    }
+    return -1;
+}
+
+static int
+tx_check(store *s)
+{
+    if (!s->in_tx) {
+        if (!s->failed) {
+            s->failed = true;
+            snprintf(s->errmsg, sizeof s->errmsg,
+                     "%s: no transaction (store_begin was not called)",
+                     s->path);
+        }
+        return -1;
+    }
+    return s->failed ? -1 : 0;
+}
+
+/* The parser never gives an item without an id; a caller bug must not
+ * crash the daemon or store a nameless row. */
+static int
+item_check(store *s, const struct feed_item *it)
+{
+    if (it && it->id && *it->id) return 0;
+    if (!s->failed) {
+        s->failed = true;
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: an item without an id",
+                 s->path);
+    }
+    return -1;
+}
+
+/* Runs a write statement to completion; the bindings were made. */
+static int
+tx_step(store *s, int qi, const char *what)
+{
+    sqlite3_stmt *st = s->q[qi];
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) tx_fail(s, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+const char *
+store_error(const store *s)
+{
+    return s->errmsg;
+}
+
+int
+store_begin(store *s, const store_feed *f, int64_t now)
+{
+    if (s->in_tx) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "%s: store_begin inside a transaction", s->path);
+        s->failed = true;
+        return -1;
+    }
+    s->failed = false;
+    s->errmsg[0] = '\0';
+    s->memo.it = NULL; /* items of an earlier batch may have been freed */
+    s->new_seen = s->stored = 0;
+    s->nseq = 0;
+    s->nlt_tx = 0;
+    s->now = now;
+    free(s->feed_key);
+    s->feed_key = xstrdup(f->key);
+    buf_reset(&s->feed_json);
+    if (s->readonly) {
+        s->failed = true;
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: opened read-only", s->path);
+        return -1;
+    }
+    int rc = sqlite3_step(s->q[Q_BEGIN]);
+    sqlite3_reset(s->q[Q_BEGIN]);
+    if (rc != SQLITE_DONE) return tx_fail(s, "starting a transaction");
+    s->in_tx = true;
+
+    sqlite3_stmt *q = s->q[Q_FEED_UPSERT];
+    bind_text(q, 1, f->key);
+    bind_text(q, 2, f->url);
+    bind_text(q, 3, f->name);
+    bind_text(q, 4, f->title);
+    bind_text(q, 5, f->link);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        s->feed_id = sqlite3_column_int64(q, 0);
+        jsonw w;
+        jsonw_init(&w, &s->feed_json);
+        jsonw_obj_open(&w);
+        jsonw_key(&w, "key");
+        jsonw_str(&w, f->key);
+        static const char *const names[] = {"url", "name", "title", "link"};
+        for (int i = 0; i < 4; i++) {
+            jsonw_key(&w, names[i]);
+            jsonw_str(&w, col_text(q, i + 1));
+        }
+        jsonw_obj_close(&w);
+    }
+    /* RETURNING: the row comes before the statement is done. */
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc != SQLITE_DONE) return tx_fail(s, "saving the feed");
+    return 0;
+}
+
+int
+store_mark_seen(store *s, const struct feed_item *it)
+{
+    if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
+    const item_hashes *h = hashes(s, it);
+    if (h->has_lt) {
+        if (s->nlt_tx == s->caplt_tx) {
+            s->caplt_tx = s->caplt_tx ? 2 * s->caplt_tx : 64;
+            s->lt_tx = xrealloc(s->lt_tx, s->caplt_tx * sizeof *s->lt_tx);
+        }
+        s->lt_tx[s->nlt_tx++] = (lt_pending){(uint64_t)h->lt, s->now};
+    }
+    sqlite3_stmt *q = s->q[Q_SEEN_INSERT];
+    sqlite3_bind_int64(q, 1, s->feed_id);
+    sqlite3_bind_blob(q, 2, h->idh, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, h->hash);
+    if (h->has_lt)
+        sqlite3_bind_int64(q, 4, h->lt);
+    else
+        sqlite3_bind_null(q, 4);
+    sqlite3_bind_int64(q, 5, s->now);
+    if (tx_step(s, Q_SEEN_INSERT, "marking an item seen") < 0) return -1;
+    if (sqlite3_changes(s->db) == 1) {
+        s->new_seen++;
+        return 0;
+    }
+    /* Known: record a new content hash at once, and that the item is still
+     * in the feed now and then (a write per item per poll would be most of
+     * the database's work; retention needs only coarse times). */
+    int64_t grain = DAY_MS;
+    if (s->params.keep_seen != STORE_FOREVER && s->params.keep_seen / 4 < grain)
+        grain = s->params.keep_seen / 4;
+    q = s->q[Q_SEEN_TOUCH];
+    sqlite3_bind_int64(q, 1, s->feed_id);
+    sqlite3_bind_blob(q, 2, h->idh, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, h->hash);
+    if (h->has_lt)
+        sqlite3_bind_int64(q, 4, h->lt);
+    else
+        sqlite3_bind_null(q, 4);
+    sqlite3_bind_int64(q, 5, s->now);
+    sqlite3_bind_int64(q, 6, s->now - grain);
+    return tx_step(s, Q_SEEN_TOUCH, "marking an item seen");
+}
+
+static void
+write_str_array(buf *out, const char *const *v, size_t n)
+{
+    jsonw w;
+    jsonw_init(&w, out);
+    jsonw_arr_open(&w);
+    for (size_t i = 0; i < n; i++)
+        jsonw_str(&w, v[i]);
+    jsonw_arr_close(&w);
+}
+
+static void
+write_enclosures(buf *out, const struct feed_item *it)
+{
+    jsonw w;
+    jsonw_init(&w, out);
+    jsonw_arr_open(&w);
+    for (size_t i = 0; i < it->nenclosures; i++) {
+        const feed_enclosure *e = &it->enclosures[i];
+        jsonw_obj_open(&w);
+        jsonw_key(&w, "url");
+        jsonw_str(&w, e->url ? e->url : "");
+        jsonw_key(&w, "type");
+        jsonw_str(&w, e->type ? e->type : "");
+        jsonw_key(&w, "length");
+        jsonw_int(&w, e->length);
+        jsonw_obj_close(&w);
+    }
+    jsonw_arr_close(&w);
+}
+
+/* Length of s cut to at most max bytes on a UTF-8 boundary. */
+static size_t
+utf8_cut(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) return n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
+/* Old tags (JSON) ∪ new ones, in order of first appearance, capped. */
+static void
+merge_tags(buf *out, const char *old_json, const char *const *tags,
+           size_t ntags)
+{
+    json_t *all = json_array();
+    json_t *old = old_json ? json_loads(old_json, 0, NULL) : NULL;
+    size_t i;
+    json_t *v;
+    if (json_is_array(old)) json_array_foreach(old, i, v)
+        {
+            if (json_is_string(v) && json_array_size(all) < MAX_TAGS)
+                json_array_append(all, v);
+        }
+    for (i = 0; i < ntags && json_array_size(all) < MAX_TAGS; i++) {
+        if (!tags[i] || !*tags[i]) continue;
+        json_t *t = json_stringn(tags[i], utf8_cut(tags[i], MAX_TAG_BYTES));
+        if (!t) continue; /* not UTF-8 */
+        bool dup = false;
+        size_t j;
+        json_t *u;
+        json_array_foreach(all, j, u)
+        {
+            if (json_equal(u, t)) dup = true;
+        }
+        if (dup)
+            json_decref(t);
+        else
+            json_array_append_new(all, t);
+    }
+    if (json_array_size(all)) {
+        char *txt = json_dumps(all, JSON_COMPACT);
+        if (txt) buf_adds(out, txt);
+        free(txt);
+    }
+    json_decref(old);
+    json_decref(all);
+}
+
+static int
+fts_write(store *s, int qi, int64_t rowid, const char *title,
+          const char *summary, const char *content, const char *tags_json)
+{
+    buf text = {0}, tags = {0};
+    store_index_text(&text, content, content ? strlen(content) : 0);
+    tags_text(&tags, tags_json);
+    sqlite3_stmt *q = s->q[qi];
+    sqlite3_bind_int64(q, 1, rowid);
+    bind_text(q, 2, title ? title : "");
+    bind_text(q, 3, summary ? summary : "");
+    bind_textn(q, 4, text.p ? text.p : "", text.len);
+    bind_textn(q, 5, tags.p ? tags.p : "", tags.len);
+    int rc = tx_step(s, qi, "indexing an item");
+    buf_free(&text);
+    buf_free(&tags);
+    return rc;
+}
+
+int
+store_put_item(store *s, const struct feed_item *it, const char *const *tags,
+               size_t ntags)
+{
+    if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
+    const item_hashes *h = hashes(s, it);
+    unsigned char idh[16];
+    memcpy(idh, h->idh, 16);
+
+    /* Stored before: drop its index entry (contentless FTS needs the old
+     * values), merge the tags, rewrite the row. */
+    sqlite3_stmt *q = s->q[Q_ITEM_GET];
+    sqlite3_bind_int64(q, 1, s->feed_id);
+    sqlite3_bind_blob(q, 2, idh, 16, SQLITE_STATIC);
+    int64_t rowid = 0;
+    buf tags_json = {0};
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        rowid = sqlite3_column_int64(q, 0);
+        merge_tags(&tags_json, col_text(q, 4), tags, ntags);
+        char *ot = xstrdup(col_text(q, 1) ? col_text(q, 1) : "");
+        char *os = xstrdup(col_text(q, 2) ? col_text(q, 2) : "");
+        char *oc = xstrdup(col_text(q, 3) ? col_text(q, 3) : "");
+        char *og = col_text(q, 4) ? xstrdup(col_text(q, 4)) : NULL;
+        sqlite3_reset(q);
+        rc = fts_write(s, Q_FTS_DELETE, rowid, ot, os, oc, og);
+        free(ot);
+        free(os);
+        free(oc);
+        free(og);
+        if (rc < 0) {
+            buf_free(&tags_json);
+            return -1;
+        }
+    } else {
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE) {
+            buf_free(&tags_json);
+            return tx_fail(s, "reading stored items");
+        }
+        merge_tags(&tags_json, NULL, tags, ntags);
+    }
+
+    buf cats = {0}, encs = {0};
+    if (it->ncategories)
+        write_str_array(&cats, it->categories, it->ncategories);
+    if (it->nenclosures) write_enclosures(&encs, it);
+    int qi = rowid ? Q_ITEM_UPDATE : Q_ITEM_INSERT;
+    q = s->q[qi];
+    if (rowid)
+        sqlite3_bind_int64(q, 1, rowid);
+    else
+        sqlite3_bind_int64(q, 1, s->feed_id);
+    sqlite3_bind_blob(q, 2, idh, 16, SQLITE_STATIC);
+    bind_text(q, 3, it->id);
+    bind_text(q, 4, it->title ? it->title : "");
+    bind_text(q, 5, it->link ? it->link : "");
+    bind_text(q, 6, it->summary ? it->summary : "");
+    bind_text(q, 7, it->content ? it->content : "");
+    bind_text(q, 8, it->author ? it->author : "");
+    bind_text(q, 9, cats.len ? cats.p : NULL);
+    bind_text(q, 10, encs.len ? encs.p : NULL);
+    if (it->published != DATE_NONE)
+        sqlite3_bind_int64(q, 11, it->published);
+    else
+        sqlite3_bind_null(q, 11);
+    if (it->updated != DATE_NONE)
+        sqlite3_bind_int64(q, 12, it->updated);
+    else
+        sqlite3_bind_null(q, 12);
+    bind_text(q, 13, tags_json.len ? tags_json.p : NULL);
+    sqlite3_bind_int64(q, 14, s->now);
+    rc = tx_step(s, qi, "storing an item");
+    if (rc == 0 && !rowid) {
+        rowid = sqlite3_last_insert_rowid(s->db);
+        s->stored++;
+    }
+    if (rc == 0)
+        rc = fts_write(s, Q_FTS_INSERT, rowid, it->title, it->summary,
+                       it->content, tags_json.len ? tags_json.p : NULL);
+    buf_free(&cats);
+    buf_free(&encs);
+    buf_free(&tags_json);
+    return rc;
+}
+
+static uint64_t
+fnv1a(uint64_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+static unsigned
+next_seq(store *s, const char *item_id, const char *script, const char *target)
+{
+    uint64_t h =
+        fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, item_id), script), target);
+    for (size_t i = 0; i < s->nseq; i++)
+        if (s->seq[i].h == h) return s->seq[i].n++;
+    if (s->nseq == s->capseq) {
+        s->capseq = s->capseq ? 2 * s->capseq : 16;
+        s->seq = xrealloc(s->seq, s->capseq * sizeof *s->seq);
+    }
+    s->seq[s->nseq++] = (alert_seq){h, 1};
+    return 0;
+}
+
+int
+store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
+                    const char *target, const char *payload, size_t payload_len)
+{
+    if (tx_check(s) < 0) return -1;
+    if (!target || !*target) {
+        s->failed = true;
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: an alert without a target",
+                 s->path);
+        return -1;
+    }
+    if (!script) script = "";
+    /* The rules runtime hands JSON objects; anything else is kept as text
+     * rather than lost (and rather than failing the feed forever). */
+    buf pay = {0};
+    json_t *p = payload ? json_loadb(payload, payload_len, 0, NULL) : NULL;
+    if (json_is_object(p)) {
+        buf_add(&pay, payload, payload_len);
+    } else {
+        log_warn("%s: alert payload for %s is not a JSON object; sent as "
+                 "text",
+                 script, target);
+        json_t *o = json_object();
+        json_t *t = payload ? json_stringn(payload, payload_len) : NULL;
+        json_object_set_new(o, "text",
+                            t ? t : json_string("(invalid payload)"));
+        char *txt = json_dumps(o, JSON_COMPACT);
+        buf_adds(&pay, txt ? txt : "{}");
+        free(txt);
+        json_decref(o);
+    }
+    json_decref(p);
+
+    /* An alert from a script's top level has no item: "" stands for it
+     * in the key, null in the row. */
+    if (it && item_check(s, it) < 0) {
+        buf_free(&pay);
+        return -1;
+    }
+    const char *id = it ? it->id : "";
+    int64_t hash = it ? hashes(s, it)->hash : 0;
+    char key[OUTBOX_KEY_LEN];
+    outbox_key(key, s->feed_key, id, hash, target, script,
+               next_seq(s, id, script, target));
+    buf item = {0};
+    if (it) store_item_write_json(&item, it);
+    sqlite3_stmt *q = s->q[Q_OUTBOX_INSERT];
+    bind_text(q, 1, target);
+    bind_text(q, 2, key);
+    bind_text(q, 3, script);
+    bind_text(q, 4, s->feed_key);
+    bind_text(q, 5, it ? id : NULL);
+    bind_text(q, 6, it && it->title ? it->title : "");
+    bind_textn(q, 7, pay.p, pay.len);
+    bind_textn(q, 8, it ? item.p : NULL, item.len);
+    bind_textn(q, 9, s->feed_json.p ? s->feed_json.p : "{}",
+               s->feed_json.len ? s->feed_json.len : 2);
+    sqlite3_bind_int64(q, 10, s->now);
+    int rc = tx_step(s, Q_OUTBOX_INSERT, "queueing an alert");
+    if (rc == 0 && sqlite3_changes(s->db) == 0)
+        log_debug("%s: alert %s to %s already queued", s->feed_key, key,
+                  target);
+    buf_free(&pay);
+    buf_free(&item);
+    return rc;
+}
+
+int
+store_add_rule_failure(store *s, const struct feed_item *it, const char *script,
+                       const char *error)
+{
+    if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
+    buf item = {0};
+    store_item_write_json(&item, it);
+    sqlite3_stmt *q = s->q[Q_FAIL_UPSERT];
+    sqlite3_bind_int64(q, 1, s->feed_id);
+    bind_text(q, 2, script ? script : "");
+    bind_text(q, 3, it->id);
+    bind_textn(q, 4, item.p, item.len);
+    bind_text(q, 5, error ? error : "");
+    sqlite3_bind_int64(q, 6, s->now);
+    int rc = tx_step(s, Q_FAIL_UPSERT, "recording a rule failure");
+    buf_free(&item);
+    return rc;
+}
+
+int
+store_clear_rule_failure(store *s, const char *item_id, const char *script)
+{
+    if (tx_check(s) < 0) return -1;
+    sqlite3_stmt *q = s->q[Q_FAIL_DELETE];
+    sqlite3_bind_int64(q, 1, s->feed_id);
+    bind_text(q, 2, script ? script : "");
+    bind_text(q, 3, item_id);
+    return tx_step(s, Q_FAIL_DELETE, "clearing a rule failure");
+}
+
+void
+store_rollback(store *s)
+{
+    if (s->in_tx && !sqlite3_get_autocommit(s->db)) {
+        sqlite3_step(s->q[Q_ROLLBACK]);
+        sqlite3_reset(s->q[Q_ROLLBACK]);
+    }
+    s->in_tx = false;
+    s->memo.it = NULL;
+    s->nlt_tx = 0;
+}
+
+int
+store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
+{
+    if (tx_check(s) < 0) goto fail;
+    /* SQLite may roll a transaction back by itself (disk full, I/O error);
+     * statements after that would each commit alone. tx_fail stops those,
+     * and this catches an abort no statement reported. */
+    if (sqlite3_get_autocommit(s->db)) {
+        s->failed = true;
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "%s: the transaction was rolled back by SQLite", s->path);
+        goto fail;
+    }
+    sqlite3_stmt *q;
+    if (st) {
+        q = s->q[Q_FEED_STATE];
+        sqlite3_bind_int64(q, 1, s->feed_id);
+        sqlite3_bind_int(q, 2, st->status);
+        bind_text(q, 3, st->error);
+        sqlite3_bind_int64(q, 4, st->failures);
+        sqlite3_bind_int64(q, 5, st->last_poll);
+        sqlite3_bind_int64(q, 6, st->next_poll);
+        sqlite3_bind_int(q, 7, st->disabled);
+        bind_text(q, 8, st->disabled ? st->disabled_why : NULL);
+        sqlite3_bind_int(q, 9, st->parsed);
+        bind_text(q, 10, st->etag);
+        bind_text(q, 11, st->last_modified);
+        sqlite3_bind_int64(q, 12, s->now);
+        sqlite3_bind_int64(q, 13, s->new_seen);
+        sqlite3_bind_int64(q, 14, s->stored);
+        if (tx_step(s, Q_FEED_STATE, "saving the feed's state") < 0) goto fail;
+    } else if (s->stored) {
+        q = s->q[Q_FEED_STORED];
+        sqlite3_bind_int64(q, 1, s->feed_id);
+        sqlite3_bind_int64(q, 2, s->stored);
+        if (tx_step(s, Q_FEED_STORED, "saving the feed's state") < 0) goto fail;
+    }
+    int rc = sqlite3_step(s->q[Q_COMMIT]);
+    sqlite3_reset(s->q[Q_COMMIT]);
+    if (rc != SQLITE_DONE) {
+        tx_fail(s, "committing");
+        goto fail;
+    }
+    s->in_tx = false;
+    s->memo.it = NULL;
+    if (s->recent_loaded)
+        for (size_t i = 0; i < s->nlt_tx; i++)
+            ltmap_put(&s->recent, s->lt_tx[i].lt, s->lt_tx[i].t);
+    s->nlt_tx = 0;
+    return 0;
+fail:
+    store_rollback(s);
+    set_err(err, errlen, "%s", s->errmsg);
+    return -1;
+}
+
+/* ---- rule failures ------------------------------------------------------ */
+
+long
+store_failures_load(store *s, const char *script, size_t max,
+                    store_failure **out, arena *mem, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT r.id, f.key, r.script, r.error, r.attempts,"
+            " r.first_failed, r.last_failed, r.item FROM rule_failures r"
+            " JOIN feeds f ON f.id = r.feed"
+            " WHERE ?1 IS NULL OR r.script = ?1 ORDER BY r.id LIMIT ?2",
+            -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "reading rule failures");
+        return -1;
+    }
+    bind_text(st, 1, script);
+    sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    store_failure *v = arena_alloc(mem, (max ? max : 1) * sizeof *v);
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (size_t)n < max) {
+        store_failure *f = &v[n];
+        f->item = arena_alloc(mem, sizeof *f->item);
+        if (store_item_from_json(col_text(st, 7) ? col_text(st, 7) : "",
+                                 f->item, mem) < 0)
+            continue; /* unreadable: retention will drop it */
+        f->id = sqlite3_column_int64(st, 0);
+        f->feed_key = col_dup(st, 1, mem);
+        f->script = col_dup(st, 2, mem);
+        f->error = col_dup(st, 3, mem);
+        f->attempts = sqlite3_column_int64(st, 4);
+        f->first_failed = sqlite3_column_int64(st, 5);
+        f->last_failed = sqlite3_column_int64(st, 6);
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_err(s, err, errlen, "reading rule failures");
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    *out = v;
+    return n;
+}
+
+/* ---- search ------------------------------------------------------------- */
+
+int
+store_search(store *s, const char *query, size_t limit,
+             int (*cb)(const store_hit *, void *), void *ud, char *err,
+             size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT i.title, i.link, i.item_id,"
+            " coalesce(f.name, nullif(f.title, ''), f.url, f.key), f.url,"
+            " coalesce(i.tags, '[]'), i.published, i.stored"
+            " FROM items_fts JOIN items i ON i.id = items_fts.rowid"
+            " JOIN feeds f ON f.id = i.feed"
+            " WHERE items_fts MATCH ?1"
+            " ORDER BY coalesce(i.published, i.stored / 1000) DESC, i.id DESC"
+            " LIMIT ?2",
+            -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "searching");
+        return -1;
+    }
+    bind_text(st, 1, query);
+    sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_hit h = {
+            .title = col_text(st, 0),
+            .link = col_text(st, 1),
+            .item_id = col_text(st, 2),
+            .feed = col_text(st, 3),
+            .feed_url = col_text(st, 4),
+            .tags_json = col_text(st, 5),
+            .published = sqlite3_column_type(st, 6) == SQLITE_NULL
+                             ? DATE_NONE
+                             : sqlite3_column_int64(st, 6),
+            .stored = sqlite3_column_int64(st, 7),
+        };
+        if ((ret = cb(&h, ud)) != 0) break;
+    }
+    if (!ret && rc != SQLITE_DONE) {
+        /* The statement is sound, so an SQLITE_ERROR here is the query's
+         * fault: "fts5: syntax error near ...", "no such column: x". */
+        if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_ERROR) {
+            set_err(err, errlen, "%s", sqlite3_errmsg(s->db));
+            ret = STORE_EQUERY;
+        } else {
+            db_err(s, err, errlen, "searching");
+            ret = -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- retention ---------------------------------------------------------- */
+
+static long
+run_changes(store *s, sqlite3_stmt *st, char *err, size_t errlen,
+            const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+        db_err(s, err, errlen, what);
+        return -1;
+    }
+    return sqlite3_changes(s->db);
+}
+
+/* Seen ids, a few feeds at a time (each feed's rows are contiguous in the
+ * primary key, so no index on last_seen is needed): an id goes once it
+ * was not in its feed for keep_seen, counted up to the feed's last parsed
+ * document, not up to now. */
+static long
+prune_seen(store *s, int64_t now, int budget, char *err, size_t errlen)
+{
+    if (s->params.keep_seen == STORE_FOREVER) return 0;
+    sqlite3_stmt *feeds, *del;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, min(last_parsed, ?2) FROM feeds"
+                           " WHERE id > ?1 AND last_parsed > 0 ORDER BY id",
+                           -1, &feeds, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "pruning seen items");
+        return -1;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "DELETE FROM seen WHERE feed = ?1 AND idh IN"
+                           " (SELECT idh FROM seen WHERE feed = ?1"
+                           " AND last_seen < ?2 LIMIT ?3)",
+                           -1, &del, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "pruning seen items");
+        sqlite3_finalize(feeds);
+        return -1;
+    }
+    sqlite3_bind_int64(feeds, 1, s->prune_cursor);
+    sqlite3_bind_int64(feeds, 2, now);
+    long removed = 0;
+    int visited = 0;
+    while (removed < budget && visited < 1000) {
+        int rc = sqlite3_step(feeds);
+        if (rc == SQLITE_DONE) {
+            s->prune_cursor = 0; /* every feed visited: start again */
+            break;
+        }
+        if (rc != SQLITE_ROW) {
+            db_err(s, err, errlen, "pruning seen items");
+            removed = -1;
+            break;
+        }
+        int64_t id = sqlite3_column_int64(feeds, 0);
+        int64_t upto = sqlite3_column_int64(feeds, 1);
+        long limit = budget - removed;
+        sqlite3_bind_int64(del, 1, id);
+        sqlite3_bind_int64(del, 2, before(upto, s->params.keep_seen));
+        sqlite3_bind_int64(del, 3, limit);
+        long n = run_changes(s, del, err, errlen, "pruning seen items");
+        sqlite3_reset(del);
+        if (n < 0) {
+            removed = -1;
+            break;
+        }
+        removed += n;
+        visited++;
+        if (n < limit) s->prune_cursor = id; /* this feed is done */
+    }
+    sqlite3_finalize(feeds);
+    sqlite3_finalize(del);
+    return removed;
+}
+
+static long
+prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
+{
+    if (s->params.keep_items == STORE_FOREVER) return 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, title, summary, content, tags FROM"
+                           " items WHERE stored < ?1 ORDER BY id LIMIT ?2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, "pruning items");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, before(now, s->params.keep_items));
+    sqlite3_bind_int(st, 2, budget);
+    /* Collect first: deleting while the SELECT runs is allowed in SQLite,
+     * but the FTS writes go through the store's transaction helpers. */
+    typedef struct old {
+        int64_t id;
+        char *t, *s, *c, *g;
+    } old;
+    old *v = xcalloc((size_t)budget, sizeof *v);
+    int n = 0, rc;
+    while (n < budget && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v[n].id = sqlite3_column_int64(st, 0);
+        v[n].t = xstrdup(col_text(st, 1) ? col_text(st, 1) : "");
+        v[n].s = xstrdup(col_text(st, 2) ? col_text(st, 2) : "");
+        v[n].c = xstrdup(col_text(st, 3) ? col_text(st, 3) : "");
+        v[n].g = col_text(st, 4) ? xstrdup(col_text(st, 4)) : NULL;
+        n++;
+    }
+    sqlite3_finalize(st);
+    long ret = n;
+    if (n) {
+        sqlite3_stmt *del = NULL;
+        s->in_tx = true; /* fts_write/tx_step need it; the caller began */
+        s->failed = false;
+        if (sqlite3_prepare_v2(s->db, "DELETE FROM items WHERE id = ?1", -1,
+                               &del, NULL) != SQLITE_OK)
+            ret = -1;
+        for (int i = 0; ret >= 0 && i < n; i++) {
+            if (fts_write(s, Q_FTS_DELETE, v[i].id, v[i].t, v[i].s, v[i].c,
+                          v[i].g) < 0) {
+                ret = -1;
+                break;
+            }
+            sqlite3_bind_int64(del, 1, v[i].id);
+            if (run_changes(s, del, err, errlen, "pruning items") < 0) ret = -1;
+            sqlite3_reset(del);
+        }
+        if (ret < 0 && s->failed)
+            set_err(err, errlen, "%s", s->errmsg);
+        else if (ret < 0 && !del)
+            db_err(s, err, errlen, "pruning items");
+        s->in_tx = false;
+        sqlite3_finalize(del);
+    }
+    for (int i = 0; i < n; i++) {
+        free(v[i].t);
+        free(v[i].s);
+        free(v[i].c);
+        free(v[i].g);
+    }
+    free(v);
+    return ret;
+}
+
+static long
+prune_simple(store *s, const char *sql, int64_t cutoff, int budget, char *err,
+             size_t errlen, const char *what)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db_err(s, err, errlen, what);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, cutoff);
+    sqlite3_bind_int(st, 2, budget);
+    long n = run_changes(s, st, err, errlen, what);
+    sqlite3_finalize(st);
+    return n;
+}
+
+long
+store_maintain(store *s, int64_t now, int budget, char *err, size_t errlen)
+{
+    if (s->in_tx) {
+        set_err(err, errlen, "%s: store_maintain inside a transaction",
+                s->path);
+        return -1;
+    }
+    if (budget <= 0) budget = 1000;
+    if (exec_sql(s, "BEGIN IMMEDIATE", err, errlen, "pruning") < 0) return -1;
+    long total = 0, n;
+    if ((n = prune_seen(s, now, budget, err, errlen)) < 0) goto fail;
+    total += n;
+    if ((n = prune_items(s, now, budget, err, errlen)) < 0) goto fail;
+    total += n;
+    if (s->params.keep_delivered != STORE_FOREVER) {
+        n = prune_simple(s,
+                         "DELETE FROM outbox WHERE id IN (SELECT id FROM"
+                         " outbox WHERE state = 2 AND done_at < ?1 LIMIT ?2)",
+                         before(now, s->params.keep_delivered), budget, err,
+                         errlen, "pruning delivered alerts");
+        if (n < 0) goto fail;
+        total += n;
+    }
+    if (s->params.keep_seen != STORE_FOREVER) {
+        n = prune_simple(s,
+                         "DELETE FROM rule_failures WHERE id IN (SELECT id"
+                         " FROM rule_failures WHERE last_failed < ?1"
+                         " LIMIT ?2)",
+                         before(now, s->params.keep_seen), budget, err, errlen,
+                         "pruning rule failures");
+        if (n < 0) goto fail;
+        total += n;
+    }
+    /* bounded FTS merging, so that searches read few segments */
+    if (exec_sql(s,
+                 "INSERT INTO items_fts(items_fts, rank) VALUES('merge', 64)",
+                 err, errlen, "merging the full-text index") < 0)
+        goto fail;
+    if (exec_sql(s, "COMMIT", err, errlen, "pruning") < 0) goto fail;
+    if (s->recent_loaded) {
+        int64_t from = before(now, s->params.dedup_window);
+        ltmap_sweep(&s->recent, from);
+        s->recent_from = from;
+    }
+    /* Give back a bounded number of free pages (never a full VACUUM). */
+    exec_sql(s, "PRAGMA incremental_vacuum(256)", NULL, 0, "");
+    return total;
+fail:
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
