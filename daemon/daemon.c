@@ -24,9 +24,7 @@
 #include "worker.h"
 
 #define STOP_GRACE_S 10.0
-
-pipeline *pipeline_new(void);
-void pipeline_free(pipeline *pl);
+#define ONCE_DELIVERY_WAIT_S 30 /* --once: how long alerts may take to go */
 
 typedef struct daemon_ctx {
     struct ev_loop *loop;
@@ -38,6 +36,7 @@ typedef struct daemon_ctx {
     pipeline *pl;
     poller *poller;
     bool once, stopping;
+    int64_t once_polled_ms; /* --once: when the last feed was committed */
     ev_signal sigterm, sigint, sighup;
     ev_timer grace;
     ev_timer watchdog, status;
@@ -50,8 +49,11 @@ send_status(daemon_ctx *d, const char *prefix)
 {
     poller_stats st;
     poller_get_stats(d->poller, &st);
-    notify_status("%s%zu feeds, %zu failing, %zu disabled", prefix ? prefix : "",
-                  st.feeds, st.failing, st.disabled);
+    size_t pending, dead;
+    pipeline_counts(d->pl, &pending, &dead);
+    notify_status("%s%zu feeds, %zu failing, %zu disabled; %zu alerts pending, "
+                  "%zu dead", prefix ? prefix : "", st.feeds, st.failing,
+                  st.disabled, pending, dead);
 }
 
 static void
@@ -80,6 +82,7 @@ begin_stop(daemon_ctx *d, const char *why)
     log_notice("stopping (%s): waiting for %zu polls in progress", why,
                poller_busy(d->poller));
     poller_stop(d->poller);
+    pipeline_stop(d->pl);
     ev_timer_start(d->loop, &d->grace);
 }
 
@@ -130,6 +133,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
     }
     log_set_level(c->log_level);
     evcurl_set_max(d->ec, (int)c->max_concurrent);
+    pipeline_configure(d->pl, c);
     poller_configure(d->poller, c, false);
     d->old_cfgs = xrealloc(d->old_cfgs, (d->nold + 1) * sizeof *d->old_cfgs);
     d->old_cfgs[d->nold++] = d->cfg;
@@ -147,8 +151,15 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     UNUSED(revents);
     daemon_ctx *d = w->data;
     if (d->nold) free_old_configs(d);
-    if (d->stopping && poller_busy(d->poller) == 0) ev_break(loop, EVBREAK_ALL);
-    if (d->once && poller_done(d->poller)) ev_break(loop, EVBREAK_ALL);
+    if (d->stopping && poller_busy(d->poller) == 0 && !pipeline_sending(d->pl))
+        ev_break(loop, EVBREAK_ALL);
+    if (d->once && poller_done(d->poller)) {
+        /* every feed is in; give the alerts a bounded time to go out */
+        if (!d->once_polled_ms) d->once_polled_ms = now_ms();
+        if (pipeline_delivery_idle(d->pl) ||
+            now_ms() - d->once_polled_ms > ONCE_DELIVERY_WAIT_S * 1000)
+            ev_break(loop, EVBREAK_ALL);
+    }
 }
 
 int
@@ -172,7 +183,14 @@ daemon_run(const char *config_path, bool once)
     daemon_ctx d = {.config_path = config_path, .cfg = cfg, .once = once};
     d.loop = ev_default_loop(EVFLAG_AUTO);
     d.ec = evcurl_new(d.loop, (int)cfg->max_concurrent);
-    d.pl = pipeline_new();
+    d.pl = pipeline_new(d.loop, d.ec, cfg, err, sizeof err);
+    if (!d.pl) {
+        cli_error("%s", err);
+        evcurl_free(d.ec);
+        config_free(cfg);
+        ev_loop_destroy(d.loop);
+        return EXIT_USAGE;
+    }
     d.poller = poller_new(d.loop, d.ec, d.pl);
 
     ev_signal_init(&d.sigterm, on_stop_signal, SIGTERM);
@@ -207,8 +225,12 @@ daemon_run(const char *config_path, bool once)
     poller_get_stats(d.poller, &st);
     int status = EXIT_OK;
     if (once) {
-        log_notice("done: %zu feeds polled, %zu ok, %zu failed", st.polls,
-                   st.polls - st.polls_failed, st.polls_failed);
+        size_t pending, dead;
+        pipeline_counts(d.pl, &pending, &dead);
+        log_notice("done: %zu feeds polled, %zu ok, %zu failed; %zu alerts "
+                   "delivered, %zu pending, %zu dead",
+                   st.polls, st.polls - st.polls_failed, st.polls_failed,
+                   pipeline_delivered(d.pl), pending, dead);
         if (st.polls_failed || st.polls < st.feeds) status = EXIT_FAIL;
     } else {
         log_notice("stopped");

@@ -26,6 +26,9 @@ struct fetch {
     size_t nheaders;
     int connect_timeout_s, timeout_s, low_speed_time_s;
     size_t max_body;
+    char *post; /* NULL for a GET */
+    size_t post_len;
+    bool no_redirects, keep_error_body;
 
     CURL *easy;
     struct curl_slist *slist;
@@ -253,8 +256,8 @@ write_cb(char *data, size_t size, size_t nmemb, void *userdata)
         return 0; /* != n: curl aborts with CURLE_WRITE_ERROR */
     }
     f->res.bytes += n;
-    /* Error pages are counted (and capped) but not kept. */
-    if (f->cur_status >= 200 && f->cur_status < 300)
+    /* Error pages are counted (and capped) but not kept, unless asked. */
+    if ((f->cur_status >= 200 && f->cur_status < 300) || f->keep_error_body)
         buf_add(&f->res.body, data, n);
     return n;
 }
@@ -276,7 +279,7 @@ build(void *arg)
     curl_easy_setopt(e, CURLOPT_URL, f->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, f->no_redirects ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     /* "" = every encoding this libcurl decodes (gzip, deflate, br, zstd) */
@@ -300,10 +303,18 @@ build(void *arg)
     netguard_install(e, &f->guard);
 
     struct curl_slist *sl = NULL;
-    sl = curl_slist_append(sl, "Accept: application/rss+xml, "
-                               "application/atom+xml, application/feed+json, "
-                               "application/xml;q=0.9, text/xml;q=0.9, "
-                               "*/*;q=0.8");
+    if (f->post) {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, f->post);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)f->post_len);
+        /* no "Expect: 100-continue" round trip for small bodies */
+        sl = curl_slist_append(sl, "Expect:");
+    } else {
+        sl = curl_slist_append(sl, "Accept: application/rss+xml, "
+                                   "application/atom+xml, application/feed+json, "
+                                   "application/xml;q=0.9, text/xml;q=0.9, "
+                                   "*/*;q=0.8");
+    }
     char line[MAX_VALIDATOR + 32];
     if (f->etag) {
         snprintf(line, sizeof line, "If-None-Match: %s", f->etag);
@@ -481,7 +492,7 @@ finalize(fetch *f, CURL *easy, CURLcode rc)
     }
 out:
     r->ok = r->outcome == FETCH_OK || r->outcome == FETCH_NOT_MODIFIED;
-    if (r->outcome != FETCH_OK) buf_free(&r->body);
+    if (r->outcome != FETCH_OK && !f->keep_error_body) buf_free(&r->body);
     if (!r->ok) {
         /* Validators of an error page mean nothing for the feed. */
         free(r->etag);
@@ -496,6 +507,7 @@ fetch_free(fetch *f)
 {
     if (f->easy) curl_easy_cleanup(f->easy);
     curl_slist_free_all(f->slist);
+    free(f->post);
     free(f->url);
     free(f->etag);
     free(f->last_modified);
@@ -572,6 +584,13 @@ fetch_start(evcurl_pool *pool, const fetch_request *req, fetch_done_fn done,
                                                     : FETCH_LOW_SPEED_TIME_S;
     f->max_body = req->max_body ? req->max_body : FETCH_MAX_BODY;
     f->guard.allow_private = req->allow_private;
+    if (req->post_body) {
+        f->post = xmalloc(req->post_len + 1);
+        memcpy(f->post, req->post_body, req->post_len);
+        f->post_len = req->post_len;
+    }
+    f->no_redirects = req->no_redirects;
+    f->keep_error_body = req->keep_error_body;
     f->chain_permanent = true;
     f->res.retry_after = -1;
     f->req = evcurl_submit(pool, f->url, build, finished, f);

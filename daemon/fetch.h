@@ -44,6 +44,11 @@ typedef struct fetch_request {
     int connect_timeout_s, timeout_s, low_speed_time_s;
     size_t max_body; /* decoded bytes */
     bool allow_private;
+    /* A POST instead of a GET (webhook delivery): the body is copied. */
+    const void *post_body;
+    size_t post_len;
+    bool no_redirects;    /* a 3xx is the answer, not a hop */
+    bool keep_error_body; /* keep the body of non-2xx answers too (capped) */
 } fetch_request;
 
 typedef enum fetch_outcome {

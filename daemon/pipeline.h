@@ -54,6 +54,29 @@ typedef struct pipeline_result {
 
 typedef void (*pipeline_done_fn)(void *arg, const pipeline_result *r);
 
+struct ev_loop;
+struct evcurl;
+
+/* Opens the store in cfg->state_dir (NULL and a one-line error when it
+ * cannot: read-only, full disk, corrupt file), starts the rule worker and
+ * the delivery of the outbox, and reruns rule failures left pending. */
+pipeline *pipeline_new(struct ev_loop *loop, struct evcurl *ec,
+                       const config *cfg, char *err, size_t errlen);
+/* A new config (after a reload): dedup settings, webhooks, scripts read
+ * again, rule failures rerun. */
+void pipeline_configure(pipeline *pl, const config *cfg);
+/* Submitted outcomes whose done has not been called yet. */
+size_t pipeline_busy(const pipeline *pl);
+/* Alerts being sent right now; delivered since start. */
+size_t pipeline_sending(const pipeline *pl);
+size_t pipeline_delivered(const pipeline *pl);
+/* No alert in flight and none due now. */
+bool pipeline_delivery_idle(const pipeline *pl);
+void pipeline_counts(pipeline *pl, size_t *pending_alerts, size_t *dead_alerts);
+/* No more deliveries start. */
+void pipeline_stop(pipeline *pl);
+void pipeline_free(pipeline *pl);
+
 /* Takes the outcome's parsed feed (freed, and o->parsed set to NULL, before
  * done runs) and calls done exactly once, possibly later from the loop. */
 void pipeline_submit(pipeline *pl, poll_outcome *o, pipeline_done_fn done,

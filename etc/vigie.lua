@@ -57,6 +57,9 @@ scripts = { "../scripts/balkans.lua" }
 
 -- Store and duplicates -----------------------------------------------------
 -- catch_up = "24h"                -- first poll: older items are only marked seen ("forever": all, 0: none)
+-- The bundled samples are from August 2024: `make run` (VIGIE_DEMO=1) lets
+-- them all through the rules so that the demo alerts; keep 24h for real feeds.
+catch_up = os.getenv("VIGIE_DEMO") and "forever" or "24h"
 -- keep_seen = "90d"               -- forget ids of items gone from their feed after this ("forever")
 -- keep_items = "forever"          -- how long stored items are kept
 -- dedup = true                    -- same link and title as an item in any feed: a duplicate
@@ -108,6 +111,12 @@ feeds = {
 --   timeout = "30s"          per POST (default: timeout above)
 --   allow_private_networks = true   needed for a receiver on this machine
 webhooks = {
+  -- scripts/balkans.lua alerts "analyst". Here it is a receiver on this
+  -- machine (`make run` starts tools/webhook-receiver.py on port 8808);
+  -- point it at your own service, e.g. a Slack incoming webhook:
+  --   analyst = { url = "https://hooks.slack.com/services/...", format = "slack" },
+  analyst = { url = os.getenv("VIGIE_ANALYST_URL") or "http://127.0.0.1:8808/analyst",
+              format = "json", allow_private_networks = true },
   -- ops = { url = "https://hooks.slack.com/services/T000/B000/XXXX",
   --         format = "slack",
   --         secret = assert(os.getenv("VIGIE_OPS_SECRET"), "VIGIE_OPS_SECRET is unset") },

@@ -161,7 +161,7 @@ class CheckTempTreeTest(unittest.TestCase):
             self.assertEqual(
                 r.stdout.decode(),
                 os.path.join(self.dir, "conf/vigie.lua") +
-                ": ok: 2 feeds, 0 webhooks, 1 script\n")
+                ": ok: 2 feeds, 1 webhook, 1 script\n")
         finally:
             shutil.rmtree(elsewhere)
 
@@ -241,7 +241,7 @@ class CheckTempTreeTest(unittest.TestCase):
         r = run("check", "-c", etc, env={"STATE_DIRECTORY": self.dir})
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.decode(),
-                         etc + ": ok: 2 feeds, 0 webhooks, 1 script\n")
+                         etc + ": ok: 2 feeds, 1 webhook, 1 script\n")
 
     def test_shipped_config_in_place(self):
         if not os.path.exists(os.path.join(ROOT, "scripts", "balkans.lua")):

@@ -1,0 +1,289 @@
+/* delivery.c — see delivery.h. */
+#include "delivery.h"
+
+#include <ev.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fetch.h"
+#include "log.h"
+#include "webhook.h"
+
+#define MAX_IN_FLIGHT 16
+#define POLL_EVERY_S 5.0 /* rows retried by `vigie outbox` are noticed */
+#define RESPONSE_KEEP 512   /* bytes of an error answer kept for the log */
+#define RESPONSE_CAP (64u << 10)
+
+typedef struct sending {
+    delivery *d;
+    outbox_msg msg;
+    fetch *f;
+    struct sending *next;
+} sending;
+
+struct delivery {
+    struct ev_loop *loop;
+    evcurl_pool *pool;
+    outbox *ob;
+    const config *cfg;
+    ev_timer wake;
+    sending *inflight;
+    size_t ninflight, delivered;
+    int64_t next_due; /* ms; INT64_MAX: nothing waiting */
+    bool stopped, kicking;
+};
+
+static void
+wake_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    delivery_kick(w->data);
+}
+
+delivery *
+delivery_new(struct ev_loop *loop, evcurl *ec, outbox *ob)
+{
+    delivery *d = xcalloc(1, sizeof *d);
+    d->loop = loop;
+    d->pool = evcurl_pool_new(ec, 4);
+    d->ob = ob;
+    d->next_due = 0;
+    ev_timer_init(&d->wake, wake_cb, 0.0, 0.0);
+    d->wake.data = d;
+    return d;
+}
+
+void
+delivery_configure(delivery *d, const config *cfg)
+{
+    d->cfg = cfg;
+    outbox_clear_targets(d->ob);
+    for (size_t i = 0; i < cfg->nwebhooks; i++) {
+        const config_webhook *w = &cfg->webhooks[i];
+        outbox_set_target(d->ob, w->name, w->max_per_minute, w->give_up_after);
+    }
+    evcurl_pool_set_per_host(d->pool, (int)cfg->per_host);
+}
+
+static void
+unlink_sending(delivery *d, sending *s)
+{
+    for (sending **p = &d->inflight; *p; p = &(*p)->next) {
+        if (*p == s) {
+            *p = s->next;
+            d->ninflight--;
+            return;
+        }
+    }
+}
+
+static void
+report(delivery *d, sending *s, const outbox_outcome *o)
+{
+    char err[512];
+    if (outbox_report(d->ob, &s->msg, o, now_wall() * 1000, err, sizeof err) < 0)
+        log_err("outbox: %s", err);
+}
+
+static void
+sent_cb(fetch_result *res, void *arg)
+{
+    sending *s = arg;
+    delivery *d = s->d;
+    const webhook_alert *a = &s->msg.alert;
+    char retry_after[32] = "";
+    if (res->retry_after >= 0)
+        snprintf(retry_after, sizeof retry_after, "%" PRId64, res->retry_after);
+    size_t rlen = res->body.len < RESPONSE_KEEP ? res->body.len : RESPONSE_KEEP;
+    outbox_outcome o = {
+        .status = (int)res->status,
+        .error = res->outcome == FETCH_NET_ERROR || res->outcome == FETCH_REFUSED ||
+                         res->outcome == FETCH_TOO_BIG || res->outcome == FETCH_ABORTED
+                     ? res->error
+                     : NULL,
+        .retry_after = *retry_after ? retry_after : NULL,
+        .response = rlen ? res->body.p : NULL,
+        .response_len = rlen,
+        /* refused by policy (private address, bad URL): no retry helps */
+        .permanent = res->outcome == FETCH_REFUSED,
+    };
+    bool ok = res->status >= 200 && res->status < 300 && res->outcome == FETCH_OK;
+    if (ok) {
+        d->delivered++;
+        log_info("alert %.12s to %s: delivered (HTTP %ld, attempt %" PRId64 ")",
+                 a->key, a->target, res->status, s->msg.attempt);
+    } else if (res->outcome != FETCH_ABORTED) {
+        log_warn("alert %.12s to %s: %s (attempt %" PRId64 ")", a->key,
+                 a->target, res->error ? res->error : "failed", s->msg.attempt);
+    }
+    if (res->outcome != FETCH_ABORTED) report(d, s, &o);
+    s->f = NULL;
+    unlink_sending(d, s);
+    outbox_msg_clear(&s->msg);
+    free(s);
+    delivery_kick(d);
+}
+
+/* Fails a claimed row without sending it. */
+static void
+fail_now(delivery *d, outbox_msg *m, const char *why)
+{
+    sending tmp = {.d = d, .msg = *m};
+    log_err("alert %.12s to %s: %s", m->alert.key, m->alert.target, why);
+    outbox_outcome o = {.error = why, .permanent = true};
+    report(d, &tmp, &o);
+    outbox_msg_clear(m);
+}
+
+static void
+send_one(delivery *d, outbox_msg *m)
+{
+    const config_webhook *w = config_find_webhook(d->cfg, m->alert.target);
+    char err[512];
+    if (!w) {
+        snprintf(err, sizeof err,
+                 "no webhook named \"%s\" in the configuration (add it, reload, "
+                 "then: vigie outbox retry --all)", m->alert.target);
+        fail_now(d, m, err);
+        return;
+    }
+    webhook_request req = {0};
+    int rc = 0;
+    if (w->format == WEBHOOK_LUA) {
+        char *body = NULL, *ctype = NULL;
+        size_t blen = 0;
+        rc = config_format_call(d->cfg, w, m->alert.payload, m->alert.item, &body,
+                                &blen, &ctype, err, sizeof err);
+        if (rc == 0) webhook_build_raw(&req, ctype, body, blen, w->secret, m->alert.key);
+        free(body);
+        free(ctype);
+    } else {
+        rc = webhook_build(&req, webhook_format_name(w->format), w->secret,
+                           &m->alert, err, sizeof err);
+    }
+    if (rc < 0) {
+        webhook_request_free(&req);
+        fail_now(d, m, err);
+        return;
+    }
+    /* headers: the request's own, then the configured ones */
+    const char *headers[WEBHOOK_MAX_HEADERS + CONFIG_MAX_HEADERS + 2];
+    char ctline[300];
+    size_t nh = 0;
+    snprintf(ctline, sizeof ctline, "Content-Type: %s",
+             req.content_type ? req.content_type : "application/json");
+    headers[nh++] = ctline;
+    for (size_t i = 0; i < req.nheaders; i++) headers[nh++] = req.headers[i];
+    buf extra = {0};
+    size_t *offs = xcalloc(w->headers.n + 1, sizeof *offs);
+    for (size_t i = 0; i < w->headers.n; i++) {
+        offs[i] = extra.len;
+        buf_printf(&extra, "%s: %s", w->headers.v[i].name, w->headers.v[i].value);
+        buf_addc(&extra, '\0');
+    }
+    for (size_t i = 0; i < w->headers.n; i++) headers[nh++] = extra.p + offs[i];
+    headers[nh] = NULL;
+
+    sending *s = xcalloc(1, sizeof *s);
+    s->d = d;
+    s->msg = *m;
+    s->next = d->inflight;
+    d->inflight = s;
+    d->ninflight++;
+    fetch_request fr = {
+        .url = w->url,
+        .headers = headers,
+        .user_agent = d->cfg->user_agent,
+        .connect_timeout_s = (int)(d->cfg->connect_timeout / 1000),
+        .timeout_s = (int)(w->timeout / 1000),
+        .max_body = RESPONSE_CAP,
+        .allow_private = w->allow_private_networks,
+        .post_body = req.body.p ? req.body.p : "",
+        .post_len = req.body.len,
+        .no_redirects = true,
+        .keep_error_body = true,
+    };
+    s->f = fetch_start(d->pool, &fr, sent_cb, s);
+    buf_free(&extra);
+    free(offs);
+    webhook_request_free(&req);
+}
+
+static void
+arm(delivery *d, int64_t now)
+{
+    ev_timer_stop(d->loop, &d->wake);
+    if (d->stopped) return;
+    double after = POLL_EVERY_S;
+    if (d->next_due != INT64_MAX && d->next_due - now < after * 1000)
+        after = d->next_due > now ? (double)(d->next_due - now) / 1000.0 : 0.0;
+    ev_timer_set(&d->wake, after, 0.0);
+    ev_timer_start(d->loop, &d->wake);
+}
+
+void
+delivery_kick(delivery *d)
+{
+    if (d->stopped || !d->cfg || d->kicking) return;
+    d->kicking = true; /* fail_now reports synchronously: no recursion */
+    int64_t now = now_wall() * 1000;
+    while (d->ninflight < MAX_IN_FLIGHT) {
+        outbox_msg msgs[MAX_IN_FLIGHT];
+        int64_t wake_at = INT64_MAX;
+        char err[512];
+        long n = outbox_next(d->ob, now, msgs, MAX_IN_FLIGHT - d->ninflight,
+                             &wake_at, err, sizeof err);
+        if (n < 0) {
+            log_err("outbox: %s", err);
+            d->next_due = now + 5000;
+            break;
+        }
+        d->next_due = n > 0 ? now : wake_at;
+        for (long i = 0; i < n; i++) send_one(d, &msgs[i]);
+        if (n == 0) break;
+    }
+    d->kicking = false;
+    arm(d, now);
+}
+
+bool
+delivery_idle(const delivery *d)
+{
+    return d->ninflight == 0 && d->next_due > now_wall() * 1000;
+}
+
+size_t
+delivery_in_flight(const delivery *d)
+{
+    return d->ninflight;
+}
+
+size_t
+delivery_delivered(const delivery *d)
+{
+    return d->delivered;
+}
+
+void
+delivery_stop(delivery *d)
+{
+    d->stopped = true;
+    ev_timer_stop(d->loop, &d->wake);
+}
+
+void
+delivery_free(delivery *d)
+{
+    if (!d) return;
+    ev_timer_stop(d->loop, &d->wake);
+    while (d->inflight) {
+        sending *s = d->inflight;
+        d->inflight = s->next;
+        if (s->f) fetch_cancel(s->f);
+        outbox_msg_clear(&s->msg);
+        free(s);
+    }
+    free(d);
+}

@@ -1,0 +1,35 @@
+/* delivery.h — the outbox, sent: claims the alerts that are due, POSTs
+ * them through evcurl (a pool of their own, so webhooks and feeds never
+ * share a per-host budget), and reports every outcome back to the outbox,
+ * which decides delivered, retry later or dead. Webhook URLs pass the same
+ * connect-time guard against private addresses as feeds. Each delivery or
+ * failure is one log line. */
+#ifndef VIGIE_DELIVERY_H
+#define VIGIE_DELIVERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "evcurl.h"
+#include "outbox.h"
+
+struct ev_loop;
+typedef struct delivery delivery;
+
+delivery *delivery_new(struct ev_loop *loop, evcurl *ec, outbox *ob);
+/* Targets, their rate limits, URLs and formats come from cfg, which must
+ * outlive the delivery or the next delivery_configure. */
+void delivery_configure(delivery *d, const config *cfg);
+/* There may be new work (an alert was committed, or a row retried). */
+void delivery_kick(delivery *d);
+/* Nothing in flight and nothing due now (--once waits for this). */
+bool delivery_idle(const delivery *d);
+size_t delivery_in_flight(const delivery *d);
+size_t delivery_delivered(const delivery *d);
+/* Stops claiming new rows; requests in flight finish (or are aborted by
+ * evcurl, and their leases run out: they are sent again next start). */
+void delivery_stop(delivery *d);
+void delivery_free(delivery *d);
+
+#endif
