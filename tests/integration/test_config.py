@@ -161,7 +161,7 @@ class CheckTempTreeTest(unittest.TestCase):
             self.assertEqual(
                 r.stdout.decode(),
                 os.path.join(self.dir, "conf/vigie.lua") +
-                ": ok: 2 feeds, 1 webhook, 1 script\n")
+                ": ok: 2 feeds, 0 webhooks, 1 script\n")
         finally:
             shutil.rmtree(elsewhere)
 
