@@ -14,6 +14,7 @@ int cmd_fetch(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);

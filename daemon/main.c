@@ -31,6 +31,7 @@ static const command commands[] = {
      "search [-c FILE] QUERY      full-text search of stored items"},
     {"outbox", cmd_outbox,
      "outbox [-c FILE] [list|retry ID|drop ID]  pending and dead alerts"},
+    {"status", cmd_status, "status [-c FILE] [--json]   feeds (failing first) and the outbox"},
     {"version", cmd_version, "version                     print the version"},
     {"help", cmd_help, "help                        this text"},
 };
