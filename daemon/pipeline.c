@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "date.h"
 #include "delivery.h"
+#include "jsonw.h"
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
@@ -128,6 +130,8 @@ pipeline_load_state(pipeline *pl, const char *key, feed_state *out)
         out->last_modified = st.last_modified ? xstrdup(st.last_modified) : NULL;
         out->failures = (uint32_t)st.failures;
         out->last_poll = st.last_poll / 1000;
+        out->last_ok = st.last_ok / 1000;
+        out->fail_since = st.fail_since / 1000;
         out->next_poll = st.next_poll / 1000;
         out->status = st.status;
         out->disabled = st.disabled;
@@ -210,6 +214,70 @@ begin(pipeline *pl, job *j)
     return store_begin(pl->st, &sf, now_wall() * 1000) == 0;
 }
 
+/* A health event: one log line, and one alert to the `health` webhook in
+ * this transaction, identified by the feed and the moment the trouble
+ * began so that it is never queued twice. */
+static void
+queue_health(pipeline *pl, job *j, health_event e, int64_t since, int64_t ident)
+{
+    if (e == HEALTH_NONE) return;
+    char when[DATE_RFC3339_LEN], text[1024];
+    date_format_rfc3339(since, when);
+    const char *err = j->o && j->o->error ? j->o->error : "";
+    switch (e) {
+    case HEALTH_DOWN:
+        snprintf(text, sizeof text, "feed %s has been failing since %s: %s",
+                 j->label, when, err);
+        break;
+    case HEALTH_UP:
+        snprintf(text, sizeof text, "feed %s works again (failing since %s)",
+                 j->label, when);
+        break;
+    case HEALTH_SILENT:
+        snprintf(text, sizeof text, "feed %s has brought no new item since %s",
+                 j->label, when);
+        break;
+    default:
+        snprintf(text, sizeof text, "feed %s has new items again (silent since %s)",
+                 j->label, when);
+        break;
+    }
+    log_write(e == HEALTH_DOWN || e == HEALTH_SILENT ? LOG_WARNING : LOG_NOTICE,
+              "health: %s", text);
+    const char *target = pl->cfg->health;
+    if (!target) return;
+    char id[600];
+    snprintf(id, sizeof id, "vigie:health:%s:%s:%" PRId64, health_event_name(e),
+             j->key, ident);
+    /* the item is what the idempotency key hashes: only what names the
+     * event goes in it, the details (which vary) go in the payload */
+    char title[300];
+    snprintf(title, sizeof title, "vigie health: %s %s", j->label,
+             health_event_name(e));
+    feed_item it = {.id = id, .title = title, .link = j->url, .summary = "",
+                    .content = "", .author = "", .published = DATE_NONE,
+                    .updated = DATE_NONE};
+    buf payload = {0};
+    jsonw w;
+    jsonw_init(&w, &payload);
+    jsonw_obj_open(&w);
+    jsonw_key(&w, "text");
+    jsonw_str(&w, text);
+    jsonw_key(&w, "event");
+    jsonw_str(&w, health_event_name(e));
+    jsonw_key(&w, "feed");
+    jsonw_str(&w, j->label);
+    jsonw_key(&w, "url");
+    jsonw_str(&w, j->url);
+    jsonw_key(&w, "since");
+    jsonw_str(&w, when);
+    jsonw_key(&w, "error");
+    jsonw_str(&w, *err ? err : NULL);
+    jsonw_obj_close(&w);
+    store_enqueue_alert(pl->st, &it, "health", target, payload.p, payload.len);
+    buf_free(&payload);
+}
+
 /* Commits a poll that has nothing for the rules. */
 static void
 commit_plain(pipeline *pl, job *j, size_t items)
@@ -222,6 +290,12 @@ commit_plain(pipeline *pl, job *j, size_t items)
     const feed *f = j->o->parsed;
     for (size_t i = 0; ok && f && i < f->nitems; i++)
         ok = store_mark_seen(pl->st, &f->items[i]) == 0;
+    queue_health(pl, j, j->o->health, j->o->health_since, j->o->health_ident);
+    int64_t since = 0;
+    if (j->nitems && j->o->health_st) { /* new items, no scripts to run */
+        health_event e = health_new_items(j->o->health_st, now_wall(), &since);
+        queue_health(pl, j, e, since, since);
+    }
     r.committed = store_commit(pl->st, &st, err, sizeof err) == 0;
     if (!r.committed) r.error = err;
     finish(j, &r);
@@ -306,6 +380,12 @@ rules_done(void *ud, worker_result *r)
             store_clear_rule_failure(pl->st, j->items[i].id, j->failures[i].script);
     free(failed);
     if (j->o) {
+        queue_health(pl, j, j->o->health, j->o->health_since, j->o->health_ident);
+        int64_t since = 0;
+        if (j->nitems && j->o->health_st) {
+            health_event e = health_new_items(j->o->health_st, now_wall(), &since);
+            queue_health(pl, j, e, since, since);
+        }
         store_feed_state st;
         to_store_state(j->o, &st);
         res.committed = store_commit(pl->st, &st, err, sizeof err) == 0;

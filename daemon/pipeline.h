@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "feed.h"
+#include "health.h"
 
 typedef struct pipeline pipeline;
 
@@ -25,6 +26,8 @@ typedef struct feed_state {
     char *etag, *last_modified;
     uint32_t failures;   /* consecutive */
     int64_t last_poll;   /* epoch s, 0 if never */
+    int64_t last_ok;     /* epoch s of the last good poll, 0 if never */
+    int64_t fail_since;  /* epoch s the current run of failures began, 0 */
     int64_t next_poll;   /* epoch s, 0 if unknown */
     int status;          /* last HTTP status, 0 if none */
     bool disabled;
@@ -44,6 +47,10 @@ typedef struct poll_outcome {
     int64_t elapsed_ms;
     feed *parsed;       /* the feed when there was one, else NULL */
     feed_state next;    /* the state to commit with it */
+    /* a health alert to queue with it (health.h) */
+    health_event health;
+    int64_t health_since, health_ident;
+    health_state *health_st; /* the poller's, for silence ending */
 } poll_outcome;
 
 typedef struct pipeline_result {

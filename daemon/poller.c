@@ -36,6 +36,7 @@ typedef struct feed_rt {
     poll_outcome out;
     int64_t started_ms;
     int64_t next_delay_ms; /* planned with the outcome */
+    health_state health;
 } feed_rt;
 
 struct poller {
@@ -265,6 +266,16 @@ plan_next(feed_rt *f, poll_outcome *o, int64_t retry_after, bool gone)
     n->last_poll = o->polled_at;
     n->status = o->status;
     n->disabled = false;
+    /* health: judged on this poll, queued with its commit */
+    const config *c = p->cfg;
+    int64_t alert_after = c->alert_after == DURATION_FOREVER ? -1 : c->alert_after / 1000;
+    int64_t silent_after =
+        f->cf->silent_after == DURATION_FOREVER || f->cf->silent_after <= 0
+            ? -1
+            : f->cf->silent_after / 1000;
+    o->health = health_check(&f->health, o->ok, o->polled_at, alert_after,
+                             silent_after, &o->health_since, &o->health_ident);
+    o->health_st = &f->health;
     int64_t delay_s;
     if (o->ok) {
         backoff_reset(&f->bo);
@@ -433,8 +444,13 @@ rt_new(poller *p, const config_feed *cf)
     f->cf = cf;
     ev_timer_init(&f->timer, timer_cb, 0.0, 0.0);
     f->timer.data = f;
+    f->health.last_new = now_wall();
     if (pipeline_load_state(p->pl, f->key, &f->st) == 0) {
         f->bo.failures = f->st.failures;
+        if (f->st.failures) {
+            f->health.fail_since = f->st.fail_since ? f->st.fail_since : f->st.last_poll;
+            f->health.last_fail = f->st.last_poll;
+        }
         /* a URL moved by a 301 in an earlier run, unless the config now
          * names another one */
         if (f->st.url && cf->url && !strcmp(f->st.url, cf->url)) {

@@ -132,6 +132,11 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "INSERT INTO items_fts(rowid, title, summary, content, tags)"
     " SELECT id, title, summary, vigie_index_text(content),"
     " vigie_tags_text(tags) FROM items;",
+
+    /* 2 → 3: when the current run of failures began (health alerts) */
+    "ALTER TABLE feeds ADD COLUMN fail_since INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE feeds SET fail_since = CASE WHEN failures > 0"
+    " THEN max(last_ok, 1) ELSE 0 END;",
 };
 
 /* ---- prepared statements ---------------------------------------------- */
@@ -174,6 +179,8 @@ static const char *const queries[Q_COUNT] = {
         "UPDATE feeds SET status = ?2, error = ?3, failures = ?4,"
         " last_poll = ?5, next_poll = ?6, disabled = ?7, disabled_why = ?8,"
         " last_ok = CASE WHEN ?3 IS NULL THEN ?5 ELSE last_ok END,"
+        " fail_since = CASE WHEN ?3 IS NULL THEN 0"
+        " WHEN fail_since = 0 THEN ?5 ELSE fail_since END,"
         " etag = CASE WHEN ?9 THEN ?10 ELSE etag END,"
         " last_modified = CASE WHEN ?9 THEN ?11 ELSE last_modified END,"
         " last_parsed = CASE WHEN ?9 THEN ?12 ELSE last_parsed END,"
@@ -1110,7 +1117,7 @@ store_verdict_name(store_verdict v)
 #define FEED_COLUMNS                                                           \
     "key, url, name, title, etag, last_modified, status, error, failures,"     \
     " last_poll, next_poll, disabled, disabled_why, last_ok, last_parsed,"     \
-    " items_seen, items_new, items_stored"
+    " items_seen, items_new, items_stored, fail_since"
 
 static void
 read_feed_row(sqlite3_stmt *st, store_feed_state *o, arena *mem)
@@ -1134,6 +1141,7 @@ read_feed_row(sqlite3_stmt *st, store_feed_state *o, arena *mem)
     o->items_seen = sqlite3_column_int64(st, 15);
     o->items_new = sqlite3_column_int64(st, 16);
     o->items_stored = sqlite3_column_int64(st, 17);
+    o->fail_since = sqlite3_column_int64(st, 18);
 }
 
 int

@@ -44,7 +44,7 @@ struct sqlite3;
 
 #define STORE_FOREVER INT64_MAX
 #define STORE_DB_NAME "vigie.db"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store;
 
@@ -95,6 +95,7 @@ typedef struct store_feed_state {
     /* read only: maintained by the store */
     int64_t last_ok, last_parsed;                /* ms, 0 never */
     int64_t items_seen, items_new, items_stored; /* new: in the last poll */
+    int64_t fail_since; /* ms: first failed poll of the current run, 0 */
 } store_feed_state;
 
 /* 1 and *out filled, 0 when the feed has no row yet, -1 on error. */

@@ -208,8 +208,9 @@ test_create_sets_up_wal_full_fk(void **state)
                      STORE_SCHEMA_VERSION);
 }
 
-/* A database left at version N-1 (no full-text index yet) gains the index,
- * filled from what it already archived. */
+/* A database left at version 1 (no full-text index, no fail_since yet)
+ * is migrated step by step: it gains the index, filled from what it
+ * already archived, and the columns added since. */
 static void
 test_migrates_from_previous_version(void **state)
 {
@@ -222,7 +223,7 @@ test_migrates_from_previous_version(void **state)
     char sql[256];
     snprintf(sql, sizeof sql,
              "PRAGMA application_id = %d; PRAGMA user_version = %d;",
-             APPLICATION_ID, STORE_SCHEMA_VERSION - 1);
+             APPLICATION_ID, 1);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(
         sqlite3_exec(db,
@@ -247,6 +248,9 @@ test_migrates_from_previous_version(void **state)
     assert_int_equal(search_count(f->s, "vucic"), 1);
     assert_int_equal(search_count(f->s, "pristina"), 1);
     assert_int_equal(search_count(f->s, "p OR b"), 0); /* markup not indexed */
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM pragma_table_info('feeds')"
+                                     " WHERE name = 'fail_since'"),
+                     1);
 }
 
 static void
