@@ -15,6 +15,7 @@ CONFIG_SRC ?= etc/vigie.lua
 SCDOC      ?= scdoc
 
 BUILD ?= build
+VIGIE_DEMO_PORT ?= 8808
 CC    ?= cc
 PYTHON ?= python3
 
@@ -145,7 +146,7 @@ bench: $(BIN)
 	sh bench/run.sh
 
 run: $(BIN)
-	@sh etc/run-demo.sh $(BIN)
+	@VIGIE_DEMO_PORT=$(VIGIE_DEMO_PORT) sh etc/run-demo.sh $(BIN)
 
 # Man pages: scdoc sources in man/, roff in $(BUILD)/man.
 man: $(MANS)

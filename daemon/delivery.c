@@ -114,10 +114,7 @@ sent_cb(fetch_result *res, void *arg)
         d->delivered++;
         log_info("alert %.12s to %s: delivered (HTTP %ld, attempt %" PRId64 ")",
                  a->key, a->target, res->status, s->msg.attempt);
-    } else if (res->outcome != FETCH_ABORTED) {
-        log_warn("alert %.12s to %s: %s (attempt %" PRId64 ")", a->key,
-                 a->target, res->error ? res->error : "failed", s->msg.attempt);
-    }
+    } /* failures: the outbox logs them, with what happens next */
     if (res->outcome != FETCH_ABORTED) report(d, s, &o);
     s->f = NULL;
     unlink_sending(d, s);

@@ -466,6 +466,9 @@ rt_new(poller *p, const config_feed *cf)
 static int64_t
 first_delay(poller *p, feed_rt *f)
 {
+    /* Spreading is politeness towards servers; a local file is read at
+     * once (the offline demo shows its alerts within seconds). */
+    if (f->cf->path) return 0;
     if (f->st.next_poll > 0) {
         int64_t wait_ms = (f->st.next_poll - now_wall()) * 1000;
         if (wait_ms > 0 && wait_ms <= f->cf->interval + BACKOFF_CAP_S * 1000LL)

@@ -17,6 +17,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8808)
     ap.add_argument("--secret")
+    ap.add_argument("--ready-file", help="created once listening")
     args = ap.parse_args()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -45,6 +46,8 @@ def main():
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print("webhook receiver listening on http://127.0.0.1:%d/" % args.port, flush=True)
+    if args.ready_file:
+        open(args.ready_file, "w").close()
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
