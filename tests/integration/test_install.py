@@ -189,19 +189,39 @@ class InstallTest(unittest.TestCase):
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
-    @unittest.skip("TODO(lead): enable once `vigie check` and `vigie run "
-                   "--once` exist (issue 6: run them from the installed tree)")
     def test_installed_tree_runs(self):
-        # Sketch: copy the installed config, point state_dir at a temporary
-        # directory (the installed one says /var/lib/vigie) and, for
-        # feeds given as URLs, at a local server; then:
-        #   <tmp>/usr/local/bin/vigie check -c <copy>      → exit 0
-        #   <tmp>/usr/local/bin/vigie run --once -c <copy> → exit 0
-        # The installed config names <PREFIX>/share/vigie/..., which in a
-        # DESTDIR install lives under <tmp>: rewrite those paths in the copy
-        # too (or install with PREFIX=<tmp>/usr/local and no DESTDIR).
-        self.fail("not written yet")
-
+        # Installed for real under a temporary prefix (no DESTDIR), so the
+        # absolute paths the installed config names exist.
+        top = tempfile.mkdtemp(prefix="vigie-prefix-")
+        try:
+            prefix = os.path.join(top, "usr", "local")
+            r = make("install", "PREFIX=" + prefix, "UNITDIR=" + os.path.join(top, "unit"),
+                     "CONFIG_SRC=" + self.config_src)
+            self.assertEqual(r.returncode, 0, (r.stdout + r.stderr).decode())
+            vigie = os.path.join(prefix, "bin", "vigie")
+            conf = os.path.join(prefix, "etc", "vigie", "vigie.lua")
+            with open(conf) as f:
+                text = f.read()
+            self.assertIn(os.path.join(prefix, "share", "vigie", "scripts"), text)
+            # the installed config says /var/lib/vigie: a copy points at ours
+            state = os.path.join(top, "state")
+            copy = os.path.join(top, "vigie.lua")
+            with open(copy, "w") as f:
+                f.write(re.sub(r'(?m)^\s*state_dir\s*=.*$',
+                               'state_dir = "%s"' % state, text))
+            env = dict(os.environ)
+            env.pop("VIGIE_DEMO", None)
+            r = subprocess.run([vigie, "check", "-c", copy], capture_output=True,
+                               env=env, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            self.assertIn(b": ok: 5 feeds", r.stdout)
+            r = subprocess.run([vigie, "run", "--once", "-c", copy], capture_output=True,
+                               env=env, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            self.assertIn(b"done: 5 feeds polled, 5 ok, 0 failed", r.stderr)
+            self.assertTrue(os.path.exists(os.path.join(state, "vigie.db")))
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
 
 if __name__ == "__main__":
     unittest.main()
