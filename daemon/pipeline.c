@@ -38,7 +38,8 @@ typedef struct job {
     size_t nscripts;
     /* the items the rules see */
     feed_item *items;
-    size_t nitems;
+    const feed_item **olds; /* stored copies, for on_update (NULL: new) */
+    size_t nitems, nnew;
     store_failure *failures; /* rerun: one per item */
     arena mem;
     struct job *next;
@@ -292,7 +293,7 @@ commit_plain(pipeline *pl, job *j, size_t items)
         ok = store_mark_seen(pl->st, &f->items[i]) == 0;
     queue_health(pl, j, j->o->health, j->o->health_since, j->o->health_ident);
     int64_t since = 0;
-    if (j->nitems && j->o->health_st) { /* new items, no scripts to run */
+    if (j->nnew && j->o->health_st) { /* new items, no scripts to run */
         health_event e = health_new_items(j->o->health_st, now_wall(), &since);
         queue_health(pl, j, e, since, since);
     }
@@ -365,7 +366,7 @@ rules_done(void *ud, worker_result *r)
     pl->active = NULL;
     pl->in_worker_cb = true;
     pipeline_result res = {.items = j->o ? j->o->parsed->nitems : j->nitems,
-                           .new_items = j->o ? j->nitems : 0};
+                           .new_items = j->o ? j->nnew : 0};
     char err[512] = "";
     bool ok = begin(pl, j);
     if (j->o) {
@@ -382,7 +383,7 @@ rules_done(void *ud, worker_result *r)
     if (j->o) {
         queue_health(pl, j, j->o->health, j->o->health_since, j->o->health_ident);
         int64_t since = 0;
-        if (j->nitems && j->o->health_st) {
+        if (j->nnew && j->o->health_st) {
             health_event e = health_new_items(j->o->health_st, now_wall(), &since);
             queue_health(pl, j, e, since, since);
         }
@@ -434,8 +435,25 @@ start_next(pipeline *pl)
                 continue;
             }
             j->items = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->items);
-            for (size_t i = 0; i < f->nitems; i++)
-                if (v[i] == STORE_NEW) j->items[j->nitems++] = f->items[i];
+            j->olds = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->olds);
+            for (size_t i = 0; i < f->nitems; i++) {
+                const feed_item *old = NULL;
+                if (v[i] == STORE_UPDATED) {
+                    /* content changed under the same id: on_update(item,
+                     * old) decides, if a script defines it and the item was
+                     * stored (else there is no old copy to show) */
+                    char *js = store_item_json(pl->st, j->key, f->items[i].id);
+                    feed_item *o = js ? arena_alloc(&j->mem, sizeof *o) : NULL;
+                    if (o && store_item_from_json(js, o, &j->mem) == 0) old = o;
+                    free(js);
+                    if (!old) continue;
+                } else if (v[i] != STORE_NEW) {
+                    continue;
+                }
+                j->olds[j->nitems] = old;
+                j->items[j->nitems++] = f->items[i];
+                if (!old) j->nnew++;
+            }
             if (!j->nitems || !j->nscripts) {
                 commit_plain(pl, j, f->nitems);
                 continue;
@@ -444,8 +462,9 @@ start_next(pipeline *pl)
         rule_feed rf;
         rule_feed_for(j, &rf);
         pl->active = j;
-        worker_submit(pl->wk, &rf, j->items, j->nitems,
-                      (const char *const *)j->scripts, j->nscripts, rules_done, j);
+        worker_submit_updates(pl->wk, &rf, j->items, j->olds, j->nitems,
+                              (const char *const *)j->scripts, j->nscripts,
+                              rules_done, j);
         /* from inside a job's callback, the step in progress goes on to
          * this job by itself */
         if (!pl->in_worker_cb) {

@@ -39,6 +39,7 @@ struct script {
     int feed_ref;     /* registry reference of item.feed */
     const rule_feed *cur_feed; /* arguments of set_feed and push_item */
     const feed_item *cur_item;
+    const feed_item *cur_old; /* on_update: the stored copy */
     luaapi_ctx api;
 };
 
@@ -520,6 +521,53 @@ push_item(lua_State *L)
     luaapi_push_item(L, s->cur_item, lua_gettop(L));
     lua_remove(L, -2);
     return 2;
+}
+
+/* on_update(item, old), or nothing when the script does not define it. */
+static int
+push_update(lua_State *L)
+{
+    script *s = state_script(L);
+    raw_global(L, "on_update");
+    if (lua_type(L, -1) != LUA_TFUNCTION) return 1;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->feed_ref);
+    int feed_idx = lua_gettop(L);
+    luaapi_push_item(L, s->cur_item, feed_idx);
+    luaapi_push_item(L, s->cur_old, feed_idx);
+    lua_remove(L, feed_idx);
+    return 3;
+}
+
+int
+script_on_update(script *s, const feed_item *it, const feed_item *old,
+                 int32_t index, action_list *out)
+{
+    lua_State *L = s->L;
+    char err[ACTION_MAX_MESSAGE];
+    luaapi_begin(&s->api, out, index, it->id);
+    int rc;
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, push_update);
+    s->cur_item = it;
+    s->cur_old = old;
+    int prc = lua_pcall(L, 0, LUA_MULTRET, 0);
+    s->cur_item = s->cur_old = NULL;
+    int got = lua_gettop(L) - top;
+    if (prc != LUA_OK) {
+        lua_settop(L, top);
+        snprintf(err, sizeof err,
+                 "%s: memory limit exceeded (%zu MiB) building the item",
+                 s->name, s->lim.mem >> 20);
+        rc = -1;
+    } else if (got != 3) {
+        lua_settop(L, top); /* no on_update: an update changes nothing */
+        rc = 0;
+    } else {
+        rc = call(s, 2, s->lim.call_ms, err, sizeof err);
+    }
+    luaapi_end(&s->api, rc < 0);
+    if (rc < 0) action_error(out, s->name, index, it->id, err);
+    return rc;
 }
 
 int

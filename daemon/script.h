@@ -85,5 +85,12 @@ void script_set_feed(script *s, const rule_feed *f);
  * dropped (its log lines are kept). */
 int script_on_item(script *s, const struct feed_item *it, int32_t index,
                    action_list *out);
+/* Runs on_update(item, old) for an item whose content changed under the
+ * same id (`old` is the copy stored earlier), when the script defines
+ * on_update; otherwise does nothing and returns 0: by default an update
+ * does not alert again. Same contract as script_on_item otherwise. */
+int script_on_update(script *s, const struct feed_item *it,
+                     const struct feed_item *old, int32_t index,
+                     action_list *out);
 
 #endif

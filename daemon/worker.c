@@ -296,8 +296,10 @@ child_job(child *c, codec_rd *r)
     if (nkills) memcpy(&kpos, kills, 8);
     arena a = {0};
     for (uint32_t x = 0; x < n; x++) {
-        feed_item it;
+        feed_item it, old;
         if (!itemcodec_get_item(r, &it, &a)) _exit(65);
+        bool has_old = codec_get_u8(r) != 0;
+        if (has_old && !itemcodec_get_item(r, &old, &a)) _exit(65);
         uint64_t i = first + x;
         for (uint32_t j = x == 0 ? j0 : 0; j < ns; j++) {
             uint64_t pos = ns + i * ns + j;
@@ -307,7 +309,11 @@ child_job(child *c, codec_rd *r)
             }
             if (!run[j] || kpos == pos) continue;
             shm_begin(c->shm, serial, pos);
-            script_on_item(c->scripts[slot[j]], &it, (int32_t)i, &c->acts);
+            if (has_old)
+                script_on_update(c->scripts[slot[j]], &it, &old, (int32_t)i,
+                                 &c->acts);
+            else
+                script_on_item(c->scripts[slot[j]], &it, (int32_t)i, &c->acts);
             if (c->acts.len == 0) {
                 c->ok_pending = true;
                 c->ok_to = pos;
@@ -824,6 +830,15 @@ worker_submit(worker *w, const rule_feed *f, const feed_item *items,
               size_t nitems, const char *const *paths, size_t npaths,
               worker_done_fn done, void *ud)
 {
+    worker_submit_updates(w, f, items, NULL, nitems, paths, npaths, done, ud);
+}
+
+void
+worker_submit_updates(worker *w, const rule_feed *f, const feed_item *items,
+                      const feed_item *const *olds, size_t nitems,
+                      const char *const *paths, size_t npaths,
+                      worker_done_fn done, void *ud)
+{
     wjob *j = xcalloc(1, sizeof *j);
     action_list_init(&j->out);
     j->serial = ++w->serial;
@@ -847,6 +862,10 @@ worker_submit(worker *w, const rule_feed *f, const feed_item *items,
     for (size_t i = 0; i < nitems; i++) {
         j->off[i] = j->items_enc.len;
         itemcodec_put_item(&j->items_enc, &items[i]);
+        /* an update carries the stored copy: on_update(item, old) */
+        const feed_item *old = olds ? olds[i] : NULL;
+        codec_put_u8(&j->items_enc, old != NULL);
+        if (old) itemcodec_put_item(&j->items_enc, old);
         j->ids[i] = xstrdup(items[i].id ? items[i].id : "");
     }
     j->off[nitems] = j->items_enc.len;

@@ -76,6 +76,16 @@ void worker_submit(worker *w, const rule_feed *f, const struct feed_item *items,
                    size_t nitems, const char *const *paths, size_t npaths,
                    worker_done_fn done, void *ud);
 
+/* The same, where olds[i] (when olds and olds[i] are not NULL) is the
+ * stored copy of an item whose content changed under the same id: for it
+ * the scripts' on_update(item, old) runs instead of on_item (and nothing
+ * runs in a script without on_update). */
+void worker_submit_updates(worker *w, const rule_feed *f,
+                           const struct feed_item *items,
+                           const struct feed_item *const *olds, size_t nitems,
+                           const char *const *paths, size_t npaths,
+                           worker_done_fn done, void *ud);
+
 /* Why the script at `path` cannot run (read, compile or load error), or
  * NULL if it loaded (or has not been used yet). */
 const char *worker_script_error(const worker *w, const char *path);
