@@ -891,7 +891,7 @@ test_retention_is_bounded(void **state)
     p.catch_up = STORE_FOREVER;
     p.keep_seen = DAY;
     store_set_params(f->s, &p);
-    static char ids[50][8];
+    static char ids[50][16];
     feed_item v[50];
     for (int i = 0; i < 50; i++) {
         snprintf(ids[i], sizeof ids[i], "i%d", i);
