@@ -168,18 +168,21 @@ schedule(feed_rt *f, int64_t delay_ms)
 static void
 log_outcome(const feed_rt *f, const poll_outcome *o, const pipeline_result *r)
 {
-    char size[32];
+    char size[32], status[16];
     fetch_format_size(size, sizeof size, o->bytes);
+    /* a local file has no HTTP status: say what happened to it */
+    if (o->status) snprintf(status, sizeof status, "%d", o->status);
+    else snprintf(status, sizeof status, "%s", o->not_modified ? "file" : "read");
     if (!r->committed) {
         log_err("feed %s: not saved: %s; retry in %" PRId64 "s", label(f),
                 r->error ? r->error : "unknown error",
                 f->st.next_poll - now_wall());
     } else if (o->ok && o->not_modified) {
-        log_info("feed %s: %d not modified, %" PRId64 " ms", label(f),
-                 o->status ? o->status : 304, o->elapsed_ms);
+        log_info("feed %s: %s not modified, %" PRId64 " ms", label(f), status,
+                 o->elapsed_ms);
     } else if (o->ok) {
-        log_info("feed %s: %d, %s, %zu items, %zu new, %zu alerts, %" PRId64 " ms",
-                 label(f), o->status ? o->status : 200, size, r->items,
+        log_info("feed %s: %s, %s, %zu items, %zu new, %zu alerts, %" PRId64 " ms",
+                 label(f), status, size, r->items,
                  r->new_items, r->alerts,
                  o->elapsed_ms);
     } else if (f->st.disabled) {
