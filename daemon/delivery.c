@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "fetch.h"
 #include "log.h"
@@ -33,6 +34,18 @@ struct delivery {
     int64_t next_due; /* ms; INT64_MAX: nothing waiting */
     bool stopped, kicking;
 };
+
+/* Wall-clock epoch milliseconds, the outbox's unit. Whole seconds
+ * (now_wall() * 1000) made a row due up to a second early: a
+ * "Retry-After: 2" could be answered by a POST barely one second later
+ * whenever something else woke the delivery up. */
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 wake_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -83,7 +96,7 @@ static void
 report(delivery *d, sending *s, const outbox_outcome *o)
 {
     char err[512];
-    if (outbox_report(d->ob, &s->msg, o, now_wall() * 1000, err, sizeof err) < 0)
+    if (outbox_report(d->ob, &s->msg, o, wall_ms(), err, sizeof err) < 0)
         log_err("outbox: %s", err);
 }
 
@@ -225,7 +238,7 @@ delivery_kick(delivery *d)
 {
     if (d->stopped || !d->cfg || d->kicking) return;
     d->kicking = true; /* fail_now reports synchronously: no recursion */
-    int64_t now = now_wall() * 1000;
+    int64_t now = wall_ms();
     while (d->ninflight < MAX_IN_FLIGHT) {
         outbox_msg msgs[MAX_IN_FLIGHT];
         int64_t wake_at = INT64_MAX;
@@ -248,7 +261,7 @@ delivery_kick(delivery *d)
 bool
 delivery_idle(const delivery *d)
 {
-    return d->ninflight == 0 && d->next_due > now_wall() * 1000;
+    return d->ninflight == 0 && d->next_due > wall_ms();
 }
 
 size_t

@@ -234,9 +234,15 @@ committed_cb(void *arg, const pipeline_result *r)
         delay = f->next_delay_ms - (now_ms() - f->started_ms);
     } else {
         /* Nothing was kept, not even the validators: the next poll fetches
-         * the whole feed again. */
+         * the whole feed again. A local failure (disk full, I/O error) is
+         * no reason to poll later than this poll planned: backing off up
+         * to a day would leave the feed unpolled long after the disk was
+         * fixed, while its items scroll out of it. Sooner, with backoff,
+         * when the planned interval is long. */
         delay = backoff_fail(&f->bo, FAILURE_BASE_S, BACKOFF_CAP_S, -1,
                              next_rand(p)) * 1000;
+        int64_t planned = f->next_delay_ms - (now_ms() - f->started_ms);
+        if (planned < delay) delay = planned > 0 ? planned : 0;
         f->st.next_poll = now_wall() + delay / 1000;
     }
     feed_state_clear(&o->next);

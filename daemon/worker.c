@@ -1046,6 +1046,13 @@ send_job(worker *w, wjob *j)
     memcpy(w->out.p + at, &n, sizeof n);
     j->sent = true;
     w->obs_at = now_ms();
+    /* The worker is idle (its previous job ended): what the shared page
+     * says now is the start of the previous job's last call, maybe many
+     * seconds ago. Only a change from here on is a call of this job;
+     * taking the old start for one killed the first call after any pause
+     * longer than a call's budget. */
+    if (w->shm)
+        w->obs_seq = atomic_load_explicit(&w->shm->seq, memory_order_acquire);
 }
 
 /* Writes what it can. -1 if the worker is gone. */

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -244,6 +245,32 @@ test_kill_uses_the_call_budget(void **state)
     assert_true(ms >= 400);
     assert_true(ms < 30000);
     action_list_free(&res.acts);
+    worker_free(w);
+}
+
+static void
+test_idle_gap_is_not_a_timeout(void **state)
+{
+    UNUSED(state);
+    /* A job that comes a while after the previous one (longer than a
+     * call's budget, shorter than a minute: a quiet feed) must not be
+     * charged for the time the worker sat idle. The worker's last call
+     * start, left in the shared page by the previous job, is no start of
+     * this job's calls. */
+    worker *w = new_worker_budget(100);
+    const char *p = write_script("idle.lua", "function on_item(item)\n"
+                                             "  vigie.store(item)\n"
+                                             "end\n");
+    for (int round = 0; round < 3; round++) {
+        result res;
+        run_job(w, &p, 1, 3, &res);
+        assert_int_equal(res.r.failed, 0);
+        assert_int_equal(count_kind(&res, ACTION_STORE), 3);
+        action_list_free(&res.acts);
+        /* idle: well past 100 ms x kill_factor + slack */
+        struct timespec ts = {0, 700 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     worker_free(w);
 }
 
@@ -803,6 +830,7 @@ main(void)
         cmocka_unit_test(test_zero_items_loads),
         cmocka_unit_test(test_queue_of_jobs),
         cmocka_unit_test(test_check_script),
+        cmocka_unit_test(test_idle_gap_is_not_a_timeout),
         cmocka_unit_test(test_sandbox_kills_exec),
         cmocka_unit_test(test_sandbox_bits),
         cmocka_unit_test(test_codec_item_roundtrip),

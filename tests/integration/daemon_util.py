@@ -52,26 +52,37 @@ def wait_for(pred, timeout=WAIT, what="condition"):
 
 
 class Daemon:
-    """`vigie run -c CONFIG` in the background, its stderr collected."""
+    """`vigie run -c CONFIG` in the background, its stderr collected.
 
-    def __init__(self, config, args=(), env=None):
+    prefix: a command that runs the daemon (e.g. ["unshare", "-m", ...]:
+    it must exec vigie, so that the pid is the daemon's); on_line(line) is
+    called from the reader thread for each log line as it arrives."""
+
+    def __init__(self, config, args=(), env=None, prefix=(), on_line=None,
+                 preexec_fn=None):
         e = dict(os.environ)
         e.pop("JOURNAL_STREAM", None)
         e.pop("NOTIFY_SOCKET", None)
         if env:
             e.update(env)
-        self.proc = subprocess.Popen([VIGIE, "run", "-c", config, *args],
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=e)
+        self.on_line = on_line
         self.lines = []
         self._lock = threading.Lock()
+        self.proc = subprocess.Popen([*prefix, VIGIE, "run", "-c", config,
+                                      *args],
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=e,
+                                     preexec_fn=preexec_fn)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self):
         for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._lock:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self.lines.append(line)
+            if self.on_line:
+                self.on_line(line)
 
     def log(self):
         with self._lock:
