@@ -89,19 +89,6 @@ struct outbox {
     size_t npol;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    PRINTF_LIKE(3, 4);
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void
 db_err(sqlite3 *db, store *s, char *err, size_t errlen, const char *what)
 {

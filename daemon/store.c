@@ -292,19 +292,6 @@ struct store {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    PRINTF_LIKE(3, 4);
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* "<db>: <what>: <sqlite's reason>", with a hint where SQLite's words are
  * not enough for an operator. */
 static void

@@ -182,6 +182,16 @@ ascii_strcasecmp(const char *a, const char *b)
     return ascii_strncasecmp(a, b, SIZE_MAX);
 }
 
+void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
 int
 read_file(const char *path, size_t max, buf *out)
 {

@@ -98,6 +98,9 @@ ascii_tolower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
+/* Writes a message into a caller's error buffer (err may be NULL). */
+void set_err(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
 /* Reads a whole file (or stdin for "-") up to max bytes. Returns 0, or -1
  * with errno set (EFBIG when the file is larger than max). */
 int read_file(const char *path, size_t max, buf *out);

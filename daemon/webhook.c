@@ -58,19 +58,6 @@ webhook_format_known(const char *format)
     return find_format(format) >= 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    PRINTF_LIKE(3, 4);
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- text helpers ------------------------------------------------------- */
 
 /* Bytes of the first max_chars code points of s (valid UTF-8). */

@@ -1,51 +1,29 @@
 """Health alerts: a feed failing for alert_after, or silent for
 silent_after, raises one alert to the `health` webhook, and one when it
 recovers — never one per poll, not even across restarts."""
-import http.server
-import json
-import threading
 import time
 import unittest
 
 from daemon_util import Daemon, TempDir, wait_for, write_config
 from feedserver import FEED_TEMPLATE, FeedServer
+from receiver import Receiver
 from vigietest import run
 
 
-class Recorder:
-    """A webhook receiver that keeps every JSON body it gets."""
-
-    def __init__(self):
-        self.posts = []
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                outer.posts.append(json.loads(self.rfile.read(n)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = "http://127.0.0.1:%d/health" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+class Recorder(Receiver):
+    """The shared receiver, read as health events."""
 
     def events(self):
-        return [p["payload"]["event"] for p in self.posts]
+        return [p.json()["payload"]["event"] for p in self.snapshot()]
 
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def payloads(self):
+        return [p.json()["payload"] for p in self.snapshot()]
 
 
 class HealthTest(unittest.TestCase):
     def setUp(self):
         self.srv = FeedServer().start()
-        self.rec = Recorder()
+        self.rec = Recorder().start()
         self.tmp = TempDir()
         self.cfg = self.tmp.file("vigie.lua")
         self.up = True
@@ -61,13 +39,14 @@ class HealthTest(unittest.TestCase):
 
     def tearDown(self):
         self.srv.stop()
-        self.rec.close()
+        self.rec.stop()
         self.tmp.cleanup()
 
     def config(self, feeds, **kw):
         write_config(self.cfg, state_dir=self.tmp.file("state"), min_interval="1s",
                      allow_private_networks=True, feeds=feeds, health="ops",
-                     webhooks={"ops": {"url": self.rec.url, "allow_private_networks": True}},
+                     webhooks={"ops": {"url": self.rec.url("/health"),
+                                           "allow_private_networks": True}},
                      **kw)
 
     def test_down_once_then_up_across_restarts(self):
@@ -78,8 +57,8 @@ class HealthTest(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             time.sleep(1.1)  # so that the outage outlasts alert_after
         self.assertEqual(self.rec.events(), ["down"])
-        self.assertIn("toggled", self.rec.posts[0]["payload"]["text"])
-        self.assertIn("HTTP 500", self.rec.posts[0]["payload"]["error"])
+        self.assertIn("toggled", self.rec.payloads()[0]["text"])
+        self.assertIn("HTTP 500", self.rec.payloads()[0]["error"])
         self.assertIn(b"health: feed toggled has been failing", r.stderr)
         self.up = True
         for _ in range(2):
@@ -95,7 +74,7 @@ class HealthTest(unittest.TestCase):
         time.sleep(1.1)
         r = run("run", "-c", self.cfg, "--once")
         self.assertIn(b"health: feed bad has been failing", r.stderr)
-        self.assertEqual(self.rec.posts, [])
+        self.assertEqual(self.rec.count(), 0)
 
     def test_silence_and_talking_again(self):
         self.srv.add_feed("/feed/quiet", FEED_TEMPLATE.format(name="quiet").encode(),

@@ -1,12 +1,10 @@
 """An item whose content changes under the same id does not alert again,
 unless a rule defines on_update(item, old), which then decides."""
-import http.server
-import json
-import threading
 import unittest
 
 from daemon_util import TempDir, write_config
 from feedserver import FeedServer
+from receiver import Receiver
 from vigietest import run
 
 FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
@@ -27,43 +25,18 @@ end
 """
 
 
-class Hook:
-    def __init__(self):
-        self.texts = []
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                outer.texts.append(json.loads(self.rfile.read(n))["payload"]["text"])
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 class UpdateTest(unittest.TestCase):
     def run_twice(self, script):
         tmp = TempDir()
         srv = FeedServer().start()
-        hook = Hook()
+        hook = Receiver().start()
         try:
             with open(tmp.file("rule.lua"), "w") as f:
                 f.write(script)
             write_config(tmp.file("vigie.lua"), state_dir=tmp.file("state"),
                          allow_private_networks=True, catch_up="forever",
                          scripts=[tmp.file("rule.lua")],
-                         webhooks={"hook": {"url": hook.url}},
+                         webhooks={"hook": {"url": hook.url("/")}},
                          feeds=[srv.url("/feed/story")])
             srv.add_feed("/feed/story", FEED.format(title="First title").encode())
             r = run("run", "-c", tmp.file("vigie.lua"), "--once")
@@ -74,9 +47,9 @@ class UpdateTest(unittest.TestCase):
             # a third poll, unchanged: nothing at all
             r = run("run", "-c", tmp.file("vigie.lua"), "--once")
             self.assertEqual(r.returncode, 0, r.stderr)
-            return list(hook.texts)
+            return [p.json()["payload"]["text"] for p in hook.snapshot()]
         finally:
-            hook.close()
+            hook.stop()
             srv.stop()
             tmp.cleanup()
 
