@@ -19,6 +19,28 @@ def by_item(actions, kind):
     return {a["item"]["id"]: a for a in actions if a["action"] == kind}
 
 
+class LargeWatchListTest(unittest.TestCase):
+    def test_thousand_keywords_under_the_sandbox(self):
+        # Sorting a large keyword list makes glibc ask the kernel how much
+        # memory there is (sysinfo): the worker's seccomp filter must let
+        # that fail politely, not kill the worker.
+        words = ["Ključ%04d" % i for i in range(1000)] + ["Kosovo"]
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+            f.write("local m = vigie.keywords{%s}\n" % ", ".join('"%s"' % w for w in words))
+            f.write("function on_item(it)\n"
+                    "  local h = m:match(it.title .. ' ' .. it.summary)\n"
+                    "  if #h > 0 then vigie.alert('x', { k = h }) end\nend\n")
+            path = f.name
+        try:
+            r = run("test", "-s", path, os.path.join(ROOT, "feeds/samples/nato-en.xml"))
+        finally:
+            os.unlink(path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        alerts = [a for a in parse_json_lines(r.stdout) if a["action"] == "alert"]
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts[0]["payload"]["k"], ["Kosovo"])
+
+
 class BalkansTest(unittest.TestCase):
     def test_seed_press_release_in_french(self):
         r = run("test", "-s", script("balkans.lua"), rules_fixture("nato-fr.rss"))
