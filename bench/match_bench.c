@@ -4,8 +4,12 @@
  *   make && cc -std=c11 -D_GNU_SOURCE -O2 -Idaemon bench/match_bench.c \
  *       build/libvigie.a $(pkg-config --libs libutf8proc) -o build/match_bench
  *   build/match_bench [-s SEED] [MB]   (run from the top of the tree)
+ * or on a given text and keyword lists (one keyword a line), e.g. the bench
+ * corpus's titles and summaries (bench/match.sh writes them):
+ *   build/match_bench -t TEXT -k LIST [-k LIST...]
  * For instructions per byte (one scan of MB megabytes with K keywords):
  *   valgrind --tool=callgrind build/match_bench --once 1 1000
+ *   valgrind --tool=callgrind build/match_bench --once -t TEXT -k LIST
  * and read the inclusive cost of matcher_scan (callgrind_annotate
  * --inclusive=yes); the rest is generating the text and compiling.
  *
@@ -131,6 +135,35 @@ static const char *analyst[] = {
     "Bosnie-Herzégovine",  "OTAN",       "KFOR",  "Kosovo", "serb*",
 };
 
+/* One keyword a line; blank lines skipped. */
+static char **
+read_keywords(const char *path, size_t *n)
+{
+    buf b = {0};
+    if (read_file(path, 64 << 20, &b) != 0) {
+        fprintf(stderr, "match_bench: %s: cannot read the keyword list\n",
+                path);
+        exit(1);
+    }
+    size_t cap = 16, k = 0;
+    char **v = xmalloc(cap * sizeof *v);
+    for (size_t i = 0; i < b.len;) {
+        size_t j = i;
+        while (j < b.len && b.p[j] != '\n')
+            j++;
+        size_t e = j;
+        if (e > i && b.p[e - 1] == '\r') e--;
+        if (e > i) {
+            if (k == cap) v = xrealloc(v, (cap *= 2) * sizeof *v);
+            v[k++] = xstrndup(b.p + i, e - i);
+        }
+        i = j + 1;
+    }
+    buf_free(&b);
+    *n = k;
+    return v;
+}
+
 static char **
 make_keywords(size_t n)
 {
@@ -176,6 +209,8 @@ int
 main(int argc, char **argv)
 {
     const char *seedpath = "tests/fixtures/seed_otan_balkans_fr.txt";
+    const char *textpath = NULL, *lists[8];
+    size_t nlists = 0;
     bool once = false;
     int a = 1;
     for (; a < argc && argv[a][0] == '-'; a++) {
@@ -183,9 +218,16 @@ main(int argc, char **argv)
             once = true;
         else if (strcmp(argv[a], "-s") == 0 && a + 1 < argc)
             seedpath = argv[++a];
+        else if (strcmp(argv[a], "-t") == 0 && a + 1 < argc)
+            textpath = argv[++a];
+        else if (strcmp(argv[a], "-k") == 0 && a + 1 < argc &&
+                 nlists < ARRAY_LEN(lists))
+            lists[nlists++] = argv[++a];
         else
             return fprintf(stderr, "usage: match_bench [-s SEED] [--once] [MB] "
-                                   "[KEYWORDS]\n"),
+                                   "[KEYWORDS]\n"
+                                   "       match_bench -t TEXT -k LIST "
+                                   "[-k LIST...] (at most 8)\n"),
                    2;
     }
     size_t mb = a < argc ? (size_t)atoi(argv[a]) : 50;
@@ -197,12 +239,21 @@ main(int argc, char **argv)
     }
     buf text = {0};
     make_lexicon();
-    make_text(&text, mb << 20, seed.p, seed.len);
+    if (textpath) {
+        if (read_file(textpath, (size_t)1 << 31, &text) != 0) {
+            fprintf(stderr, "match_bench: %s: cannot read the text\n",
+                    textpath);
+            return 1;
+        }
+    } else {
+        make_text(&text, mb << 20, seed.p, seed.len);
+    }
 
     if (once) {
-        /* One pass, for callgrind: --once MB KEYWORDS */
+        /* One pass, for callgrind: --once MB KEYWORDS, or --once -t TEXT
+         * -k LIST (the first list) */
         size_t nk = nk_once;
-        char **k = make_keywords(nk);
+        char **k = nlists ? read_keywords(lists[0], &nk) : make_keywords(nk);
         char err[256];
         matcher *m = matcher_new((const char *const *)k, nk, err, sizeof err);
         if (!m) return fprintf(stderr, "%s\n", err), 1;
@@ -226,9 +277,10 @@ main(int argc, char **argv)
     buf_free(&f);
 
     size_t counts[] = {10, 1000, 10000};
-    for (size_t c = 0; c < ARRAY_LEN(counts); c++) {
-        size_t nk = counts[c];
-        char **k = make_keywords(nk);
+    size_t nruns = nlists ? nlists : ARRAY_LEN(counts);
+    for (size_t c = 0; c < nruns; c++) {
+        size_t nk = nlists ? 0 : counts[c];
+        char **k = nlists ? read_keywords(lists[c], &nk) : make_keywords(nk);
         char err[256];
         double t0 = now();
         matcher *m = matcher_new((const char *const *)k, nk, err, sizeof err);
