@@ -242,9 +242,14 @@ daemon_run(const char *config_path, bool once)
     ev_timer_stop(d.loop, &d.watchdog);
     ev_timer_stop(d.loop, &d.status);
     ev_prepare_stop(d.loop, &d.check_done);
+    /* Finished feeds are committed while the poller can still hear it;
+     * then the poller goes (its fetches cancelled), the pipeline drops
+     * what is left without calling back, and evcurl goes last (both
+     * cancel their transfers through it). */
+    pipeline_flush(d.pl);
     poller_free(d.poller);
-    evcurl_free(d.ec);
     pipeline_free(d.pl);
+    evcurl_free(d.ec);
     for (size_t i = 0; i < d.nold; i++) config_free(d.old_cfgs[i]);
     free(d.old_cfgs);
     config_free(d.cfg);

@@ -6,10 +6,14 @@
  *                   alerts into the outbox, rule failures, feed state
  *                ─► delivery kicked
  *
- * Feeds with items go through classify → commit one at a time: a story
- * syndicated in two feeds must be classified after the first feed's commit
- * or it would alert twice. Outcomes without items (304s, failures) commit
- * their state at once. */
+ * Feeds are classified as they come (each reserves its new stories, so
+ * the same story in two feeds in flight alerts once), their rules run in
+ * the worker one job after another, and the finished feeds are committed
+ * in groups: each feed's writes are its own savepoint, the group is one
+ * transaction and one fsync. Only after the group commit are the feeds
+ * done (the poller adopts their validators) and the alerts delivered. A
+ * group closes when it is full, when nothing else is in flight, or
+ * GROUP_WAIT_MS after its first feed. */
 #include "pipeline.h"
 
 #include <ev.h>
@@ -26,6 +30,8 @@
 #include "worker.h"
 
 #define RERUN_MAX 1000 /* rule failures rerun per reload */
+#define GROUP_MAX 64       /* feeds per commit */
+#define GROUP_WAIT_MS 100  /* a finished feed waits at most this for others */
 
 typedef struct job {
     pipeline *pl;
@@ -41,6 +47,8 @@ typedef struct job {
     const feed_item **olds; /* stored copies, for on_update (NULL: new) */
     size_t nitems, nnew;
     store_failure *failures; /* rerun: one per item */
+    action_list actions;     /* what the rules asked for */
+    bool ran;                /* went through the worker */
     arena mem;
     struct job *next;
 } job;
@@ -54,7 +62,10 @@ struct pipeline {
     delivery *dl;
     ev_io wk_io;
     ev_timer wk_timer, maintain;
-    job *queue, *queue_tail, *active;
+    job *queue, *queue_tail; /* waiting to be classified */
+    job *ready, *ready_tail; /* rules done: waiting for the group commit */
+    size_t nready, in_worker;
+    ev_timer flush_timer;
     bool in_worker_cb; /* worker_step must not be re-entered from its callback */
     size_t waiting; /* submitted, done not yet called */
 };
@@ -165,6 +176,7 @@ static job *
 job_new(pipeline *pl, const config_feed *cf, const char *url)
 {
     job *j = xcalloc(1, sizeof *j);
+    action_list_init(&j->actions);
     j->pl = pl;
     j->key = arena_strdup(&j->mem, cf->key);
     j->url = arena_strdup(&j->mem, url ? url : cf->url ? cf->url : cf->path);
@@ -182,6 +194,7 @@ job_new(pipeline *pl, const config_feed *cf, const char *url)
 static void
 job_free(job *j)
 {
+    action_list_free(&j->actions);
     arena_free(&j->mem);
     free(j);
 }
@@ -279,30 +292,7 @@ queue_health(pipeline *pl, job *j, health_event e, int64_t since, int64_t ident)
     buf_free(&payload);
 }
 
-/* Commits a poll that has nothing for the rules. */
-static void
-commit_plain(pipeline *pl, job *j, size_t items)
-{
-    pipeline_result r = {.items = items};
-    char err[512] = "";
-    store_feed_state st;
-    to_store_state(j->o, &st);
-    bool ok = begin(pl, j);
-    const feed *f = j->o->parsed;
-    for (size_t i = 0; ok && f && i < f->nitems; i++)
-        ok = store_mark_seen(pl->st, &f->items[i]) == 0;
-    queue_health(pl, j, j->o->health, j->o->health_since, j->o->health_ident);
-    int64_t since = 0;
-    if (j->nnew && j->o->health_st) { /* new items, no scripts to run */
-        health_event e = health_new_items(j->o->health_st, now_wall(), &since);
-        queue_health(pl, j, e, since, since);
-    }
-    r.committed = store_commit(pl->st, &st, err, sizeof err) == 0;
-    if (!r.committed) r.error = err;
-    finish(j, &r);
-}
-
-/* Applies what the rules asked for, inside the open transaction. Returns
+/* Applies what the rules asked for, inside the feed's transaction. Returns
  * the number of alerts queued. */
 static size_t
 apply_actions(pipeline *pl, job *j, const action_list *al, bool *failed)
@@ -356,26 +346,16 @@ log_alerts(const job *j, const action_list *al)
     }
 }
 
-static void start_next(pipeline *pl);
-
+/* One feed's writes, as a savepoint of the open group. */
 static void
-rules_done(void *ud, worker_result *r)
+write_job(pipeline *pl, job *j, pipeline_result *res, char *err, size_t errlen)
 {
-    job *j = ud;
-    pipeline *pl = j->pl;
-    pl->active = NULL;
-    pl->in_worker_cb = true;
-    pipeline_result res = {.items = j->o ? j->o->parsed->nitems : j->nitems,
-                           .new_items = j->o ? j->nnew : 0};
-    char err[512] = "";
     bool ok = begin(pl, j);
-    if (j->o) {
-        const feed *f = j->o->parsed;
-        for (size_t i = 0; ok && i < f->nitems; i++)
-            ok = store_mark_seen(pl->st, &f->items[i]) == 0;
-    }
+    const feed *f = j->o ? j->o->parsed : NULL;
+    for (size_t i = 0; ok && f && i < f->nitems; i++)
+        ok = store_mark_seen(pl->st, &f->items[i]) == 0;
     bool *failed = xcalloc(j->nitems + 1, sizeof *failed);
-    res.alerts = apply_actions(pl, j, r->actions, failed);
+    res->alerts = apply_actions(pl, j, &j->actions, failed);
     for (size_t i = 0; j->failures && i < j->nitems; i++)
         if (!failed[i])
             store_clear_rule_failure(pl->st, j->items[i].id, j->failures[i].script);
@@ -389,22 +369,93 @@ rules_done(void *ud, worker_result *r)
         }
         store_feed_state st;
         to_store_state(j->o, &st);
-        res.committed = store_commit(pl->st, &st, err, sizeof err) == 0;
+        res->committed = store_commit(pl->st, &st, err, errlen) == 0;
     } else {
-        res.committed = store_commit(pl->st, NULL, err, sizeof err) == 0;
+        res->committed = store_commit(pl->st, NULL, err, errlen) == 0;
     }
-    if (res.committed) {
-        log_alerts(j, r->actions);
-        if (res.alerts) delivery_kick(pl->dl);
-    } else {
-        res.error = err;
-        res.alerts = 0;
+}
+
+/* Commits every finished feed in one transaction, then tells each. */
+static void
+flush(pipeline *pl)
+{
+    ev_timer_stop(pl->loop, &pl->flush_timer);
+    if (!pl->ready) return;
+    job *list = pl->ready;
+    size_t n = pl->nready;
+    pl->ready = pl->ready_tail = NULL;
+    pl->nready = 0;
+    pipeline_result *res = xcalloc(n, sizeof *res);
+    char (*errs)[512] = xcalloc(n, sizeof *errs);
+    char gerr[512] = "";
+    bool group = store_group_begin(pl->st, gerr, sizeof gerr) == 0;
+    size_t i = 0;
+    for (job *j = list; j; j = j->next, i++) {
+        res[i].items = j->o ? (j->o->parsed ? j->o->parsed->nitems : 0) : j->nitems;
+        res[i].new_items = j->nnew;
+        if (!group) continue;
+        write_job(pl, j, &res[i], errs[i], sizeof errs[i]);
     }
-    if (!j->o && res.committed)
-        log_notice("rules rerun on %zu items of %s after a reload", j->nitems,
-                   j->label);
-    finish(j, &res);
-    start_next(pl);
+    if (group && store_group_commit(pl->st, gerr, sizeof gerr) < 0) group = false;
+    size_t alerts = 0;
+    i = 0;
+    for (job *j = list, *next; j; j = next, i++) {
+        next = j->next;
+        if (!group) {
+            res[i].committed = false;
+            res[i].error = gerr;
+        } else if (!res[i].committed) {
+            res[i].error = errs[i];
+        }
+        if (res[i].committed) {
+            log_alerts(j, &j->actions);
+            alerts += res[i].alerts;
+            if (!j->o)
+                log_notice("rules rerun on %zu items of %s after a reload",
+                           j->nitems, j->label);
+        } else {
+            res[i].alerts = 0;
+        }
+        finish(j, &res[i]);
+    }
+    free(res);
+    free(errs);
+    if (alerts) delivery_kick(pl->dl);
+}
+
+static void
+flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    flush(w->data);
+}
+
+static void
+make_ready(pipeline *pl, job *j)
+{
+    j->next = NULL;
+    if (pl->ready_tail) pl->ready_tail->next = j;
+    else pl->ready = j;
+    pl->ready_tail = j;
+    pl->nready++;
+}
+
+static void pump(pipeline *pl);
+
+static void
+rules_done(void *ud, worker_result *r)
+{
+    job *j = ud;
+    pipeline *pl = j->pl;
+    pl->in_worker--;
+    /* the actions are ours now */
+    j->actions = *r->actions;
+    action_list_init(r->actions);
+    j->ran = true;
+    make_ready(pl, j);
+    pl->in_worker_cb = true;
+    pump(pl);
     pl->in_worker_cb = false;
 }
 
@@ -416,61 +467,80 @@ rule_feed_for(const job *j, rule_feed *rf)
     rule_feed_from(rf, j->o ? j->o->parsed : &empty, j->url, j->name);
 }
 
-/* Classifies the next queued feed and hands its new items to the worker. */
-static void
-start_next(pipeline *pl)
+/* Which of a fetched feed's items the rules see: the new ones, and the
+ * updated ones a script may want through on_update. False when the
+ * classification failed (the job is then finished, not committed). */
+static bool
+classify(pipeline *pl, job *j)
 {
-    while (!pl->active && pl->queue) {
+    const feed *f = j->o->parsed;
+    store_verdict *v = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *v);
+    char err[512];
+    int64_t now = now_wall() * 1000;
+    if (store_classify(pl->st, j->key, f->items, f->nitems, now, v, err,
+                       sizeof err) < 0) {
+        pipeline_result r = {.items = f->nitems, .error = err};
+        finish(j, &r);
+        return false;
+    }
+    store_reserve(pl->st, f->items, v, f->nitems, now);
+    j->items = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->items);
+    j->olds = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->olds);
+    for (size_t i = 0; i < f->nitems; i++) {
+        const feed_item *old = NULL;
+        if (v[i] == STORE_UPDATED) {
+            /* content changed under the same id: on_update(item, old)
+             * decides, if a script defines it and the item was stored
+             * (else there is no old copy to show) */
+            char *js = store_item_json(pl->st, j->key, f->items[i].id);
+            feed_item *o = js ? arena_alloc(&j->mem, sizeof *o) : NULL;
+            if (o && store_item_from_json(js, o, &j->mem) == 0) old = o;
+            free(js);
+            if (!old) continue;
+        } else if (v[i] != STORE_NEW) {
+            continue;
+        }
+        j->olds[j->nitems] = old;
+        j->items[j->nitems++] = f->items[i];
+        if (!old) j->nnew++;
+    }
+    return true;
+}
+
+/* Moves work along: classifies what came in, hands it to the worker,
+ * and commits a group when it is time. */
+static void
+pump(pipeline *pl)
+{
+    bool submitted = false;
+    while (pl->queue) {
         job *j = pl->queue;
         pl->queue = j->next;
         if (!pl->queue) pl->queue_tail = NULL;
-        if (j->o) {
-            const feed *f = j->o->parsed;
-            store_verdict *v = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *v);
-            char err[512];
-            if (store_classify(pl->st, j->key, f->items, f->nitems,
-                               now_wall() * 1000, v, err, sizeof err) < 0) {
-                pipeline_result r = {.items = f->nitems, .error = err};
-                finish(j, &r);
-                continue;
-            }
-            j->items = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->items);
-            j->olds = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->olds);
-            for (size_t i = 0; i < f->nitems; i++) {
-                const feed_item *old = NULL;
-                if (v[i] == STORE_UPDATED) {
-                    /* content changed under the same id: on_update(item,
-                     * old) decides, if a script defines it and the item was
-                     * stored (else there is no old copy to show) */
-                    char *js = store_item_json(pl->st, j->key, f->items[i].id);
-                    feed_item *o = js ? arena_alloc(&j->mem, sizeof *o) : NULL;
-                    if (o && store_item_from_json(js, o, &j->mem) == 0) old = o;
-                    free(js);
-                    if (!old) continue;
-                } else if (v[i] != STORE_NEW) {
-                    continue;
-                }
-                j->olds[j->nitems] = old;
-                j->items[j->nitems++] = f->items[i];
-                if (!old) j->nnew++;
-            }
-            if (!j->nitems || !j->nscripts) {
-                commit_plain(pl, j, f->nitems);
-                continue;
-            }
+        if (j->o && !classify(pl, j)) continue;
+        if (!j->nitems || !j->nscripts) {
+            make_ready(pl, j); /* nothing for the rules: just commit */
+            continue;
         }
         rule_feed rf;
         rule_feed_for(j, &rf);
-        pl->active = j;
+        pl->in_worker++;
         worker_submit_updates(pl->wk, &rf, j->items, j->olds, j->nitems,
                               (const char *const *)j->scripts, j->nscripts,
                               rules_done, j);
-        /* from inside a job's callback, the step in progress goes on to
-         * this job by itself */
-        if (!pl->in_worker_cb) {
-            worker_step(pl->wk);
-            wk_rearm(pl);
-        }
+        submitted = true;
+    }
+    if (pl->nready >= GROUP_MAX || (pl->nready && !pl->in_worker)) {
+        flush(pl);
+    } else if (pl->nready && !ev_is_active(&pl->flush_timer)) {
+        ev_timer_set(&pl->flush_timer, GROUP_WAIT_MS / 1000.0, 0.0);
+        ev_timer_start(pl->loop, &pl->flush_timer);
+    }
+    /* from inside a job's callback, the step in progress goes on to the
+     * new jobs by itself */
+    if (submitted && !pl->in_worker_cb) {
+        worker_step(pl->wk);
+        wk_rearm(pl);
     }
 }
 
@@ -483,13 +553,14 @@ pipeline_submit(pipeline *pl, poll_outcome *o, pipeline_done_fn done, void *arg)
     j->arg = arg;
     pl->waiting++;
     if (!o->parsed || !feed_is_feed(o->parsed) || !o->parsed->nitems) {
-        commit_plain(pl, j, o->parsed ? o->parsed->nitems : 0);
-        return;
+        make_ready(pl, j); /* a 304, a failure: only the feed's state */
+    } else {
+        j->next = NULL;
+        if (pl->queue_tail) pl->queue_tail->next = j;
+        else pl->queue = j;
+        pl->queue_tail = j;
     }
-    if (pl->queue_tail) pl->queue_tail->next = j;
-    else pl->queue = j;
-    pl->queue_tail = j;
-    start_next(pl);
+    pump(pl);
 }
 
 /* After a reload: items whose rule failed run again, per feed and script. */
@@ -525,6 +596,7 @@ rerun_failures(pipeline *pl)
                 j->failures[m - i].script = j->scripts[0];
             }
             pl->waiting++;
+            j->next = NULL;
             if (pl->queue_tail) pl->queue_tail->next = j;
             else pl->queue = j;
             pl->queue_tail = j;
@@ -532,7 +604,7 @@ rerun_failures(pipeline *pl)
         i = k;
     }
     arena_free(&mem);
-    start_next(pl);
+    pump(pl);
 }
 
 static void
@@ -542,6 +614,7 @@ maintain_cb(struct ev_loop *loop, ev_timer *w, int revents)
     UNUSED(revents);
     pipeline *pl = w->data;
     char err[512];
+    if (store_in_transaction(pl->st)) return;
     if (store_maintain(pl->st, now_wall() * 1000, 1000, err, sizeof err) < 0)
         log_err("%s", err);
 }
@@ -587,6 +660,8 @@ pipeline_new(struct ev_loop *loop, evcurl *ec, const config *cfg, char *err,
     pl->wk_io.data = pl;
     ev_timer_init(&pl->wk_timer, wk_timer_cb, 0.0, 0.0);
     pl->wk_timer.data = pl;
+    ev_timer_init(&pl->flush_timer, flush_cb, 0.0, 0.0);
+    pl->flush_timer.data = pl;
     ev_timer_init(&pl->maintain, maintain_cb, 60.0, 600.0);
     pl->maintain.data = pl;
     ev_timer_start(loop, &pl->maintain);
@@ -603,6 +678,12 @@ pipeline_configure(pipeline *pl, const config *cfg)
     worker_reload(pl->wk);
     rerun_failures(pl);
     delivery_kick(pl->dl);
+}
+
+void
+pipeline_flush(pipeline *pl)
+{
+    flush(pl);
 }
 
 size_t
@@ -654,14 +735,18 @@ pipeline_free(pipeline *pl)
     ev_io_stop(pl->loop, &pl->wk_io);
     ev_timer_stop(pl->loop, &pl->wk_timer);
     ev_timer_stop(pl->loop, &pl->maintain);
+    ev_timer_stop(pl->loop, &pl->flush_timer);
     delivery_free(pl->dl);
     worker_free(pl->wk);
-    while (pl->queue) {
-        job *j = pl->queue;
-        pl->queue = j->next;
-        job_free(j);
+    /* what is left is dropped without callbacks: nothing of it was
+     * committed, so the next start polls those feeds again */
+    job *lists[] = {pl->queue, pl->ready};
+    for (size_t k = 0; k < ARRAY_LEN(lists); k++) {
+        for (job *j = lists[k], *next; j; j = next) {
+            next = j->next;
+            job_free(j);
+        }
     }
-    if (pl->active) job_free(pl->active);
     outbox_free(pl->ob);
     store_close(pl->st);
     free(pl);

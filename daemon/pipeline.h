@@ -80,8 +80,13 @@ size_t pipeline_delivered(const pipeline *pl);
 /* No alert in flight and none due now. */
 bool pipeline_delivery_idle(const pipeline *pl);
 void pipeline_counts(pipeline *pl, size_t *pending_alerts, size_t *dead_alerts);
+/* Commits the feeds whose rules are done now, without waiting for their
+ * group to fill (at shutdown: before the poller goes away). */
+void pipeline_flush(pipeline *pl);
 /* No more deliveries start. */
 void pipeline_stop(pipeline *pl);
+/* Drops what is still in flight without calling back (nothing of it was
+ * committed). */
 void pipeline_free(pipeline *pl);
 
 /* Takes the outcome's parsed feed (freed, and o->parsed set to NULL, before

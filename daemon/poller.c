@@ -37,6 +37,8 @@ typedef struct feed_rt {
     int64_t started_ms;
     int64_t next_delay_ms; /* planned with the outcome */
     health_state health;
+    struct feed_rt *next_deferred; /* waiting for a free slot */
+    bool deferred;
 } feed_rt;
 
 struct poller {
@@ -48,6 +50,10 @@ struct poller {
     size_t nfeeds;
     bool once, stopped;
     size_t busy;
+    /* polls due while `busy` was at its cap, in order */
+    feed_rt *deferred_head, *deferred_tail;
+    ev_timer kick; /* starts deferred polls from the loop, not from a
+                      commit's callback (no recursion) */
     size_t once_done, polls, polls_failed;
     uint64_t rng;
 };
@@ -144,6 +150,7 @@ label(const feed_rt *f)
 /* ---- polling ---- */
 
 static void poll_now(feed_rt *f);
+static void start_deferred(poller *p);
 
 static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -163,6 +170,67 @@ schedule(feed_rt *f, int64_t delay_ms)
     ev_timer_set(&f->timer, (double)delay_ms / 1000.0, 0.0);
     ev_timer_start(p->loop, &f->timer);
     f->st.next_poll = now_wall() + delay_ms / 1000;
+}
+
+/* Polls started and not yet committed hold a parsed feed each: when the
+ * rules and the store fall behind the network, later polls wait here
+ * rather than pile up in memory. */
+static size_t
+busy_cap(const poller *p)
+{
+    size_t cap = (size_t)(p->cfg ? p->cfg->max_concurrent : 16) * 2;
+    return cap < 8 ? 8 : cap;
+}
+
+static void
+defer(poller *p, feed_rt *f)
+{
+    if (f->deferred) return;
+    f->deferred = true;
+    f->next_deferred = NULL;
+    if (p->deferred_tail) p->deferred_tail->next_deferred = f;
+    else p->deferred_head = f;
+    p->deferred_tail = f;
+}
+
+static void
+undefer(poller *p, feed_rt *f)
+{
+    if (!f->deferred) return;
+    for (feed_rt **q = &p->deferred_head, *prev = NULL; *q;
+         prev = *q, q = &(*q)->next_deferred) {
+        if (*q == f) {
+            *q = f->next_deferred;
+            if (p->deferred_tail == f) p->deferred_tail = prev;
+            break;
+        }
+    }
+    f->deferred = false;
+}
+
+static void
+kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    poller *p = w->data;
+    while (p->deferred_head && p->busy < busy_cap(p) && !p->stopped) {
+        feed_rt *f = p->deferred_head;
+        p->deferred_head = f->next_deferred;
+        if (!p->deferred_head) p->deferred_tail = NULL;
+        f->deferred = false;
+        poll_now(f);
+    }
+}
+
+/* A slot was freed: the oldest waiting polls start, from the loop. */
+static void
+start_deferred(poller *p)
+{
+    if (p->deferred_head && !ev_is_active(&p->kick)) {
+        ev_timer_set(&p->kick, 0.0, 0.0);
+        ev_timer_start(p->loop, &p->kick);
+    }
 }
 
 static void
@@ -217,6 +285,7 @@ committed_cb(void *arg, const pipeline_result *r)
         feed_state_clear(&o->next);
         free(o->error);
         rt_free(f);
+        start_deferred(p);
         return;
     }
     int64_t delay;
@@ -250,11 +319,9 @@ committed_cb(void *arg, const pipeline_result *r)
     log_outcome(f, o, r);
     free(o->error);
     o->error = NULL;
-    if (p->once) {
-        p->once_done++;
-        return;
-    }
-    schedule(f, delay);
+    if (p->once) p->once_done++;
+    else schedule(f, delay);
+    start_deferred(p);
 }
 
 static char *
@@ -405,6 +472,10 @@ poll_now(feed_rt *f)
 {
     poller *p = f->p;
     if (p->stopped || f->phase != PH_IDLE || f->st.disabled) return;
+    if (p->busy >= busy_cap(p)) {
+        defer(p, f);
+        return;
+    }
     memset(&f->out, 0, sizeof f->out);
     f->out.cf = f->cf;
     f->out.polled_at = now_wall();
@@ -439,6 +510,8 @@ poller_new(struct ev_loop *loop, evcurl *ec, pipeline *pl)
     p->loop = loop;
     p->pool = evcurl_pool_new(ec, 4);
     p->pl = pl;
+    ev_timer_init(&p->kick, kick_cb, 0.0, 0.0);
+    p->kick.data = p;
     p->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
     if (!p->rng) p->rng = 1;
     return p;
@@ -522,6 +595,7 @@ poller_configure(poller *p, const config *cfg, bool once)
         feed_rt **kept = n ? bsearch(&old, next, n, sizeof *next, cmp_rt) : NULL;
         if (kept && *kept == old) continue;
         ev_timer_stop(p->loop, &old->timer);
+        undefer(p, old);
         if (old->inflight) {
             fetch_cancel(old->inflight);
             old->inflight = NULL;
@@ -544,6 +618,7 @@ void
 poller_stop(poller *p)
 {
     p->stopped = true;
+    ev_timer_stop(p->loop, &p->kick);
     for (size_t i = 0; i < p->nfeeds; i++) ev_timer_stop(p->loop, &p->feeds[i]->timer);
 }
 
@@ -577,14 +652,18 @@ void
 poller_free(poller *p)
 {
     if (!p) return;
+    ev_timer_stop(p->loop, &p->kick);
     for (size_t i = 0; i < p->nfeeds; i++) {
         feed_rt *f = p->feeds[i];
         ev_timer_stop(p->loop, &f->timer);
         if (f->inflight) fetch_cancel(f->inflight);
-        if (f->phase == PH_COMMITTING) {
-            f->removed = true; /* the pipeline still holds it */
-            continue;
+        /* the pipeline is gone (daemon.c frees it first): whatever a
+         * commit in flight held is ours to free */
+        if (f->out.parsed) {
+            feed_free(f->out.parsed);
+            free(f->out.parsed);
         }
+        feed_state_clear(&f->out.next);
         free(f->out.error);
         rt_free(f);
     }

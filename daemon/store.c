@@ -144,6 +144,9 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 enum {
     Q_BEGIN,
     Q_COMMIT,
+    Q_SAVEPOINT,
+    Q_RELEASE,
+    Q_ROLLBACK_TO,
     Q_ROLLBACK,
     Q_FEED_LOOKUP,
     Q_FEED_UPSERT,
@@ -166,6 +169,9 @@ enum {
 static const char *const queries[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
+    [Q_SAVEPOINT] = "SAVEPOINT feed",
+    [Q_RELEASE] = "RELEASE feed",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO feed",
     [Q_ROLLBACK] = "ROLLBACK",
     [Q_FEED_LOOKUP] = "SELECT id, last_parsed FROM feeds WHERE key = ?1",
     [Q_FEED_UPSERT] =
@@ -288,6 +294,9 @@ struct store {
     int64_t recent_from; /* holds everything seen since this time */
     lt_pending *lt_tx;
     size_t nlt_tx, caplt_tx;
+    /* a group: several feeds' transactions committed together */
+    bool in_group, group_failed;
+    char group_err[512];
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1560,8 +1569,15 @@ store_begin(store *s, const store_feed *f, int64_t now)
         snprintf(s->errmsg, sizeof s->errmsg, "%s: opened read-only", s->path);
         return -1;
     }
-    int rc = sqlite3_step(s->q[Q_BEGIN]);
-    sqlite3_reset(s->q[Q_BEGIN]);
+    if (s->in_group && (s->group_failed || sqlite3_get_autocommit(s->db))) {
+        s->failed = true;
+        snprintf(s->errmsg, sizeof s->errmsg, "%s",
+                 s->group_err[0] ? s->group_err : "the group's transaction was rolled back");
+        return -1;
+    }
+    int qb = s->in_group ? Q_SAVEPOINT : Q_BEGIN;
+    int rc = sqlite3_step(s->q[qb]);
+    sqlite3_reset(s->q[qb]);
     if (rc != SQLITE_DONE) return tx_fail(s, "starting a transaction");
     s->in_tx = true;
 
@@ -1947,10 +1963,31 @@ store_clear_rule_failure(store *s, const char *item_id, const char *script)
     return tx_step(s, Q_FAIL_DELETE, "clearing a rule failure");
 }
 
+/* What store_reserve assumed (link+title hashes of items not committed)
+ * must not outlive a rollback: the map is read again from what the
+ * database really holds. */
+static void
+forget_reserved(store *s)
+{
+    ltmap_free(&s->recent);
+    s->recent_loaded = false;
+}
+
 void
 store_rollback(store *s)
 {
-    if (s->in_tx && !sqlite3_get_autocommit(s->db)) {
+    if (s->in_tx) forget_reserved(s);
+    if (s->in_tx && s->in_group) {
+        /* only this feed's part of the group goes */
+        if (!sqlite3_get_autocommit(s->db)) {
+            sqlite3_step(s->q[Q_ROLLBACK_TO]);
+            sqlite3_reset(s->q[Q_ROLLBACK_TO]);
+            sqlite3_step(s->q[Q_RELEASE]);
+            sqlite3_reset(s->q[Q_RELEASE]);
+        } else {
+            s->group_failed = true;
+        }
+    } else if (s->in_tx && !sqlite3_get_autocommit(s->db)) {
         sqlite3_step(s->q[Q_ROLLBACK]);
         sqlite3_reset(s->q[Q_ROLLBACK]);
     }
@@ -1996,8 +2033,9 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
         sqlite3_bind_int64(q, 2, s->stored);
         if (tx_step(s, Q_FEED_STORED, "saving the feed's state") < 0) goto fail;
     }
-    int rc = sqlite3_step(s->q[Q_COMMIT]);
-    sqlite3_reset(s->q[Q_COMMIT]);
+    int qc = s->in_group ? Q_RELEASE : Q_COMMIT;
+    int rc = sqlite3_step(s->q[qc]);
+    sqlite3_reset(s->q[qc]);
     if (rc != SQLITE_DONE) {
         tx_fail(s, "committing");
         goto fail;
@@ -2013,6 +2051,83 @@ fail:
     store_rollback(s);
     set_err(err, errlen, "%s", s->errmsg);
     return -1;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+void
+store_reserve(store *s, const struct feed_item *items, const store_verdict *v,
+              size_t n, int64_t now)
+{
+    if (!s->params.dedup || !s->recent_loaded) return;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] != STORE_NEW) continue;
+        const item_hashes *h = hashes(s, &items[i]);
+        if (h->has_lt) ltmap_put(&s->recent, (uint64_t)h->lt, now);
+    }
+    s->memo.it = NULL;
+}
+
+int
+store_group_begin(store *s, char *err, size_t errlen)
+{
+    if (s->in_tx || s->in_group) {
+        set_err(err, errlen, "%s: a group inside a transaction", s->path);
+        return -1;
+    }
+    s->group_failed = false;
+    s->group_err[0] = '\0';
+    int rc = sqlite3_step(s->q[Q_BEGIN]);
+    sqlite3_reset(s->q[Q_BEGIN]);
+    if (rc != SQLITE_DONE) {
+        db_err(s, err, errlen, "starting a transaction");
+        return -1;
+    }
+    s->in_group = true;
+    return 0;
+}
+
+/* What classify assumed of the group's items (their link+title hashes, so
+ * that a story in two feeds of one group alerts once) must not outlive a
+ * rollback: the map is read again from what the database really holds. */
+
+int
+store_group_commit(store *s, char *err, size_t errlen)
+{
+    if (!s->in_group) {
+        set_err(err, errlen, "%s: no group to commit", s->path);
+        return -1;
+    }
+    if (s->in_tx) store_rollback(s);
+    s->in_group = false;
+    if (s->group_failed || sqlite3_get_autocommit(s->db)) {
+        set_err(err, errlen, "%s: the transaction was rolled back by SQLite",
+                s->path);
+        if (!sqlite3_get_autocommit(s->db)) {
+            sqlite3_step(s->q[Q_ROLLBACK]);
+            sqlite3_reset(s->q[Q_ROLLBACK]);
+        }
+        forget_reserved(s);
+        return -1;
+    }
+    int rc = sqlite3_step(s->q[Q_COMMIT]);
+    sqlite3_reset(s->q[Q_COMMIT]);
+    if (rc != SQLITE_DONE) {
+        db_err(s, err, errlen, "committing");
+        if (!sqlite3_get_autocommit(s->db)) {
+            sqlite3_step(s->q[Q_ROLLBACK]);
+            sqlite3_reset(s->q[Q_ROLLBACK]);
+        }
+        forget_reserved(s);
+        return -1;
+    }
+    return 0;
+}
+
+bool
+store_in_transaction(const store *s)
+{
+    return s->in_tx || s->in_group;
 }
 
 /* ---- rule failures ------------------------------------------------------ */

@@ -166,6 +166,23 @@ int store_clear_rule_failure(store *s, const char *item_id, const char *script);
 int store_commit(store *s, const store_feed_state *st, char *err,
                  size_t errlen);
 void store_rollback(store *s);
+/* Groups: several feeds' transactions (store_begin .. store_commit, each
+ * then a savepoint) committed together, one fsync for all. A feed that
+ * fails inside a group rolls back alone; the group commit makes all of
+ * them durable, or, if it fails, none (then every feed of the group must
+ * be treated as not committed). A group must not span an event-loop turn
+ * either. */
+int store_group_begin(store *s, char *err, size_t errlen);
+int store_group_commit(store *s, char *err, size_t errlen);
+/* Reserves the link+title of the items classified STORE_NEW, so that
+ * feeds classified before this one commits see its stories as duplicates
+ * (the same story in two feeds in flight alerts once). Any rollback
+ * forgets every reservation (the next classify reads the database). */
+void store_reserve(store *s, const struct feed_item *items,
+                   const store_verdict *v, size_t n, int64_t now);
+/* A transaction or a group is open (the outbox and upkeep must wait). */
+bool store_in_transaction(const store *s);
+
 /* The first error of the current/last transaction, or "". */
 const char *store_error(const store *s);
 
