@@ -4,6 +4,9 @@
 #                          OUT (bench/out, ignored by git), FEEDS, NAME (1k,
 #                          10k...), CORPUS (bench/corpus/NAME), PY
 #   ensure_corpus          generates CORPUS if it is missing or stale
+#   use_corpus             like ensure_corpus, but a corpus of the right
+#                          size made by another gen_corpus.py is used as it
+#                          is (REGEN=1 remakes it); sets CORPUS_NOTE then
 #   manifest KEY           a number from CORPUS/manifest.json
 #   machine                "nproc 2, AMD EPYC, Linux 6.1" (one line)
 #   timed OUTFILE 'CMD'    runs CMD under sh -c and GNU time; sets WALL (s,
@@ -66,6 +69,22 @@ ensure_corpus() {
     echo "bench: generating $CORPUS ($FEEDS feeds)" >&2
     (cd "$ROOT" && "$PY" bench/gen_corpus.py --feeds "$FEEDS" \
         --out "bench/corpus/$NAME") || exit 1
+}
+
+# Regenerating 10,000 feeds takes minutes, and the corpus may be shared
+# with other checkouts (bench/corpus can be a symlink): a change to the
+# generator that keeps its output (the manifest says which one made it)
+# need not cost that.
+use_corpus() {
+    CORPUS_NOTE=
+    if [ "${REGEN:-0}" != 1 ] && [ -f "$CORPUS/manifest.json" ] &&
+       [ "$(manifest feeds)" = "$FEEDS" ]; then
+        [ "$(manifest generator_sha256)" = \
+          "$(sha256sum <"$BENCH/gen_corpus.py" | cut -d' ' -f1)" ] ||
+            CORPUS_NOTE="bench/corpus/$NAME was made by another version of gen_corpus.py; used as it is (REGEN=1 remakes it)"
+    else
+        ensure_corpus
+    fi
 }
 
 manifest() {
