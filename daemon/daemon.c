@@ -216,7 +216,7 @@ daemon_run(const char *config_path, bool once)
     if (wd_usec) ev_timer_again(d.loop, &d.watchdog);
     ev_timer_init(&d.status, on_status_timer, 60.0, 60.0);
     d.status.data = &d;
-    ev_timer_start(d.loop, &d.status);
+    if (getenv("NOTIFY_SOCKET")) ev_timer_start(d.loop, &d.status); /* only systemd reads it */
     send_status(&d, NULL);
     notify_ready();
     ev_run(d.loop, 0);
