@@ -388,7 +388,11 @@ flush(pipeline *pl)
     pipeline_result *res = xcalloc(n, sizeof *res);
     char (*errs)[512] = xcalloc(n, sizeof *errs);
     char gerr[512] = "";
-    bool group = store_group_begin(pl->st, gerr, sizeof gerr) == 0;
+    /* only what ran rules on new items (or reran failures) needs an fsync */
+    bool durable = false;
+    for (job *j = list; j; j = j->next)
+        if (j->nnew || !j->o || j->actions.len) durable = true;
+    bool group = store_group_begin(pl->st, durable, gerr, sizeof gerr) == 0;
     size_t i = 0;
     for (job *j = list; j; j = j->next, i++) {
         res[i].items = j->o ? (j->o->parsed ? j->o->parsed->nitems : 0) : j->nitems;
@@ -530,7 +534,7 @@ pump(pipeline *pl)
                               rules_done, j);
         submitted = true;
     }
-    if (pl->nready >= GROUP_MAX || (pl->nready && !pl->in_worker)) {
+    if (pl->nready >= GROUP_MAX) {
         flush(pl);
     } else if (pl->nready && !ev_is_active(&pl->flush_timer)) {
         ev_timer_set(&pl->flush_timer, GROUP_WAIT_MS / 1000.0, 0.0);

@@ -295,7 +295,7 @@ struct store {
     lt_pending *lt_tx;
     size_t nlt_tx, caplt_tx;
     /* a group: several feeds' transactions committed together */
-    bool in_group, group_failed;
+    bool in_group, group_failed, group_relaxed;
     char group_err[512];
 };
 
@@ -2068,19 +2068,34 @@ store_reserve(store *s, const struct feed_item *items, const store_verdict *v,
     s->memo.it = NULL;
 }
 
+/* Back to synchronous=FULL after a relaxed group. */
+static void
+group_strict(store *s)
+{
+    if (!s->group_relaxed) return;
+    s->group_relaxed = false;
+    sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+}
+
 int
-store_group_begin(store *s, char *err, size_t errlen)
+store_group_begin(store *s, bool durable, char *err, size_t errlen)
 {
     if (s->in_tx || s->in_group) {
         set_err(err, errlen, "%s: a group inside a transaction", s->path);
         return -1;
     }
+    /* Nothing new in it: losing it to a power cut only makes the next poll
+     * do the same work again, so it may skip the fsync. */
+    s->group_relaxed = !durable;
+    if (s->group_relaxed)
+        sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     s->group_failed = false;
     s->group_err[0] = '\0';
     int rc = sqlite3_step(s->q[Q_BEGIN]);
     sqlite3_reset(s->q[Q_BEGIN]);
     if (rc != SQLITE_DONE) {
         db_err(s, err, errlen, "starting a transaction");
+        group_strict(s);
         return -1;
     }
     s->in_group = true;
@@ -2091,6 +2106,8 @@ store_group_begin(store *s, char *err, size_t errlen)
  * that a story in two feeds of one group alerts once) must not outlive a
  * rollback: the map is read again from what the database really holds. */
 
+static int commit_group(store *s, char *err, size_t errlen);
+
 int
 store_group_commit(store *s, char *err, size_t errlen)
 {
@@ -2100,6 +2117,14 @@ store_group_commit(store *s, char *err, size_t errlen)
     }
     if (s->in_tx) store_rollback(s);
     s->in_group = false;
+    int ret = commit_group(s, err, errlen);
+    group_strict(s);
+    return ret;
+}
+
+static int
+commit_group(store *s, char *err, size_t errlen)
+{
     if (s->group_failed || sqlite3_get_autocommit(s->db)) {
         set_err(err, errlen, "%s: the transaction was rolled back by SQLite",
                 s->path);

@@ -172,7 +172,9 @@ void store_rollback(store *s);
  * them durable, or, if it fails, none (then every feed of the group must
  * be treated as not committed). A group must not span an event-loop turn
  * either. */
-int store_group_begin(store *s, char *err, size_t errlen);
+/* durable false: the group holds nothing new (no rule ran on a new item):
+ * it is committed without an fsync (synchronous=NORMAL). */
+int store_group_begin(store *s, bool durable, char *err, size_t errlen);
 int store_group_commit(store *s, char *err, size_t errlen);
 /* Reserves the link+title of the items classified STORE_NEW, so that
  * feeds classified before this one commits see its stories as duplicates

@@ -1117,6 +1117,75 @@ write_fixture(const char *dir)
     return 0;
 }
 
+/* Several feeds in one transaction: each is its own savepoint (one that
+ * fails goes alone), the group commit makes the others durable together. */
+static void
+test_group_commit_many_feeds(void **state)
+{
+    fx *f = *state;
+    store_params p;
+    store_params_default(&p);
+    p.catch_up = STORE_FOREVER;
+    store_set_params(f->s, &p);
+    feed_item a = item("a1", "A", "https://x/a", T0 / 1000);
+    feed_item b = item("b1", "B", "https://x/b", T0 / 1000);
+    feed_item c = item("c1", "C", "https://x/c", T0 / 1000);
+    assert_int_equal(store_group_begin(f->s, true, f->err, sizeof f->err), 0);
+    assert_true(store_in_transaction(f->s));
+    store_feed fa = feed_of("fa"), fb = feed_of("fb"), fc = feed_of("fc");
+    store_feed_state st = {.last_poll = T0, .parsed = true, .etag = "\"e\""};
+    assert_int_equal(store_begin(f->s, &fa, T0), 0);
+    assert_int_equal(store_mark_seen(f->s, &a), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    assert_int_equal(store_begin(f->s, &fb, T0), 0);
+    assert_int_equal(store_mark_seen(f->s, &b), 0);
+    store_rollback(f->s); /* this feed failed: it alone goes */
+    assert_int_equal(store_begin(f->s, &fc, T0), 0);
+    assert_int_equal(store_mark_seen(f->s, &c), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    assert_int_equal(store_group_commit(f->s, f->err, sizeof f->err), 0);
+    assert_false(store_in_transaction(f->s));
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM seen"), 2);
+    assert_int_equal(verdict(f, "fa", a, T0), STORE_SEEN);
+    assert_int_equal(verdict(f, "fb", b, T0), STORE_NEW);
+    assert_int_equal(verdict(f, "fc", c, T0), STORE_SEEN);
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM feeds WHERE etag = '\"e\"'"), 2);
+    /* a relaxed group (nothing new in it) commits just the same */
+    assert_int_equal(store_group_begin(f->s, false, f->err, sizeof f->err), 0);
+    assert_int_equal(store_begin(f->s, &fb, T0), 0);
+    assert_int_equal(store_mark_seen(f->s, &b), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    assert_int_equal(store_group_commit(f->s, f->err, sizeof f->err), 0);
+    assert_int_equal(verdict(f, "fb", b, T0), STORE_SEEN);
+    assert_int_equal(query_int(f->s, "PRAGMA synchronous"), 2); /* FULL again */
+}
+
+/* A story classified new in one feed is a duplicate in another feed
+ * classified before the first commits; a rollback forgets that. */
+static void
+test_reserve_dedup_and_forget(void **state)
+{
+    fx *f = *state;
+    store_params p;
+    store_params_default(&p);
+    p.catch_up = STORE_FOREVER;
+    store_set_params(f->s, &p);
+    feed_item x = item("x-in-a", "Same story", "https://x/story", T0 / 1000);
+    feed_item y = item("y-in-b", "Same story", "https://x/story", T0 / 1000);
+    store_verdict v;
+    assert_int_equal(store_classify(f->s, "fa", &x, 1, T0, &v, f->err, sizeof f->err), 0);
+    assert_int_equal(v, STORE_NEW);
+    assert_int_equal(verdict(f, "fb", y, T0), STORE_NEW); /* not reserved yet */
+    store_reserve(f->s, &x, &v, 1, T0);
+    assert_int_equal(verdict(f, "fb", y, T0), STORE_DUPLICATE);
+    /* fa's transaction fails: its story was never kept, fb's is new again */
+    store_feed fa = feed_of("fa");
+    assert_int_equal(store_begin(f->s, &fa, T0), 0);
+    assert_int_equal(store_mark_seen(f->s, &x), 0);
+    store_rollback(f->s);
+    assert_int_equal(verdict(f, "fb", y, T0), STORE_NEW);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1164,6 +1233,10 @@ main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_alert_keys_stable_and_distinct,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_many_feeds, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_dedup_and_forget, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_rule_failures_roundtrip, setup,
                                         teardown),
     };
