@@ -452,7 +452,7 @@ to_duration(loader *ld, const char *kp, unsigned flags, int64_t *out)
             *out = DURATION_FOREVER;
             return 1;
         }
-        /* fall through */
+        FALLTHROUGH;
     default:
         return bad(ld, kp,
                    "expected a duration (seconds, or a string like \"15m\"%s)"

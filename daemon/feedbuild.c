@@ -58,6 +58,9 @@ fb_free(feed_builder *b)
     free(b->encs);
 }
 
+static void add_message(feed_builder *b, const char *fmt, va_list ap)
+    PRINTF_LIKE(2, 0);
+
 static void
 add_message(feed_builder *b, const char *fmt, va_list ap)
 {

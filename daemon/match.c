@@ -77,7 +77,7 @@ struct matcher {
  * SEP; 0 marks the lead of a non-ASCII character. */
 #define SA(c)                                                                  \
     ((c) >= 0x80                                                ? 0            \
-     : (c) >= 'A' && (c) <= 'Z'                                 ? (c) + 32     \
+     : (c) >= 'A' && (c) <= 'Z'                                 ? ((c) + 32) & 0xff \
      : ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') ? (c)          \
                                                                 : SEP)
 #define SA8(b)                                                                 \

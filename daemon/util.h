@@ -13,6 +13,13 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define UNUSED(x) ((void)(x))
+/* A deliberate fall-through between switch cases, said so that both gcc
+ * and clang check the others (-Wimplicit-fallthrough). */
+#if defined(__GNUC__) && __GNUC__ >= 7 || defined(__clang__)
+#define FALLTHROUGH __attribute__((fallthrough))
+#else
+#define FALLTHROUGH ((void)0)
+#endif
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))

@@ -171,7 +171,7 @@ html_escape(buf *out, const char *s, bool newlines)
                 buf_adds(out, "<br>");
                 break;
             }
-            /* fall through */
+            FALLTHROUGH;
         default:
             buf_addc(out, *s);
         }
