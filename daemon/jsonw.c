@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "date.h"
+#include "scan.h"
 
 void
 jsonw_init(jsonw *w, buf *out)
@@ -59,6 +60,45 @@ static const unsigned char needs_escape[256] = {
     [0 ... 31] = 1, ['"'] = 1, ['\\'] = 1, ['/'] = 1,
 };
 
+/* Copies to d the run at the head of p[0..n) that a JSON string takes as
+ * it is (no control, '"' or '\\', no '/' right after '<') and returns its
+ * length; prev is the byte before p (0 at the start of the string). With
+ * SSE2, 16 bytes per step, each block stored whole (the caller has room
+ * for 6 bytes per input byte) and counted as far as the first byte that
+ * needs escaping: strings are mostly text, where escapes are rare. */
+static inline size_t
+copy_plain(char *d, const unsigned char *p, size_t n, unsigned prev)
+{
+    size_t i = 0;
+#ifdef SCAN_SSE2
+    const __m128i lim = _mm_set1_epi8(0x1F);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        _mm_storeu_si128((__m128i *)(d + i), v);
+        /* each byte's predecessor: the block moved up one byte, the byte
+         * before the block in front */
+        __m128i before = _mm_or_si128(_mm_slli_si128(v, 1),
+                                      _mm_cvtsi32_si128((int)prev));
+        __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v); /* <= 0x1F */
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+        m = _mm_or_si128(
+            m, _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                             _mm_cmpeq_epi8(before, _mm_set1_epi8('<'))));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits) return i + (size_t)__builtin_ctz(bits);
+        prev = p[i + 15];
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned c = p[i];
+        if (needs_escape[c] && (c != '/' || prev == '<')) break;
+        d[i] = (char)c;
+        prev = c;
+    }
+    return i;
+}
+
 void
 json_escape(buf *out, const char *s, size_t n)
 {
@@ -67,12 +107,12 @@ json_escape(buf *out, const char *s, size_t n)
     if (out->len + 6 * n + 3 > out->cap) buf_grow(out, 6 * n + 2);
     char *d = out->p + out->len;
     *d++ = '"';
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    const unsigned char *start = (const unsigned char *)s;
+    const unsigned char *p = start, *end = p + n;
     while (p < end) {
-        const unsigned char *run = p;
-        while (p < end && !needs_escape[*p]) p++;
-        memcpy(d, run, (size_t)(p - run));
-        d += p - run;
+        size_t k = copy_plain(d, p, (size_t)(end - p), p > start ? p[-1] : 0);
+        d += k;
+        p += k;
         if (p == end) break;
         unsigned char c = *p++;
         switch (c) {
@@ -81,10 +121,7 @@ json_escape(buf *out, const char *s, size_t n)
         case '\n': *d++ = '\\'; *d++ = 'n'; break;
         case '\t': *d++ = '\\'; *d++ = 't'; break;
         case '\r': *d++ = '\\'; *d++ = 'r'; break;
-        case '/':
-            if (p - 1 > (const unsigned char *)s && p[-2] == '<') *d++ = '\\';
-            *d++ = '/';
-            break;
+        case '/': *d++ = '\\'; *d++ = '/'; break; /* "</" as "<\/" */
         default:
             memcpy(d, "\\u00", 4);
             d[4] = hex[c >> 4];

@@ -1,5 +1,5 @@
-/* scan.h — private to utf8.c, charset.c and text.c: the inner loops they
- * share. Each scanner returns how many leading bytes need no attention, so
+/* scan.h — private to utf8.c, charset.c, text.c and jsonw.c: the inner
+ * loops they share. Each scanner returns how many leading bytes need no attention, so
  * callers copy or skip whole runs and only look at the byte that stopped
  * them. With SSE2 (every x86-64) they look at 16 bytes per step; elsewhere
  * at 8 (a uint64_t), then one. Define VIGIE_NO_SIMD to force the portable
