@@ -94,6 +94,20 @@ fb_note(feed_builder *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A copy in the arena of field text the parsers handed over, which is
+ * valid UTF-8 already: the charset pass checked every byte of the document
+ * before libxml2 or jansson saw it, both pass valid UTF-8 through (and
+ * decode references to Unicode scalar values only), capture cuts fields on
+ * character boundaries, and the text functions keep valid text valid.
+ * Checking every field again cost 2% of a parse's instructions, so the
+ * invariant is tested instead (test_feed's random documents, fuzz_feed);
+ * fb_strn keeps the check for what did not come through that path. */
+static const char *
+fb_keep(feed_builder *b, const char *s, size_t n)
+{
+    return arena_strndup(&b->f->mem, s, n);
+}
+
 const char *
 fb_strn(feed_builder *b, const char *s, size_t n)
 {
@@ -178,7 +192,7 @@ add_category(feed_builder *b, const char *s, size_t n)
         b->cats_cap = b->cats_cap ? 2 * b->cats_cap : 8;
         b->cats = xrealloc(b->cats, b->cats_cap * sizeof *b->cats);
     }
-    b->cats[b->ncats++] = fb_strn(b, s, n);
+    b->cats[b->ncats++] = fb_keep(b, s, n);
 }
 
 void
@@ -195,7 +209,7 @@ fb_offer(feed_builder *b, field_kind k, int prio, text_mode mode,
     if (a->prio[k] >= prio) return; /* a better source already spoke */
     normalise(b, k, mode, s, n);
     if (!b->scratch.len) return; /* empty never hides a worse but real value */
-    a->val[k] = fb_strn(b, b->scratch.p, b->scratch.len);
+    a->val[k] = fb_keep(b, b->scratch.p, b->scratch.len);
     a->base[k] = base;
     a->prio[k] = (uint8_t)prio;
 }
@@ -312,7 +326,7 @@ fb_item_end(feed_builder *b)
          * summary rules and searches want. */
         buf_reset(&b->scratch);
         text_from_html(&b->scratch, it->content, strlen(it->content));
-        it->summary = fb_strn(b, b->scratch.p, b->scratch.len);
+        it->summary = fb_keep(b, b->scratch.p, b->scratch.len);
     }
     if (!it->summary) it->summary = "";
     it->author = a->val[FK_AUTHOR] ? a->val[FK_AUTHOR] : "";
