@@ -45,11 +45,11 @@ void jsonw_arr_open(jsonw *w) { open(w, '['); }
 void jsonw_arr_close(jsonw *w) { close_(w, ']'); }
 
 void
-jsonw_key(jsonw *w, const char *key)
+jsonw_keyn(jsonw *w, const char *key, size_t n)
 {
     sep(w);
     buf_addc(w->out, '"');
-    buf_adds(w->out, key);
+    buf_add(w->out, key, n);
     buf_add(w->out, "\":", 2);
     /* the value that follows must not get a comma of its own */
     w->need_comma &= ~((uint64_t)1 << w->depth);
