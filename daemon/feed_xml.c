@@ -199,7 +199,11 @@ ns_of(parser *p, const xmlChar *uri)
 static token
 classify(parser *p, const xmlChar *name, const xmlChar *uri, ns_id *nsp)
 {
-    size_t h = (((uintptr_t)name >> 3) ^ ((uintptr_t)uri >> 5)) & 127;
+    /* Interned names sit a few bytes apart in libxml2's dictionary
+     * ("item" and "guid" share their address >> 3): mix all the bits
+     * (Fibonacci hashing) so that neighbours do not evict each other. */
+    uint64_t key = (uint64_t)(uintptr_t)name ^ ((uint64_t)(uintptr_t)uri << 1);
+    size_t h = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 57);
     if (p->tcache[h].name == name && p->tcache[h].uri == uri) {
         *nsp = p->tcache[h].ns;
         return p->tcache[h].tok;
