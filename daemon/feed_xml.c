@@ -342,7 +342,10 @@ capture_add(parser *p, const char *s, size_t n)
 
 /* The bytes capture_escaped writes as references. */
 static const unsigned char xml_special[256] = {
-    ['<'] = 1, ['>'] = 1, ['&'] = 1, ['"'] = 1,
+    ['<'] = 1,
+    ['>'] = 1,
+    ['&'] = 1,
+    ['"'] = 1,
 };
 
 /* Appends text that must stay text inside rebuilt XHTML markup. */

@@ -101,8 +101,8 @@ copy_plain(char *d, const unsigned char *p, size_t n, unsigned prev)
         _mm_storeu_si128((__m128i *)(d + i), v);
         /* each byte's predecessor: the block moved up one byte, the byte
          * before the block in front */
-        __m128i before = _mm_or_si128(_mm_slli_si128(v, 1),
-                                      _mm_cvtsi32_si128((int)prev));
+        __m128i before =
+            _mm_or_si128(_mm_slli_si128(v, 1), _mm_cvtsi32_si128((int)prev));
         unsigned bits = escape_mask(v, before);
         if (bits) return i + (size_t)__builtin_ctz(bits);
         prev = p[i + 15];
@@ -150,7 +150,10 @@ json_escape(buf *out, const char *s, size_t n)
         case '\n': *d++ = '\\'; *d++ = 'n'; break;
         case '\t': *d++ = '\\'; *d++ = 't'; break;
         case '\r': *d++ = '\\'; *d++ = 'r'; break;
-        case '/': *d++ = '\\'; *d++ = '/'; break; /* "</" as "<\/" */
+        case '/':
+            *d++ = '\\';
+            *d++ = '/';
+            break; /* "</" as "<\/" */
         default:
             memcpy(d, "\\u00", 4);
             d[4] = hex[c >> 4];

@@ -1,9 +1,9 @@
 /* scan.h — private to utf8.c, charset.c, text.c and jsonw.c: the inner
- * loops they share. Each scanner returns how many leading bytes need no attention, so
- * callers copy or skip whole runs and only look at the byte that stopped
- * them. With SSE2 (every x86-64) they look at 16 bytes per step; elsewhere
- * at 8 (a uint64_t), then one. Define VIGIE_NO_SIMD to force the portable
- * code; tests compare both. */
+ * loops they share. Each scanner returns how many leading bytes need no
+ * attention, so callers copy or skip whole runs and only look at the byte that
+ * stopped them. With SSE2 (every x86-64) they look at 16 bytes per step;
+ * elsewhere at 8 (a uint64_t), then one. Define VIGIE_NO_SIMD to force the
+ * portable code; tests compare both. */
 #ifndef VIGIE_SCAN_H
 #define VIGIE_SCAN_H
 
@@ -247,7 +247,8 @@ scan_clean64(const unsigned char *s, bool xml)
 static inline unsigned
 scan_below_mask(__m128i x, int t, unsigned hi)
 {
-    return (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8((char)t))) &
+    return (unsigned)_mm_movemask_epi8(
+               _mm_cmplt_epi8(x, _mm_set1_epi8((char)t))) &
            hi;
 }
 
@@ -261,10 +262,10 @@ scan_block_utf8(__m128i v, scan_carry *c, bool xml)
     __m128i x = _mm_xor_si128(v, _mm_set1_epi8((char)0x80));
     unsigned hi = (unsigned)_mm_movemask_epi8(v);
     /* C0 and C1 (never valid), E0 and ED (narrower second byte), F0..FF */
-    __m128i stop = _mm_or_si128(
-        _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xFE)),
-                       _mm_set1_epi8((char)0xC0)),
-        _mm_cmpgt_epi8(x, _mm_set1_epi8(0x6F)));
+    __m128i stop =
+        _mm_or_si128(_mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xFE)),
+                                    _mm_set1_epi8((char)0xC0)),
+                     _mm_cmpgt_epi8(x, _mm_set1_epi8(0x6F)));
     stop = _mm_or_si128(stop, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE0)));
     stop = _mm_or_si128(stop, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)));
     unsigned bad = (unsigned)_mm_movemask_epi8(stop);
@@ -274,8 +275,8 @@ scan_block_utf8(__m128i v, scan_carry *c, bool xml)
                             _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)));
         bad |= (unsigned)_mm_movemask_epi8(stop);
     }
-    unsigned cont = scan_below_mask(x, 0x40, hi);          /* 80..BF */
-    unsigned lead3 = hi & ~scan_below_mask(x, 0x60, hi);   /* E1..EF left */
+    unsigned cont = scan_below_mask(x, 0x40, hi);        /* 80..BF */
+    unsigned lead3 = hi & ~scan_below_mask(x, 0x60, hi); /* E1..EF left */
     unsigned need = ((hi & ~cont) << 1) | (lead3 << 2) | c->need;
     /* Equality catches both a missing continuation byte and a stray one
      * (a lead byte where a continuation was due included). */
@@ -296,7 +297,8 @@ scan_utf8_bytes(const unsigned char *s, size_t n, size_t i, size_t stop,
                 bool xml, bool *bad)
 {
     while (i < stop) {
-        i += xml ? scan_xml_ascii(s + i, stop - i) : scan_ascii(s + i, stop - i);
+        i +=
+            xml ? scan_xml_ascii(s + i, stop - i) : scan_ascii(s + i, stop - i);
         if (i >= stop || s[i] < 0x80) break; /* the end, or a control */
         int32_t cp;
         size_t k = scan_utf8(s + i, n - i, &cp);
@@ -312,8 +314,7 @@ scan_utf8_bytes(const unsigned char *s, size_t n, size_t i, size_t stop,
  * accept, or of the end of the whole blocks; *c says what the accepted
  * ones left open. */
 static inline size_t
-scan_blocks(const unsigned char *s, size_t n, size_t j, scan_carry *c,
-            bool xml)
+scan_blocks(const unsigned char *s, size_t n, size_t j, scan_carry *c, bool xml)
 {
     while (j + 64 <= n) {
         if (!c->need && scan_clean64(s + j, xml)) {

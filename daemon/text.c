@@ -98,9 +98,9 @@ static void
 nfc_segment(buf *out, const char *s, size_t n)
 {
     utf8proc_uint8_t *dst = NULL;
-    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)s,
-                                      (utf8proc_ssize_t)n, &dst,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    utf8proc_ssize_t r =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &dst,
+                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     if (r < 0) {
         buf tmp = {0};
         utf8_repair(&tmp, s, n);

@@ -716,7 +716,8 @@ check_feed_utf8(const feed *f)
     check_utf8("feed subtitle", f->subtitle);
     check_utf8("feed language", f->language);
     check_utf8("feed author", f->author);
-    for (size_t i = 0; i < f->nerrors; i++) check_utf8("error", f->errors[i]);
+    for (size_t i = 0; i < f->nerrors; i++)
+        check_utf8("error", f->errors[i]);
     for (size_t i = 0; i < f->nitems; i++) {
         const feed_item *it = &f->items[i];
         check_utf8("id", it->id);
@@ -758,21 +759,26 @@ test_fields_always_valid_utf8(void **state)
 {
     UNUSED(state);
     static const char *const docs[] = {
-        "rss091.xml", "atom10.xml", "atom03.xml", "rss10.rdf", "seed-fr.rss",
-        "latin1.xml", "cp1252-in-utf8.xml", "invalid-utf8.xml", "broken.xml",
-        "jsonfeed11.json", "html-entities.xml", "utf16le-bom.xml",
+        "rss091.xml",         "atom10.xml",        "atom03.xml",
+        "rss10.rdf",          "seed-fr.rss",       "latin1.xml",
+        "cp1252-in-utf8.xml", "invalid-utf8.xml",  "broken.xml",
+        "jsonfeed11.json",    "html-entities.xml", "utf16le-bom.xml",
         "windows-1250.xml"};
+    /* clang-format off */
     static const char *const junk[] = {
-        "\xC3", "\xE2\x80", "\xF0\x9F\x98", "\x80", "\xBF", "\xC0\xAF", "\xED\xA0\x80",
-        "\xEF\xBF\xBE", "\xFF", "\x92", "\xE9 ", "\x1B", "&#xD800;", "&#0;",
-        "&#1114112;", "&eacute;", "&amp;eacute;", "&bogus;", "<![CDATA[\xC3]]>",
-        "<b>", "</p>", "&lt;p&gt;", "\"", "é", "e\xCC\x81", "’"};
+        "\xC3", "\xE2\x80", "\xF0\x9F\x98", "\x80", "\xBF", "\xC0\xAF",
+        "\xED\xA0\x80", "\xEF\xBF\xBE", "\xFF", "\x92", "\xE9 ", "\x1B",
+        "&#xD800;", "&#0;", "&#1114112;", "&eacute;", "&amp;eacute;", "&bogus;",
+        "<![CDATA[\xC3]]>", "<b>", "</p>", "&lt;p&gt;", "\"", "é", "e\xCC\x81",
+        "’"};
+    /* clang-format on */
     buf doc = {0};
     for (size_t d = 0; d < ARRAY_LEN(docs); d++) {
         char path[512];
         snprintf(path, sizeof path, "%s/feeds/%s", fixture_dir(), docs[d]);
         buf src = {0};
-        if (read_file(path, 1 << 20, &src) != 0) fail_msg("cannot read %s", path);
+        if (read_file(path, 1 << 20, &src) != 0)
+            fail_msg("cannot read %s", path);
         for (int iter = 0; iter < 300; iter++) {
             buf_reset(&doc);
             buf_add(&doc, src.p, src.len);

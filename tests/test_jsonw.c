@@ -79,9 +79,9 @@ static void
 test_escape_matches_reference(void **state)
 {
     UNUSED(state);
-    static const unsigned char pool[] = {'<', '/', '"', '\\', '\n', '\t', '\r',
-                                         0x00, 0x01, 0x1F, 0x20, 0x7F, 0xC3,
-                                         0xA9, 'a', '>', '&'};
+    static const unsigned char pool[] = {'<',  '/',  '"',  '\\', '\n', '\t',
+                                         '\r', 0x00, 0x01, 0x1F, 0x20, 0x7F,
+                                         0xC3, 0xA9, 'a',  '>',  '&'};
     unsigned char s[200];
     buf got = {0}, want = {0};
     for (int iter = 0; iter < 100000; iter++) {
@@ -138,8 +138,8 @@ test_writer(void **state)
     jsonw_key(&w, "n");
     jsonw_date(&w, DATE_NONE);
     jsonw_obj_close(&w);
-    assert_string_equal(
-        b.p, "{\"a\":[\"x\",null,-42,true],\"d\":\"1970-01-01T00:00:00Z\",\"n\":null}");
+    assert_string_equal(b.p, "{\"a\":[\"x\",null,-42,true],\"d\":\"1970-01-"
+                             "01T00:00:00Z\",\"n\":null}");
     buf_free(&b);
 }
 

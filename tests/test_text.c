@@ -486,8 +486,8 @@ test_nfc_segments_match_whole(void **state)
         text_nfc(&got, in.p ? in.p : "", in.len);
         char *want = ref_nfc(in.p ? in.p : "", in.len);
         if (strcmp(got.p + 1, want) != 0)
-            fail_msg("iteration %d: NFC of '%s' is '%s', want '%s'", iter,
-                     in.p, got.p + 1, want);
+            fail_msg("iteration %d: NFC of '%s' is '%s', want '%s'", iter, in.p,
+                     got.p + 1, want);
         free(want);
     }
     buf_free(&in);

@@ -256,7 +256,8 @@ test_block_validator_matches_reference(void **state)
             s[rnd() % n] = faults[rnd() % sizeof faults];
         size_t a = scan_utf8_prefix(s, n, false), b = ref_valid_prefix(s, n);
         if (a != b)
-            fail_msg("iteration %d: valid prefix %zu, reference %zu", iter, a, b);
+            fail_msg("iteration %d: valid prefix %zu, reference %zu", iter, a,
+                     b);
         assert_int_equal(utf8_valid_prefix((const char *)s, n), b);
         a = scan_xml_utf8(s, n), b = ref_xml_prefix(s, n);
         if (a != b)
@@ -265,11 +266,23 @@ test_block_validator_matches_reference(void **state)
     /* Each sequence the narrower second-byte rules are about, valid or
      * not, at every offset of an ASCII text: split between blocks every
      * way, inside and after a 64-byte run. */
-    static const char *const seqs[] = {
-        "\xE0\x9F\xBF", "\xE0\xA0\x80", "\xED\xA0\x80", "\xED\x9F\xBF",
-        "\xF0\x8F\xBF\xBF", "\xF0\x90\x80\x80", "\xF4\x90\x80\x80",
-        "\xF4\x8F\xBF\xBF", "\xEF\xBF\xBE", "\xEF\xBF\xBF", "\xEF\xBF\xBD",
-        "\xC3\xA9", "\xC3", "\xE2\x80", "\x80", "\x0B", "\t"};
+    static const char *const seqs[] = {"\xE0\x9F\xBF",
+                                       "\xE0\xA0\x80",
+                                       "\xED\xA0\x80",
+                                       "\xED\x9F\xBF",
+                                       "\xF0\x8F\xBF\xBF",
+                                       "\xF0\x90\x80\x80",
+                                       "\xF4\x90\x80\x80",
+                                       "\xF4\x8F\xBF\xBF",
+                                       "\xEF\xBF\xBE",
+                                       "\xEF\xBF\xBF",
+                                       "\xEF\xBF\xBD",
+                                       "\xC3\xA9",
+                                       "\xC3",
+                                       "\xE2\x80",
+                                       "\x80",
+                                       "\x0B",
+                                       "\t"};
     for (size_t k = 0; k < ARRAY_LEN(seqs); k++) {
         size_t len = strlen(seqs[k]);
         for (size_t pos = 0; pos + len <= 160; pos++) {
