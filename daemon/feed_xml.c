@@ -199,7 +199,11 @@ ns_of(parser *p, const xmlChar *uri)
 static token
 classify(parser *p, const xmlChar *name, const xmlChar *uri, ns_id *nsp)
 {
-    size_t h = (((uintptr_t)name >> 3) ^ ((uintptr_t)uri >> 5)) & 127;
+    /* Interned names sit a few bytes apart in libxml2's dictionary
+     * ("item" and "guid" share their address >> 3): mix all the bits
+     * (Fibonacci hashing) so that neighbours do not evict each other. */
+    uint64_t key = (uint64_t)(uintptr_t)name ^ ((uint64_t)(uintptr_t)uri << 1);
+    size_t h = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 57);
     if (p->tcache[h].name == name && p->tcache[h].uri == uri) {
         *nsp = p->tcache[h].ns;
         return p->tcache[h].tok;
@@ -306,12 +310,13 @@ capture_begin(parser *p, field_kind k, int prio, text_mode mode, bool is_date)
     buf_reset(&p->cap);
 }
 
+/* Appends field text past max_field: what fits, cut on a character
+ * boundary, and a note that the field was cut. */
 static void
-capture_add(parser *p, const char *s, size_t n)
+capture_add_cut(parser *p, const char *s, size_t n)
 {
     size_t room = p->b->lim.max_field - p->cap.len;
-    if (UNLIKELY(n > room)) {
-        /* Cut on a character boundary and remember to say so. */
+    if (n > room) {
         n = room;
         while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
         p->cap_truncated = true;
@@ -319,24 +324,47 @@ capture_add(parser *p, const char *s, size_t n)
     buf_add(&p->cap, s, n);
 }
 
+/* Appends field text. libxml2 reports text in many small pieces (a run
+ * between references, then the one character an &lt; stands for), so the
+ * common case stays inline: room in the field and in the buffer. */
+static inline void
+capture_add(parser *p, const char *s, size_t n)
+{
+    buf *c = &p->cap;
+    if (UNLIKELY(n > p->b->lim.max_field - c->len || c->len + n >= c->cap)) {
+        capture_add_cut(p, s, n);
+        return;
+    }
+    memcpy(c->p + c->len, s, n);
+    c->len += n;
+    c->p[c->len] = '\0';
+}
+
+/* The bytes capture_escaped writes as references. */
+static const unsigned char xml_special[256] = {
+    ['<'] = 1,
+    ['>'] = 1,
+    ['&'] = 1,
+    ['"'] = 1,
+};
+
+/* Appends text that must stay text inside rebuilt XHTML markup. */
 static void
 capture_escaped(parser *p, const char *s, size_t n)
 {
-    const char *run = s, *end = s + n;
-    for (; s < end; s++) {
-        const char *rep = NULL;
-        switch (*s) {
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '&': rep = "&amp;"; break;
-        case '"': rep = "&quot;"; break;
-        default: continue;
-        }
-        capture_add(p, run, (size_t)(s - run));
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (LIKELY(!xml_special[u[i]])) continue;
+        const char *rep = u[i] == '<'   ? "&lt;"
+                          : u[i] == '>' ? "&gt;"
+                          : u[i] == '&' ? "&amp;"
+                                        : "&quot;";
+        capture_add(p, s + run, i - run);
         capture_add(p, rep, strlen(rep));
-        run = s + 1;
+        run = i + 1;
     }
-    capture_add(p, run, (size_t)(end - run));
+    capture_add(p, s + run, n - run);
 }
 
 static bool

@@ -97,6 +97,20 @@ fb_note(feed_builder *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A copy in the arena of field text the parsers handed over, which is
+ * valid UTF-8 already: the charset pass checked every byte of the document
+ * before libxml2 or jansson saw it, both pass valid UTF-8 through (and
+ * decode references to Unicode scalar values only), capture cuts fields on
+ * character boundaries, and the text functions keep valid text valid.
+ * Checking every field again cost 2% of a parse's instructions, so the
+ * invariant is tested instead (test_feed's random documents, fuzz_feed);
+ * fb_strn keeps the check for what did not come through that path. */
+static const char *
+fb_keep(feed_builder *b, const char *s, size_t n)
+{
+    return arena_strndup(&b->f->mem, s, n);
+}
+
 const char *
 fb_strn(feed_builder *b, const char *s, size_t n)
 {
@@ -133,36 +147,46 @@ html_escape(buf *out, const char *s, size_t n)
     }
 }
 
-/* Normalises raw field bytes into b->scratch according to kind and mode. */
+/* Normalises raw field bytes according to kind and mode, into b->scratch
+ * or, when the normal form is a part of the input itself (a trimmed id or
+ * link, content already NFC: the common cases), by pointing at that part,
+ * which saves copying the largest fields twice. */
 static void
-normalise(feed_builder *b, field_kind k, text_mode mode, const char *s,
-          size_t n)
+normalise(feed_builder *b, field_kind k, text_mode mode, const char **sp,
+          size_t *np)
 {
+    const char *s = *sp;
+    size_t n = *np;
     buf *out = &b->scratch;
     buf_reset(out);
     switch (k) {
     case FK_ID:
     case FK_LINK:
     case FK_LANGUAGE:
-        trim(&s, &n);
-        buf_add(out, s, n);
+        trim(sp, np);
         return;
     case FK_CONTENT:
         trim(&s, &n);
         if (mode == TM_HTML || mode == TM_XHTML) {
+            if (text_nfc_quick(s, n) == n) {
+                *sp = s, *np = n;
+                return;
+            }
             text_nfc(out, s, n);
         } else {
             buf_reset(&b->scratch2);
             html_escape(&b->scratch2, s, n);
             text_nfc(out, b->scratch2.p, b->scratch2.len);
         }
-        return;
+        break;
     default:
         if (mode == TM_HTML || mode == TM_XHTML)
             text_from_html(out, s, n);
         else
             text_from_plain(out, s, n);
     }
+    *sp = out->p ? out->p : "";
+    *np = out->len;
 }
 
 static field_acc *
@@ -181,7 +205,7 @@ add_category(feed_builder *b, const char *s, size_t n)
         b->cats_cap = b->cats_cap ? 2 * b->cats_cap : 8;
         b->cats = xrealloc(b->cats, b->cats_cap * sizeof *b->cats);
     }
-    b->cats[b->ncats++] = fb_strn(b, s, n);
+    b->cats[b->ncats++] = fb_keep(b, s, n);
 }
 
 void
@@ -191,14 +215,14 @@ fb_offer(feed_builder *b, field_kind k, int prio, text_mode mode,
     field_acc *a = current(b);
     if (k == FK_CATEGORY) {
         if (!b->in_item) return;
-        normalise(b, k, mode, s, n);
-        add_category(b, b->scratch.p, b->scratch.len);
+        normalise(b, k, mode, &s, &n);
+        add_category(b, s, n);
         return;
     }
     if (a->prio[k] >= prio) return; /* a better source already spoke */
-    normalise(b, k, mode, s, n);
-    if (!b->scratch.len) return; /* empty never hides a worse but real value */
-    a->val[k] = fb_strn(b, b->scratch.p, b->scratch.len);
+    normalise(b, k, mode, &s, &n);
+    if (!n) return; /* empty never hides a worse but real value */
+    a->val[k] = fb_keep(b, s, n);
     a->base[k] = base;
     a->prio[k] = (uint8_t)prio;
 }
@@ -315,7 +339,7 @@ fb_item_end(feed_builder *b)
          * summary rules and searches want. */
         buf_reset(&b->scratch);
         text_from_html(&b->scratch, it->content, strlen(it->content));
-        it->summary = fb_strn(b, b->scratch.p, b->scratch.len);
+        it->summary = fb_keep(b, b->scratch.p, b->scratch.len);
     }
     if (!it->summary) it->summary = "";
     it->author = a->val[FK_AUTHOR] ? a->val[FK_AUTHOR] : "";

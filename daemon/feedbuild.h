@@ -70,7 +70,9 @@ void fb_note(feed_builder *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /* Offers a value for a field of the current item (or the feed when no item
  * is open). Raw bytes are normalised according to mode; higher prio wins,
- * the first of equal prio wins. base is the xml:base in scope (links). */
+ * the first of equal prio wins. base is the xml:base in scope (links).
+ * s must be valid UTF-8, as everything libxml2 and jansson hand over from
+ * the document charset_to_utf8 produced is: it is not checked again. */
 void fb_offer(feed_builder *b, field_kind k, int prio, text_mode mode,
               const char *s, size_t n, const char *base);
 void fb_offer_date(feed_builder *b, field_kind k, int prio, const char *s,

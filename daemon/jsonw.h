@@ -24,7 +24,14 @@ void jsonw_obj_open(jsonw *w);
 void jsonw_obj_close(jsonw *w);
 void jsonw_arr_open(jsonw *w);
 void jsonw_arr_close(jsonw *w);
-void jsonw_key(jsonw *w, const char *key); /* key is trusted ASCII */
+/* key is trusted ASCII, written as it is */
+void jsonw_keyn(jsonw *w, const char *key, size_t n);
+/* Inline so that the length of a literal key is known at compile time. */
+static inline void
+jsonw_key(jsonw *w, const char *key)
+{
+    jsonw_keyn(w, key, strlen(key));
+}
 void jsonw_str(jsonw *w, const char *s);   /* NULL writes null */
 void jsonw_strn(jsonw *w, const char *s, size_t n);
 void jsonw_int(jsonw *w, int64_t v);

@@ -77,10 +77,55 @@ text_nfc_quick(const char *str, size_t n)
     }
 }
 
-/* Normalises out->p[from..len) in place to NFC, where everything before
- * the code point at `unstable` is stable: the segment starts at the code
- * point before it (a starter it may compose with). Invalid UTF-8 is
- * repaired first (utf8proc refuses it). */
+/* Offset of the end of the unstable run starting at s[i]: the next code
+ * point NFC leaves alone and that nothing before it can combine with
+ * (nfc_stable), or n. Invalid bytes count as unstable. */
+static size_t
+unstable_end(const unsigned char *s, size_t n, size_t i)
+{
+    while (i < n) {
+        int32_t cp;
+        size_t k = scan_utf8(s + i, n - i, &cp);
+        if (cp >= 0 && nfc_stable((uint32_t)cp)) break;
+        i += k;
+    }
+    return i;
+}
+
+/* Appends the NFC of s[0..n) to out. Invalid UTF-8 is repaired first
+ * (utf8proc refuses it). */
+static void
+nfc_segment(buf *out, const char *s, size_t n)
+{
+    utf8proc_uint8_t *dst = NULL;
+    utf8proc_ssize_t r =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &dst,
+                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (r < 0) {
+        buf tmp = {0};
+        utf8_repair(&tmp, s, n);
+        r = utf8proc_map((const utf8proc_uint8_t *)tmp.p,
+                         (utf8proc_ssize_t)tmp.len, &dst,
+                         UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (r < 0) /* cannot happen on valid UTF-8; keep the repair */
+            buf_add(out, tmp.p, tmp.len);
+        buf_free(&tmp);
+        if (r < 0) return;
+    }
+    buf_add(out, dst, (size_t)r);
+    free(dst);
+}
+
+/* Normalises out->p[from..len) to NFC, where everything before the code
+ * point at `unstable` is stable. Only the segments around unstable code
+ * points go through utf8proc: each runs from the stable code point before
+ * them (a starter they may compose with) to the next stable one, and NFC
+ * of a text cut at stable code points is the NFC of its pieces. A long
+ * text with one decomposed "é" costs one short call, not the whole tail.
+ * The text from the first segment on is rebuilt in a scratch buffer (NFC
+ * may make a segment longer) and copied back. */
+#define NFC_GAP 64 /* stable bytes worth a separate utf8proc call */
+
 static void
 nfc_tail(buf *out, size_t from, size_t unstable)
 {
@@ -90,27 +135,36 @@ nfc_tail(buf *out, size_t from, size_t unstable)
         while (seg > from && ((unsigned char)out->p[seg] & 0xC0) == 0x80)
             seg--;
     }
-    utf8proc_uint8_t *dst = NULL;
-    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)out->p + seg,
-                                      (utf8proc_ssize_t)(out->len - seg), &dst,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-    if (r < 0) {
-        buf tmp = {0};
-        utf8_repair(&tmp, out->p + seg, out->len - seg);
-        r = utf8proc_map((const utf8proc_uint8_t *)tmp.p,
-                         (utf8proc_ssize_t)tmp.len, &dst,
-                         UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-        if (r < 0) { /* cannot happen on valid UTF-8; keep the repair */
-            out->len = seg;
-            buf_add(out, tmp.p, tmp.len);
-            buf_free(&tmp);
-            return;
+    const unsigned char *s = (const unsigned char *)out->p;
+    size_t n = out->len, first = seg;
+    buf tail = {0};
+    buf_grow(&tail, n - seg + 16);
+    for (;;) {
+        /* the segment: its starter at seg, the unstable run after it, and
+         * the next ones while the stable text between them is short (fully
+         * decomposed text would otherwise call utf8proc per letter) */
+        size_t end, k;
+        for (;;) {
+            end = unstable_end(s, n, unstable);
+            k = end + text_nfc_quick((const char *)s + end, n - end);
+            if (k >= n || k - end >= NFC_GAP) break;
+            unstable = k;
         }
-        buf_free(&tmp);
+        nfc_segment(&tail, (const char *)s + seg, end - seg);
+        if (k >= n) {
+            buf_add(&tail, s + end, n - end);
+            break;
+        }
+        /* the stable text up to the code point before the next unstable */
+        unstable = k;
+        seg = k - 1;
+        while (seg > end && (s[seg] & 0xC0) == 0x80)
+            seg--;
+        buf_add(&tail, s + end, seg - end);
     }
-    out->len = seg;
-    buf_add(out, dst, (size_t)r);
-    free(dst);
+    out->len = first;
+    buf_add(out, tail.p, tail.len);
+    buf_free(&tail);
 }
 
 void

@@ -26,16 +26,7 @@ utf8_encode(int32_t cp, char out[4])
 size_t
 utf8_valid_prefix(const char *s, size_t n)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    for (;;) {
-        i += scan_ascii(u + i, n - i);
-        if (i >= n) return n;
-        int32_t cp;
-        size_t k = scan_utf8(u + i, n - i, &cp);
-        if (cp < 0) return i;
-        i += k;
-    }
+    return scan_utf8_prefix((const unsigned char *)s, n, false);
 }
 
 bool

@@ -197,20 +197,28 @@ read_file(const char *path, size_t max, buf *out)
 {
     int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
+    /* One fstat says whether this is a directory and, for a regular file,
+     * its size: the buffer is grown once to hold it, with a byte to spare
+     * for the read that sees the end. Pipes grow as they come. */
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (fd != STDIN_FILENO) close(fd);
-        errno = EISDIR;
-        return -1;
-    }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
-        if (fd != STDIN_FILENO) close(fd);
-        errno = EFBIG;
-        return -1;
+    size_t size = 0;
+    if (fstat(fd, &st) == 0) {
+        int err = 0;
+        if (S_ISDIR(st.st_mode))
+            err = EISDIR;
+        else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+            err = EFBIG;
+        if (err) {
+            if (fd != STDIN_FILENO) close(fd);
+            errno = err;
+            return -1;
+        }
+        if (S_ISREG(st.st_mode)) size = (size_t)st.st_size;
     }
     buf_reset(out);
+    if (size && out->cap < size + 2) buf_grow(out, size + 1);
     for (;;) {
-        if (out->cap - out->len < 65536 + 1) buf_grow(out, 65536);
+        if (out->cap - out->len < 2) buf_grow(out, 65536);
         ssize_t n = read(fd, out->p + out->len, out->cap - out->len - 1);
         if (n < 0) {
             if (errno == EINTR) continue;

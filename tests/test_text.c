@@ -460,6 +460,40 @@ test_nfc_pairs_exhaustive(void **state)
     }
 }
 
+/* NFC is computed segment by segment (text.c, nfc_tail): random texts of
+ * stable runs, decomposed letters, lone marks, jamo and singletons, with
+ * short and long gaps between them, against utf8proc on the whole. */
+static void
+test_nfc_segments_match_whole(void **state)
+{
+    UNUSED(state);
+    /* clang-format off */
+    static const char *const pieces[] = {
+        "a", "e", " ", "é", "’", "Vuc", "\xCC\x8C", "\xCC\x81", "\xCC\xA3",
+        "\xE2\x84\xAB", "\xE1\x84\x80", "\xE1\x85\xA1", "\xEA\xB0\x80",
+        "\xE1\x86\xA8", "\xE0\xA4\x95\xE0\xA4\xBC", "\xE0\xA5\x98",
+        "la Bosnie-Herzégovine et l’OTAN, une longue phrase sans rien "
+        "d’instable dedans pour que l’écart dépasse la limite.",
+        "\xC3\xA9\xCC\x81"};
+    /* clang-format on */
+    buf in = {0}, got = {0};
+    for (int iter = 0; iter < 20000; iter++) {
+        buf_reset(&in);
+        for (unsigned k = rnd() % 24; k > 0; k--)
+            buf_adds(&in, pieces[rnd() % ARRAY_LEN(pieces)]);
+        buf_reset(&got);
+        buf_adds(&got, "x"); /* appended after what is there */
+        text_nfc(&got, in.p ? in.p : "", in.len);
+        char *want = ref_nfc(in.p ? in.p : "", in.len);
+        if (strcmp(got.p + 1, want) != 0)
+            fail_msg("iteration %d: NFC of '%s' is '%s', want '%s'", iter, in.p,
+                     got.p + 1, want);
+        free(want);
+    }
+    buf_free(&in);
+    buf_free(&got);
+}
+
 static void
 test_entity_lookup(void **state)
 {
@@ -709,6 +743,7 @@ main(void)
         cmocka_unit_test(test_nfc),
         cmocka_unit_test(test_nfc_table_against_utf8proc),
         cmocka_unit_test(test_nfc_pairs_exhaustive),
+        cmocka_unit_test(test_nfc_segments_match_whole),
         cmocka_unit_test(test_entity_lookup),
         cmocka_unit_test(test_every_entity),
         cmocka_unit_test(test_seed_text),

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "scan.h"
 #include "utf8.h"
 
 /* A deliberately naive validator to compare the fast one against. */
@@ -207,6 +208,98 @@ test_valid_matches_reference(void **state)
     }
 }
 
+/* The reference with XML's rules on top: no C0 control but tab, LF, CR,
+ * no U+FFFE or U+FFFF. */
+static size_t
+ref_xml_prefix(const unsigned char *s, size_t n)
+{
+    size_t valid = ref_valid_prefix(s, n);
+    for (size_t i = 0; i < valid;) {
+        unsigned c = s[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return i;
+        if (c == 0xEF && s[i + 1] == 0xBF && (s[i + 2] | 1) == 0xBF) return i;
+        i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    }
+    return valid;
+}
+
+/* Long texts of valid characters with, now and then, a wrong byte: the
+ * 16- and 64-byte block validators (scan.h) must agree with the reference
+ * wherever the fault falls, a sequence split between two blocks included,
+ * and hand the cases they leave to the decoder (E0, ED, F0..F4, EF) back
+ * and forth without losing their place. */
+static void
+test_block_validator_matches_reference(void **state)
+{
+    UNUSED(state);
+    /* clang-format off */
+    static const char *const chars[] = {
+        "a", "b", " ", "<", "\n", "\t", "\r", "\xC3\xA9", "\xC2\xAB", "\xDF\xBF",
+        "\xE2\x80\x99", "\xE0\xA0\x80", "\xED\x9F\xBF", "\xEF\xBF\xBD",
+        "\xEF\xBF\xBE", "\xEF\xBF\xBF", "\xEF\xBC\x81", "\xF0\x9F\x98\x80",
+        "\xF0\x90\x80\x80", "\xF4\x8F\xBF\xBF", "\xE4\xB8\xAD", "\x01",
+        "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuv"};
+    static const unsigned char faults[] = {
+        0x80, 0xBF, 0xC0, 0xC1, 0xC3, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF,
+        0x9F, 0xA0, 0x8F, 0x90, 0x00, 0x1B};
+    /* clang-format on */
+    unsigned char s[400];
+    for (int iter = 0; iter < 100000; iter++) {
+        size_t n = 0, want = 1 + rnd() % 300;
+        while (n < want) {
+            const char *c = chars[rnd() % ARRAY_LEN(chars)];
+            size_t len = strlen(c);
+            memcpy(s + n, c, len);
+            n += len;
+        }
+        for (unsigned f = rnd() % 4; f > 0; f--)
+            s[rnd() % n] = faults[rnd() % sizeof faults];
+        size_t a = scan_utf8_prefix(s, n, false), b = ref_valid_prefix(s, n);
+        if (a != b)
+            fail_msg("iteration %d: valid prefix %zu, reference %zu", iter, a,
+                     b);
+        assert_int_equal(utf8_valid_prefix((const char *)s, n), b);
+        a = scan_xml_utf8(s, n), b = ref_xml_prefix(s, n);
+        if (a != b)
+            fail_msg("iteration %d: XML prefix %zu, reference %zu", iter, a, b);
+    }
+    /* Each sequence the narrower second-byte rules are about, valid or
+     * not, at every offset of an ASCII text: split between blocks every
+     * way, inside and after a 64-byte run. */
+    static const char *const seqs[] = {"\xE0\x9F\xBF",
+                                       "\xE0\xA0\x80",
+                                       "\xED\xA0\x80",
+                                       "\xED\x9F\xBF",
+                                       "\xF0\x8F\xBF\xBF",
+                                       "\xF0\x90\x80\x80",
+                                       "\xF4\x90\x80\x80",
+                                       "\xF4\x8F\xBF\xBF",
+                                       "\xEF\xBF\xBE",
+                                       "\xEF\xBF\xBF",
+                                       "\xEF\xBF\xBD",
+                                       "\xC3\xA9",
+                                       "\xC3",
+                                       "\xE2\x80",
+                                       "\x80",
+                                       "\x0B",
+                                       "\t"};
+    for (size_t k = 0; k < ARRAY_LEN(seqs); k++) {
+        size_t len = strlen(seqs[k]);
+        for (size_t pos = 0; pos + len <= 160; pos++) {
+            memset(s, 'a', 160);
+            memcpy(s + pos, seqs[k], len);
+            /* the sequence at the very end (cut there), then inside */
+            const size_t lens[] = {pos + len, 160};
+            for (size_t l = 0; l < ARRAY_LEN(lens); l++) {
+                assert_int_equal(scan_utf8_prefix(s, lens[l], false),
+                                 ref_valid_prefix(s, lens[l]));
+                assert_int_equal(scan_xml_utf8(s, lens[l]),
+                                 ref_xml_prefix(s, lens[l]));
+            }
+        }
+    }
+}
+
 static void
 test_repair(void **state)
 {
@@ -275,6 +368,7 @@ main(void)
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_valid_and_ascii_fast_path),
         cmocka_unit_test(test_valid_matches_reference),
+        cmocka_unit_test(test_block_validator_matches_reference),
         cmocka_unit_test(test_repair),
         cmocka_unit_test(test_repair_random_is_valid),
     };

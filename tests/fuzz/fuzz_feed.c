@@ -1,10 +1,14 @@
 /* fuzz_feed.c — libFuzzer target: any bytes through feed_parse() and the
- * JSON writer, with small limits so deep and wide inputs hit the caps. */
+ * JSON writer, with small limits so deep and wide inputs hit the caps.
+ * The output must be valid UTF-8 whatever the input: the parser relies on
+ * that invariant instead of checking every field (feedbuild.c, fb_keep). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "feed.h"
 #include "feed_json.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     feed_parse((const char *)data, size, &opt, &f);
     buf out = {0};
     feed_write_json(&out, &f);
+    if (!utf8_valid(out.p, out.len)) abort();
     buf_free(&out);
     feed_free(&f);
     return 0;
