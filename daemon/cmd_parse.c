@@ -9,6 +9,7 @@
 #include "feed.h"
 #include "feed_json.h"
 #include "log.h"
+#include "utf8.h"
 
 static const char parse_usage[] =
     "usage: vigie parse [--base URL] [--charset NAME] [--max-size BYTES] FILE...\n"
@@ -24,10 +25,14 @@ print_failure(buf *out, const char *why)
 {
     feed f;
     feed_parse("", 0, NULL, &f);
-    f.errors[0] = why;
+    /* a file name can be any bytes; the JSON must stay UTF-8 */
+    buf clean = {0};
+    utf8_repair(&clean, why, strlen(why));
+    f.errors[0] = clean.p ? clean.p : "";
     feed_write_json(out, &f);
     buf_addc(out, '\n');
     feed_free(&f);
+    buf_free(&clean);
 }
 
 int

@@ -94,6 +94,12 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(len(docs), 2)
         self.assertEqual(docs[1]["format"], "rss0.9x")
 
+    def test_unreadable_file_with_a_non_utf8_name(self):
+        r = run("parse", b"/nonexistent/no\xffsuch.xml")
+        self.assertEqual(r.returncode, 1)
+        d = parse_json_lines(r.stdout)[0]  # still valid UTF-8 JSON
+        self.assertIn("\ufffd", d["errors"][0])
+
     def test_base_option(self):
         doc = b"<rss version='2.0'><channel><item><link>p/1</link></item></channel></rss>"
         r = run("parse", "--base", "https://feeds.example/x/rss", "-", input=doc)
