@@ -30,7 +30,6 @@ typedef struct feed_rt {
     ev_timer timer;
     fetch *inflight;
     feed_phase phase;
-    bool polled_once; /* in once mode */
     bool removed;     /* dropped by a reload while busy: free when done */
     char **headers; /* "Name: value" lines for fetch, NULL-ended */
     poll_outcome out;
