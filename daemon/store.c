@@ -137,6 +137,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE feeds ADD COLUMN fail_since INTEGER NOT NULL DEFAULT 0;"
     "UPDATE feeds SET fail_since = CASE WHEN failures > 0"
     " THEN max(last_ok, 1) ELSE 0 END;",
+
+    /* 3 → 4: the content hash in `seen` is no longer SHA-256 (see
+     * content_hash()). `seen` keeps no text to recompute it from, so the
+     * old values become 0, "unknown": the next poll takes such an item as
+     * unchanged (a change made exactly across the upgrade is not seen as
+     * one) and records its new hash. */
+    "UPDATE seen SET hash = 0;",
 };
 
 /* ---- prepared statements ---------------------------------------------- */
@@ -159,6 +166,7 @@ enum {
     Q_ITEM_INSERT,
     Q_ITEM_UPDATE,
     Q_FTS_INSERT,
+    Q_FTS_ROW,
     Q_FTS_DELETE,
     Q_OUTBOX_INSERT,
     Q_FAIL_UPSERT,
@@ -214,8 +222,12 @@ static const char *const queries[Q_COUNT] = {
         " content = ?7, author = ?8, categories = ?9, enclosures = ?10,"
         " published = ?11, updated = ?12, tags = ?13, stored = ?14,"
         " idh = ?2 WHERE id = ?1",
+    /* (VALUES, not INSERT .. SELECT: a statement that may write several
+     * rows opens a statement savepoint, and FTS5 flushes at each) */
     [Q_FTS_INSERT] = "INSERT INTO items_fts(rowid, title, summary, content,"
                      " tags) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_FTS_ROW] = "SELECT title, summary, content, tags FROM items"
+                  " WHERE id = ?1",
     [Q_FTS_DELETE] = "INSERT INTO items_fts(items_fts, rowid, title, summary,"
                      " content, tags) VALUES('delete', ?1, ?2, ?3, ?4, ?5)",
     [Q_OUTBOX_INSERT] =
@@ -256,13 +268,18 @@ typedef struct lt_pending {
 
 static void ltmap_free(ltmap *m);
 
-/* The hashes of one item, computed once for classify/mark/put/enqueue. */
+/* An index entry to delete at the outermost commit: the values it was
+ * indexed with (a contentless FTS5 table needs them). */
+typedef struct fts_old {
+    int64_t rowid;
+    char *title, *summary, *content, *tags;
+} fts_old;
+
+/* The hashes of one item (the last one asked for), and which item. */
 typedef struct item_hashes {
     const struct feed_item *it;
     const char *id, *title, *link, *content;
-    unsigned char idh[16];
-    int64_t hash, lt;
-    bool has_lt;
+    store_item_key k;
 } item_hashes;
 
 struct store {
@@ -294,10 +311,22 @@ struct store {
     int64_t recent_from; /* holds everything seen since this time */
     lt_pending *lt_tx;
     size_t nlt_tx, caplt_tx;
+    /* Full-text index writes wait for the outermost commit: FTS5 writes
+     * its pending terms out as a new segment at every savepoint, and each
+     * feed of a group is one, so indexing inside them cost a segment (and
+     * its merging) per feed. Items stored (rowids, indexed from their row
+     * as it is at the commit) and entries to delete; *_mark: the lengths
+     * when the current feed began, what its rollback goes back to. */
+    int64_t *fts_new;
+    size_t nfts_new, capfts_new, fts_new_mark;
+    fts_old *fts_del;
+    size_t nfts_del, capfts_del, fts_del_mark;
     /* a group: several feeds' transactions committed together */
     bool in_group, group_failed, group_relaxed;
     char group_err[512];
 };
+
+static void fts_truncate(store *s, size_t nnew, size_t ndel);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -400,44 +429,123 @@ first8(const unsigned char *d)
     return (int64_t)v;
 }
 
-static const item_hashes *
-hashes(store *s, const struct feed_item *it)
-{
-    item_hashes *m = &s->memo;
-    if (m->it == it && m->id == it->id && m->title == it->title &&
-        m->link == it->link && m->content == it->content)
-        return m;
-    unsigned char d[32];
-    sha_begin(s);
-    sha_field(s, it->id);
-    sha_end(s, d);
-    memcpy(m->idh, d, 16);
+/* The content hash: a 64-bit multiply-fold hash, not SHA-256. It only
+ * tells whether an item's text changed since it was last seen, and it
+ * reads every byte of every item of every poll: SHA-256 cost several
+ * times as much for that. Chance that a change goes unnoticed: 2^-64 per
+ * change; the feed's author could craft one, but the feed's author can
+ * change the item's id as well. Stored in `seen`: the function must never
+ * change (schema 4 cleared the SHA-256 values it replaced, see
+ * migrations). Bytes are read little-endian on every host, so that a
+ * database moved between machines keeps its hashes. */
+#define FH_A 0x9e3779b97f4a7c15ULL
+#define FH_B 0xbf58476d1ce4e5b9ULL
+#define FH_C 0x94d049bb133111ebULL
+#define FH_D 0xc2b2ae3d27d4eb4fULL
 
+static uint64_t
+fh_fold(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t
+fh_le64(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* Absorbs one field: 16 bytes per step, then a last step with the rest
+ * and the field's length (so that ("ab","c") and ("a","bc") differ). */
+static uint64_t
+fh_field(uint64_t h, const char *v)
+{
+    const unsigned char *p = (const unsigned char *)(v ? v : "");
+    size_t n = strlen((const char *)p), len = n;
+    for (; n >= 16; p += 16, n -= 16)
+        h = fh_fold(fh_le64(p) ^ FH_A ^ h, fh_le64(p + 8) ^ FH_B);
+    unsigned char t[16] = {0};
+    memcpy(t, p, n);
+    return fh_fold(fh_le64(t) ^ FH_C ^ h, fh_le64(t + 8) ^ FH_D ^ len);
+}
+
+/* Never 0: schema 4 marks a hash it could not recompute with 0. */
+static int64_t
+content_hash(const struct feed_item *it)
+{
+    uint64_t h = FH_D;
+    h = fh_field(h, it->title);
+    h = fh_field(h, it->link);
+    h = fh_field(h, it->summary);
+    h = fh_field(h, it->content);
+    h = fh_fold(h ^ FH_A, FH_B);
+    return (int64_t)(h ? h : 1);
+}
+
+/* The content hash that goes into alert keys (outbox_key): SHA-256 as
+ * before schema 4, so that an alert queued again for the same item after
+ * an upgrade keeps its Idempotency-Key. Alerts are few: computed only for
+ * them. */
+static int64_t
+alert_content_hash(store *s, const struct feed_item *it)
+{
+    unsigned char d[32];
     sha_begin(s);
     sha_field(s, it->title);
     sha_field(s, it->link);
     sha_field(s, it->summary);
     sha_field(s, it->content);
     sha_end(s, d);
-    m->hash = first8(d);
+    return first8(d);
+}
 
-    m->has_lt = it->link && *it->link && it->title && *it->title;
-    if (m->has_lt) {
+void
+store_item_key_of(store *s, const struct feed_item *it, store_item_key *k)
+{
+    unsigned char d[32];
+    sha_begin(s);
+    sha_field(s, it->id);
+    sha_end(s, d);
+    memcpy(k->idh, d, 16);
+    k->hash = content_hash(it);
+    k->has_lt = it->link && *it->link && it->title && *it->title;
+    k->lt = 0;
+    if (k->has_lt) {
         sha_begin(s);
         sha_field(s, "link+title");
         sha_field(s, it->link);
         sha_field(s, it->title);
         sha_end(s, d);
-        m->lt = first8(d);
-    } else {
-        m->lt = 0;
+        k->lt = first8(d);
     }
+}
+
+/* The item's hashes: given (computed by classify), remembered (the same
+ * item as the last call), or computed. */
+static const store_item_key *
+hashes_of(store *s, const struct feed_item *it, const store_item_key *given)
+{
+    item_hashes *m = &s->memo;
+    if (given) return given;
+    if (m->it == it && m->id == it->id && m->title == it->title &&
+        m->link == it->link && m->content == it->content)
+        return &m->k;
+    store_item_key_of(s, it, &m->k);
     m->it = it;
     m->id = it->id;
     m->title = it->title;
     m->link = it->link;
     m->content = it->content;
-    return m;
+    return &m->k;
+}
+
+static const store_item_key *
+hashes(store *s, const struct feed_item *it)
+{
+    return hashes_of(s, it, NULL);
 }
 
 /* ---- full-text input --------------------------------------------------- */
@@ -1073,6 +1181,9 @@ store_close(store *s)
     free(s->feed_key);
     free(s->seq);
     free(s->lt_tx);
+    fts_truncate(s, 0, 0);
+    free(s->fts_new);
+    free(s->fts_del);
     ltmap_free(&s->recent);
     free(s->path);
     free(s);
@@ -1363,6 +1474,16 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
                size_t n, int64_t now, store_verdict *out, char *err,
                size_t errlen)
 {
+    return store_classify_keys(s, feed_key, items, n, now, out, NULL, err,
+                               errlen);
+}
+
+int
+store_classify_keys(store *s, const char *feed_key,
+                    const struct feed_item *items, size_t n, int64_t now,
+                    store_verdict *out, store_item_key *keys, char *err,
+                    size_t errlen)
+{
     int64_t feed_id = 0, last_parsed = 0;
     bool row;
     sqlite3_stmt *q = s->q[Q_FEED_LOOKUP];
@@ -1389,7 +1510,9 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
     int ret = 0;
     for (size_t i = 0; i < n; i++) {
         const struct feed_item *it = &items[i];
-        const item_hashes *h = hashes(s, it);
+        store_item_key tmp;
+        store_item_key *h = keys ? &keys[i] : &tmp;
+        store_item_key_of(s, it, h);
         uint64_t id64 = (uint64_t)first8(h->idh);
         store_verdict v = STORE_NEW;
         bool known = false;
@@ -1410,7 +1533,10 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
         if (u64set_add(&ids, id64)) {
             v = STORE_SEEN;
         } else if (known) {
-            v = old_hash == h->hash ? STORE_SEEN : STORE_UPDATED;
+            /* 0: not known (schema 4 could not recompute it): as good
+             * as unchanged, store_mark_seen records the real one */
+            v = old_hash == h->hash || old_hash == 0 ? STORE_SEEN
+                                                     : STORE_UPDATED;
         } else {
             int64_t date =
                 it->published != DATE_NONE ? it->published : it->updated;
@@ -1447,10 +1573,10 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
             -1, &st, NULL) != SQLITE_OK)
         return NULL;
     struct feed_item tmp = {.id = item_id};
-    const item_hashes *h = hashes(s, &tmp);
+    store_item_key k;
+    store_item_key_of(s, &tmp, &k);
     unsigned char idh[16];
-    memcpy(idh, h->idh, 16);
-    s->memo.it = NULL; /* tmp dies here */
+    memcpy(idh, k.idh, 16);
     bind_text(st, 1, feed_key);
     sqlite3_bind_blob(st, 2, idh, 16, SQLITE_STATIC);
     char *ret = NULL;
@@ -1560,6 +1686,9 @@ store_begin(store *s, const store_feed *f, int64_t now)
     s->new_seen = s->stored = 0;
     s->nseq = 0;
     s->nlt_tx = 0;
+    if (!s->in_group) fts_truncate(s, 0, 0);
+    s->fts_new_mark = s->nfts_new;
+    s->fts_del_mark = s->nfts_del;
     s->now = now;
     free(s->feed_key);
     s->feed_key = xstrdup(f->key);
@@ -1614,8 +1743,15 @@ store_begin(store *s, const store_feed *f, int64_t now)
 int
 store_mark_seen(store *s, const struct feed_item *it)
 {
+    return store_mark_seen_key(s, it, NULL);
+}
+
+int
+store_mark_seen_key(store *s, const struct feed_item *it,
+                    const store_item_key *k)
+{
     if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
-    const item_hashes *h = hashes(s, it);
+    const store_item_key *h = hashes_of(s, it, k);
     if (h->has_lt) {
         if (s->nlt_tx == s->caplt_tx) {
             s->caplt_tx = s->caplt_tx ? 2 * s->caplt_tx : 64;
@@ -1738,6 +1874,8 @@ merge_tags(buf *out, const char *old_json, const char *const *tags,
     json_decref(all);
 }
 
+/* Adds (Q_FTS_INSERT) or removes (Q_FTS_DELETE) an index entry; removing
+ * needs the values it was indexed with (a contentless table). */
 static int
 fts_write(store *s, int qi, int64_t rowid, const char *title,
           const char *summary, const char *content, const char *tags_json)
@@ -1757,12 +1895,101 @@ fts_write(store *s, int qi, int64_t rowid, const char *title,
     return rc;
 }
 
+/* Indexes a stored item from its row. */
+static int
+fts_index_row(store *s, int64_t rowid)
+{
+    sqlite3_stmt *q = s->q[Q_FTS_ROW];
+    sqlite3_bind_int64(q, 1, rowid);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(q);
+        if (rc == SQLITE_DONE) return 0; /* (cannot happen: same transaction) */
+        return tx_fail(s, "indexing an item");
+    }
+    rc = fts_write(s, Q_FTS_INSERT, rowid, col_text(q, 0), col_text(q, 1),
+                   col_text(q, 2), col_text(q, 3));
+    sqlite3_reset(q);
+    return rc;
+}
+
+static bool
+fts_pending(const store *s, int64_t rowid)
+{
+    for (size_t i = 0; i < s->nfts_new; i++)
+        if (s->fts_new[i] == rowid) return true;
+    return false;
+}
+
+static void
+fts_defer_index(store *s, int64_t rowid)
+{
+    if (s->nfts_new == s->capfts_new) {
+        s->capfts_new = s->capfts_new ? 2 * s->capfts_new : 256;
+        s->fts_new = xrealloc(s->fts_new, s->capfts_new * sizeof *s->fts_new);
+    }
+    s->fts_new[s->nfts_new++] = rowid;
+}
+
+static void
+fts_defer_delete(store *s, int64_t rowid, const char *title,
+                 const char *summary, const char *content, const char *tags)
+{
+    if (s->nfts_del == s->capfts_del) {
+        s->capfts_del = s->capfts_del ? 2 * s->capfts_del : 16;
+        s->fts_del = xrealloc(s->fts_del, s->capfts_del * sizeof *s->fts_del);
+    }
+    s->fts_del[s->nfts_del++] = (fts_old){
+        rowid, xstrdup(title ? title : ""), xstrdup(summary ? summary : ""),
+        xstrdup(content ? content : ""), tags ? xstrdup(tags) : NULL};
+}
+
+/* Forgets deferred index work back to the given lengths. */
+static void
+fts_truncate(store *s, size_t nnew, size_t ndel)
+{
+    if (nnew < s->nfts_new) s->nfts_new = nnew;
+    while (s->nfts_del > ndel) {
+        fts_old *o = &s->fts_del[--s->nfts_del];
+        free(o->title);
+        free(o->summary);
+        free(o->content);
+        free(o->tags);
+    }
+}
+
+/* The deferred index work, right before the outermost COMMIT: the old
+ * entries go first, then every stored item is indexed from its row as it
+ * is now (stored twice in one transaction: indexed once, last values). */
+static int
+fts_flush(store *s)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < s->nfts_del; i++) {
+        const fts_old *o = &s->fts_del[i];
+        rc = fts_write(s, Q_FTS_DELETE, o->rowid, o->title, o->summary,
+                       o->content, o->tags);
+    }
+    for (size_t i = 0; rc == 0 && i < s->nfts_new; i++)
+        rc = fts_index_row(s, s->fts_new[i]);
+    fts_truncate(s, 0, 0);
+    return rc;
+}
+
 int
 store_put_item(store *s, const struct feed_item *it, const char *const *tags,
                size_t ntags)
 {
+    return store_put_item_key(s, it, NULL, tags, ntags);
+}
+
+int
+store_put_item_key(store *s, const struct feed_item *it,
+                   const store_item_key *k, const char *const *tags,
+                   size_t ntags)
+{
     if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
-    const item_hashes *h = hashes(s, it);
+    const store_item_key *h = hashes_of(s, it, k);
     unsigned char idh[16];
     memcpy(idh, h->idh, 16);
 
@@ -1774,23 +2001,17 @@ store_put_item(store *s, const struct feed_item *it, const char *const *tags,
     int64_t rowid = 0;
     buf tags_json = {0};
     int rc = sqlite3_step(q);
+    bool pending = false;
     if (rc == SQLITE_ROW) {
         rowid = sqlite3_column_int64(q, 0);
         merge_tags(&tags_json, col_text(q, 4), tags, ntags);
-        char *ot = xstrdup(col_text(q, 1) ? col_text(q, 1) : "");
-        char *os = xstrdup(col_text(q, 2) ? col_text(q, 2) : "");
-        char *oc = xstrdup(col_text(q, 3) ? col_text(q, 3) : "");
-        char *og = col_text(q, 4) ? xstrdup(col_text(q, 4)) : NULL;
+        /* already waiting to be indexed (stored earlier in this
+         * transaction): its index entry does not exist yet */
+        pending = fts_pending(s, rowid);
+        if (!pending)
+            fts_defer_delete(s, rowid, col_text(q, 1), col_text(q, 2),
+                             col_text(q, 3), col_text(q, 4));
         sqlite3_reset(q);
-        rc = fts_write(s, Q_FTS_DELETE, rowid, ot, os, oc, og);
-        free(ot);
-        free(os);
-        free(oc);
-        free(og);
-        if (rc < 0) {
-            buf_free(&tags_json);
-            return -1;
-        }
     } else {
         sqlite3_reset(q);
         if (rc != SQLITE_DONE) {
@@ -1834,9 +2055,7 @@ store_put_item(store *s, const struct feed_item *it, const char *const *tags,
         rowid = sqlite3_last_insert_rowid(s->db);
         s->stored++;
     }
-    if (rc == 0)
-        rc = fts_write(s, Q_FTS_INSERT, rowid, it->title, it->summary,
-                       it->content, tags_json.len ? tags_json.p : NULL);
+    if (rc == 0 && !pending) fts_defer_index(s, rowid);
     buf_free(&cats);
     buf_free(&encs);
     buf_free(&tags_json);
@@ -1906,7 +2125,7 @@ store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
         return -1;
     }
     const char *id = it ? it->id : "";
-    int64_t hash = it ? hashes(s, it)->hash : 0;
+    int64_t hash = it ? alert_content_hash(s, it) : 0;
     char key[OUTBOX_KEY_LEN];
     outbox_key(key, s->feed_key, id, hash, target, script,
                next_seq(s, id, script, target));
@@ -1991,6 +2210,7 @@ store_rollback(store *s)
         sqlite3_step(s->q[Q_ROLLBACK]);
         sqlite3_reset(s->q[Q_ROLLBACK]);
     }
+    if (s->in_tx) fts_truncate(s, s->fts_new_mark, s->fts_del_mark);
     s->in_tx = false;
     s->memo.it = NULL;
     s->nlt_tx = 0;
@@ -2033,6 +2253,8 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
         sqlite3_bind_int64(q, 2, s->stored);
         if (tx_step(s, Q_FEED_STORED, "saving the feed's state") < 0) goto fail;
     }
+    /* alone, this is the outermost commit; in a group, the group's is */
+    if (!s->in_group && fts_flush(s) < 0) goto fail;
     int qc = s->in_group ? Q_RELEASE : Q_COMMIT;
     int rc = sqlite3_step(s->q[qc]);
     sqlite3_reset(s->q[qc]);
@@ -2062,10 +2284,20 @@ store_reserve(store *s, const struct feed_item *items, const store_verdict *v,
     if (!s->params.dedup || !s->recent_loaded) return;
     for (size_t i = 0; i < n; i++) {
         if (v[i] != STORE_NEW) continue;
-        const item_hashes *h = hashes(s, &items[i]);
+        const store_item_key *h = hashes(s, &items[i]);
         if (h->has_lt) ltmap_put(&s->recent, (uint64_t)h->lt, now);
     }
     s->memo.it = NULL;
+}
+
+void
+store_reserve_keys(store *s, const store_item_key *keys,
+                   const store_verdict *v, size_t n, int64_t now)
+{
+    if (!s->params.dedup || !s->recent_loaded) return;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == STORE_NEW && keys[i].has_lt)
+            ltmap_put(&s->recent, (uint64_t)keys[i].lt, now);
 }
 
 /* Back to synchronous=FULL after a relaxed group. */
@@ -2125,6 +2357,20 @@ store_group_commit(store *s, char *err, size_t errlen)
 static int
 commit_group(store *s, char *err, size_t errlen)
 {
+    if (!s->group_failed && !sqlite3_get_autocommit(s->db)) {
+        s->in_tx = true; /* tx_step's bookkeeping, for the index writes */
+        s->failed = false;
+        int rc = fts_flush(s);
+        s->in_tx = false;
+        if (rc < 0) {
+            set_err(err, errlen, "%s", s->errmsg);
+            sqlite3_step(s->q[Q_ROLLBACK]);
+            sqlite3_reset(s->q[Q_ROLLBACK]);
+            forget_reserved(s);
+            return -1;
+        }
+    }
+    fts_truncate(s, 0, 0);
     if (s->group_failed || sqlite3_get_autocommit(s->db)) {
         set_err(err, errlen, "%s: the transaction was rolled back by SQLite",
                 s->path);

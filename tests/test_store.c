@@ -1186,6 +1186,145 @@ test_reserve_dedup_and_forget(void **state)
     assert_int_equal(verdict(f, "fb", y, T0), STORE_NEW);
 }
 
+/* The index is written at the outermost commit, not in each feed's
+ * savepoint: an item stored twice in one transaction is indexed once with
+ * its last values, a feed rolled back inside a group leaves no entry, an
+ * item stored again in a later group loses its old words. */
+static void
+test_group_index_written_at_commit(void **state)
+{
+    fx *f = *state;
+    feed_item a = item("a1", "Alpha first", "https://x/a", T0 / 1000);
+    feed_item a2 = a;
+    a2.title = "Alpha second";
+    feed_item b = item("b1", "Bravo", "https://x/b", T0 / 1000);
+    feed_item c = item("c1", "Charlie old", "https://x/c", T0 / 1000);
+    put_one(f, "fc", &c, NULL, 0, T0);
+    assert_int_equal(search_count(f->s, "charlie"), 1);
+
+    assert_int_equal(store_group_begin(f->s, true, f->err, sizeof f->err), 0);
+    store_feed fa = feed_of("fa"), fb = feed_of("fb"), fc = feed_of("fc");
+    store_feed_state st = parsed_state(T0 + HOUR, NULL);
+    assert_int_equal(store_begin(f->s, &fa, T0 + HOUR), 0);
+    assert_int_equal(store_put_item(f->s, &a, NULL, 0), 0);
+    const char *tags[] = {"zulu"};
+    assert_int_equal(store_put_item(f->s, &a2, tags, 1), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    assert_int_equal(store_begin(f->s, &fb, T0 + HOUR), 0);
+    assert_int_equal(store_put_item(f->s, &b, NULL, 0), 0);
+    store_rollback(f->s);
+    feed_item c2 = c;
+    c2.title = "Charlie new";
+    assert_int_equal(store_begin(f->s, &fc, T0 + HOUR), 0);
+    assert_int_equal(store_put_item(f->s, &c2, NULL, 0), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    assert_int_equal(store_group_commit(f->s, f->err, sizeof f->err), 0);
+
+    assert_int_equal(search_count(f->s, "alpha"), 1);
+    assert_int_equal(search_count(f->s, "second"), 1);
+    assert_int_equal(search_count(f->s, "first"), 0);
+    assert_int_equal(search_count(f->s, "tags:zulu"), 1);
+    assert_int_equal(search_count(f->s, "bravo"), 0);
+    assert_int_equal(search_count(f->s, "charlie"), 1);
+    assert_int_equal(search_count(f->s, "old"), 0);
+    assert_int_equal(search_count(f->s, "new"), 1);
+    assert_int_equal(
+        sqlite3_exec(
+            store_db(f->s),
+            "INSERT INTO items_fts(items_fts) VALUES('integrity-check')", NULL,
+            NULL, NULL),
+        SQLITE_OK);
+
+    /* a group whose commit fails leaves no index entry either */
+    feed_item d = item("d1", "Delta", "https://x/d", T0 / 1000);
+    assert_int_equal(store_group_begin(f->s, true, f->err, sizeof f->err), 0);
+    assert_int_equal(store_begin(f->s, &fa, T0 + 2 * HOUR), 0);
+    assert_int_equal(store_put_item(f->s, &d, NULL, 0), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    sqlite3_exec(store_db(f->s), "ROLLBACK", NULL, NULL, NULL); /* as SQLite may */
+    assert_int_equal(store_group_commit(f->s, f->err, sizeof f->err), -1);
+    assert_int_equal(search_count(f->s, "delta"), 0);
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM items"), 2);
+}
+
+/* The content hash is stored: these values must never change. */
+static void
+test_content_hash_is_pinned(void **state)
+{
+    UNUSED(state);
+    feed_item a = item("1", "", "", DATE_NONE);
+    assert_int_equal(content_hash(&a), (int64_t)0xbea072a7735edc4eULL);
+    a.title = "Rencontre avec Aleksandar Vučić";
+    a.link = "https://example.org/2024/08/23/rencontre";
+    a.summary = "Les Balkans occidentaux et l'Union européenne.";
+    a.content = "<p>Les <b>Balkans</b> occidentaux et l&rsquo;Union "
+                "europ&eacute;enne, 23 août 2024.</p>";
+    assert_int_equal(content_hash(&a), (int64_t)0xa7ab770e92efce26ULL);
+    /* fields do not run into each other */
+    feed_item b = item("1", "ab", "c", DATE_NONE), c = item("1", "a", "bc", DATE_NONE);
+    assert_true(content_hash(&b) != content_hash(&c));
+    /* every byte counts, whatever its place in a 16-byte step */
+    char buf1[100], buf2[100];
+    memset(buf1, 'x', sizeof buf1 - 1);
+    buf1[sizeof buf1 - 1] = '\0';
+    feed_item d = item("1", "t", "l", DATE_NONE);
+    d.content = buf1;
+    int64_t h0 = content_hash(&d);
+    for (size_t i = 0; i < sizeof buf1 - 1; i++) {
+        memcpy(buf2, buf1, sizeof buf1);
+        buf2[i] = 'y';
+        d.content = buf2;
+        assert_true(content_hash(&d) != h0);
+    }
+}
+
+/* Schema 4 replaced the SHA-256 content hashes in `seen` with 0: such an
+ * item is taken as unchanged (no spurious on_update), its new hash is
+ * recorded, and a later change is seen again. */
+static void
+test_migration_clears_content_hashes(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db;
+    /* a database as version 3 left it, with one seen item (SHA-256
+     * content hash): the tables are the same but for the hash's meaning */
+    f->s = store_open(f->dir, STORE_CREATE, f->err, sizeof f->err);
+    feed_item a = item("a1", "Alpha", "https://x/a", T0 / 1000);
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(sqlite3_open(db_path(f), &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "PRAGMA user_version = 3;"
+                     "INSERT INTO feeds(id, key, last_parsed) VALUES(1, 'f', 1);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO seen(feed, idh, hash, lt,"
+                                        " first_seen, last_seen)"
+                                        " VALUES(1, ?1, 1234567, NULL, 1, 1)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    unsigned char d[32];
+    unsigned int len = 32;
+    EVP_Digest("a1", 3, d, &len, EVP_sha256(), NULL);
+    sqlite3_bind_blob(st, 1, d, 16, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    f->s = store_open(f->dir, STORE_CREATE, f->err, sizeof f->err);
+    if (!f->s) fail_msg("%s", f->err);
+    assert_int_equal(query_int(f->s, "SELECT hash FROM seen"), 0);
+    store_verdict v;
+    poll(f, "f", &a, 1, T0, &v);
+    assert_int_equal(v, STORE_SEEN);
+    assert_int_equal(query_int(f->s, "SELECT hash FROM seen"), content_hash(&a));
+    a.title = "Alpha, corrected";
+    assert_int_equal(verdict(f, "f", a, T0 + HOUR), STORE_UPDATED);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1239,6 +1378,11 @@ main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rule_failures_roundtrip, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_group_index_written_at_commit,
+                                        setup, teardown),
+        cmocka_unit_test(test_content_hash_is_pinned),
+        cmocka_unit_test_setup_teardown(test_migration_clears_content_hashes,
+                                        setup_empty, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
