@@ -21,7 +21,7 @@
  *    the first poll of a feed (no document parsed yet) an item published
  *    before now - catch_up (or without a date) is OLD: marked seen, no rules.
  *    The link+title hashes of the window are kept in memory by the process
- *    that classifies (read from the database on its first call, 16 bytes
+ *    that classifies (read from the database on its first call, 12-24 bytes
  *    per recent item), rather than indexed on disk: see store.c.
  *  - Retention happens only in store_maintain(), in bounded steps, never
  *    during a feed's transaction, and never VACUUM.
