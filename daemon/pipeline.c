@@ -762,6 +762,8 @@ pipeline_free(pipeline *pl)
         }
     }
     outbox_free(pl->ob);
+    /* bounded: 8192 pages (128 MB) move in well under a second */
+    store_compact(pl->st, 8192);
     store_close(pl->st);
     free(pl);
 }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <lz4.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
@@ -38,6 +39,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
+#include "text.h"
 
 #define APPLICATION_ID 0x56494749 /* "VIGI" */
 #define BUSY_TIMEOUT_MS 5000
@@ -145,6 +147,24 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
      * unchanged (a change made exactly across the upgrade is not seen as
      * one) and records its new hash. */
     "UPDATE seen SET hash = 0;",
+
+    /* 4 → 5: summary and content kept together, LZ4-compressed (see
+     * body_pack()): the archive's text was two thirds of the file. And the
+     * index is rebuilt: named character references in content are now
+     * decoded to their characters, and a summary that the content's text
+     * begins with is not indexed twice (see fts_write()). */
+    "ALTER TABLE items ADD COLUMN body BLOB;"
+    "UPDATE items SET body = vigie_body_pack(summary, content);"
+    "ALTER TABLE items DROP COLUMN summary;"
+    "ALTER TABLE items DROP COLUMN content;"
+    "DROP TABLE items_fts;"
+    "CREATE VIRTUAL TABLE items_fts USING fts5("
+    " title, summary, content, tags, content='', columnsize=0,"
+    " tokenize='unicode61 remove_diacritics 2');"
+    "INSERT INTO items_fts(items_fts, rank) VALUES('automerge', 16);"
+    "INSERT INTO items_fts(rowid, title, summary, content, tags)"
+    " SELECT id, title, vigie_fts_summary(body), vigie_fts_content(body),"
+    " vigie_tags_text(tags) FROM items;",
 };
 
 /* ---- prepared statements ---------------------------------------------- */
@@ -218,23 +238,19 @@ static const char *const queries[Q_COUNT] = {
     [Q_SEEN_TOUCH] = "UPDATE seen SET hash = ?3, lt = ?4, last_seen = ?5"
                      " WHERE feed = ?1 AND idh = ?2"
                      " AND (hash != ?3 OR last_seen < ?6)",
-    [Q_ITEM_GET] = "SELECT id, title, summary, content, tags FROM items"
+    [Q_ITEM_GET] = "SELECT id, title, body, tags FROM items"
                    " WHERE feed = ?1 AND idh = ?2",
     [Q_ITEM_INSERT] =
-        "INSERT INTO items(feed, idh, item_id, title, link, summary, content,"
-        " author, categories, enclosures, published, updated, tags, stored)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-        " ?14)",
+        "INSERT INTO items(feed, idh, item_id, title, link, body, author,"
+        " categories, enclosures, published, updated, tags, stored)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [Q_ITEM_UPDATE] =
-        "UPDATE items SET item_id = ?3, title = ?4, link = ?5, summary = ?6,"
-        " content = ?7, author = ?8, categories = ?9, enclosures = ?10,"
-        " published = ?11, updated = ?12, tags = ?13, stored = ?14,"
-        " idh = ?2 WHERE id = ?1",
-    /* (VALUES, not INSERT .. SELECT: a statement that may write several
-     * rows opens a statement savepoint, and FTS5 flushes at each) */
+        "UPDATE items SET item_id = ?3, title = ?4, link = ?5, body = ?6,"
+        " author = ?8, categories = ?9, enclosures = ?10, published = ?11,"
+        " updated = ?12, tags = ?13, stored = ?14, idh = ?2 WHERE id = ?1",
     [Q_FTS_INSERT] = "INSERT INTO items_fts(rowid, title, summary, content,"
                      " tags) VALUES(?1, ?2, ?3, ?4, ?5)",
-    [Q_FTS_ROW] = "SELECT title, summary, content, tags FROM items"
+    [Q_FTS_ROW] = "SELECT title, body, tags FROM items"
                   " WHERE id = ?1",
     [Q_FTS_DELETE] = "INSERT INTO items_fts(items_fts, rowid, title, summary,"
                      " content, tags) VALUES('delete', ?1, ?2, ?3, ?4, ?5)",
@@ -329,6 +345,7 @@ struct store {
      * when the current feed began, what its rollback goes back to. */
     int64_t *fts_new;
     size_t nfts_new, capfts_new, fts_new_mark;
+    buf body_tmp; /* bodies packed and unpacked */
     fts_old *fts_del;
     size_t nfts_del, capfts_del, fts_del_mark;
     /* a group: several feeds' transactions committed together */
@@ -593,10 +610,11 @@ put_utf8(buf *out, uint32_t cp)
     buf_add(out, t, n);
 }
 
-/* A named reference: the few that matter for words, then the pattern
- * <letter><accent> ("ccaron", "eacute", "Scaron") as the base letter, which
- * is what the index keeps of "č" anyway (remove_diacritics). Anything else
- * separates words. */
+/* A named reference: the few that matter for words as the index should
+ * see them (ligatures spelled out: "oeuvre" finds "&oelig;uvre"), then
+ * any HTML name as its characters (as text_from_html decodes it, so that a
+ * summary and the content it comes from read the same: see fts_write).
+ * An unknown name separates words. */
 static void
 named_ref(buf *out, const char *name, size_t n)
 {
@@ -608,22 +626,16 @@ named_ref(buf *out, const char *name, size_t n)
         {"oelig", "oe"}, {"OElig", "OE"}, {"eth", "d"},    {"ETH", "D"},
         {"thorn", "th"}, {"THORN", "TH"}, {"shy", ""},
     };
-    static const char *const accents[] = {
-        "acute", "grave", "circ", "uml",   "tilde", "cedil", "caron", "ring",
-        "slash", "ogon",  "macr", "breve", "dot",   "dblac", "strok",
-    };
     for (size_t i = 0; i < ARRAY_LEN(fixed); i++)
         if (strlen(fixed[i].name) == n && !memcmp(fixed[i].name, name, n)) {
             buf_adds(out, fixed[i].text);
             return;
         }
-    for (size_t i = 0; i < ARRAY_LEN(accents); i++)
-        if (strlen(accents[i]) == n - 1 &&
-            !memcmp(accents[i], name + 1, n - 1)) {
-            buf_addc(out, name[0]);
-            return;
-        }
-    buf_addc(out, ' ');
+    const char *t = html_entity_lookup(name, n);
+    if (t)
+        buf_adds(out, t);
+    else
+        buf_addc(out, ' ');
 }
 
 /* Decodes the reference at s[0] == '&'; returns bytes consumed, 0 if it is
@@ -773,6 +785,189 @@ tags_text(buf *out, const char *tags_json)
         }
     }
     json_decref(a);
+}
+
+/* ---- the archived text ------------------------------------------------- */
+
+/* An item's summary and content are stored together in `body`:
+ *   byte 0     BODY_RAW or BODY_LZ4
+ *   bytes 1-4  n, the size of "summary NUL content", little-endian
+ *   then       those n bytes, as they are or as one LZ4 block
+ * LZ4 because it costs about a microsecond per item each way (zlib took
+ * twenty; the store must take tens of thousands of items a second) and
+ * still takes a third off feed text and HTML. */
+#define BODY_RAW 0
+#define BODY_LZ4 1
+#define BODY_HEAD 5
+#define BODY_MAX ((size_t)1 << 30)
+
+static void
+body_pack(buf *out, const char *summary, const char *content)
+{
+    if (!summary) summary = "";
+    if (!content) content = "";
+    size_t sn = strlen(summary), cn = strlen(content);
+    /* (never reached: items are bounded by max_body, far below) */
+    if (sn > BODY_MAX / 2) sn = BODY_MAX / 2;
+    if (cn > BODY_MAX / 2) cn = BODY_MAX / 2;
+    size_t n = sn + 1 + cn;
+    buf_reset(out);
+    char plain[512], *src = n <= sizeof plain ? plain : xmalloc(n);
+    memcpy(src, summary, sn);
+    src[sn] = '\0';
+    memcpy(src + sn + 1, content, cn);
+    int bound = LZ4_compressBound((int)n);
+    buf_grow(out, BODY_HEAD + (size_t)bound);
+    unsigned char *h = (unsigned char *)out->p;
+    for (int i = 0; i < 4; i++)
+        h[1 + i] = (unsigned char)(n >> (8 * i));
+    /* small bodies gain nothing */
+    int c = n >= 64 ? LZ4_compress_default(src, out->p + BODY_HEAD, (int)n, bound)
+                    : 0;
+    if (c > 0 && (size_t)c < n) {
+        h[0] = BODY_LZ4;
+        out->len = BODY_HEAD + (size_t)c;
+    } else {
+        h[0] = BODY_RAW;
+        memcpy(out->p + BODY_HEAD, src, n);
+        out->len = BODY_HEAD + n;
+    }
+    if (src != plain) free(src);
+}
+
+/* The summary and the content of a body, NUL-terminated, in out (which
+ * they point into). -1 if the body is damaged. */
+static int
+body_unpack(const void *blob, size_t len, buf *out, const char **summary,
+            const char **content)
+{
+    const unsigned char *h = blob;
+    *summary = *content = "";
+    if (!blob || len < BODY_HEAD) return -1;
+    size_t n = 0;
+    for (int i = 0; i < 4; i++)
+        n |= (size_t)h[1 + i] << (8 * i);
+    if (n > BODY_MAX) return -1;
+    buf_reset(out);
+    buf_grow(out, n + 1);
+    if (h[0] == BODY_RAW && len - BODY_HEAD == n) {
+        memcpy(out->p, h + BODY_HEAD, n);
+    } else if (h[0] != BODY_LZ4 ||
+               LZ4_decompress_safe((const char *)h + BODY_HEAD, out->p,
+                                   (int)(len - BODY_HEAD), (int)n) != (int)n) {
+        return -1;
+    }
+    out->p[n] = '\0';
+    out->len = n;
+    size_t sn = strnlen(out->p, n);
+    if (sn == n) return -1; /* no separator */
+    *summary = out->p;
+    *content = out->p + sn + 1;
+    return 0;
+}
+
+/* Whitespace as the index sees it (ASCII, and the no-break space that
+ * &nbsp; gives): the length of the run at s. */
+static size_t
+ws_run(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        if (i < n && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')))
+            i++;
+        else if (i + 1 < n && (unsigned char)s[i] == 0xc2 &&
+                 (unsigned char)s[i + 1] == 0xa0)
+            i += 2;
+        else
+            return i;
+    }
+}
+
+static bool
+word_byte(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || is_alpha((char)c);
+}
+
+/* True when the content's text begins with the summary: the same bytes,
+ * whitespace runs aside, and ending where a word ends. Then every word of
+ * the summary is in the content column, in the same order: phrases and
+ * words find the item as well without the summary indexed again. (Feeds
+ * very often give the first paragraph as the summary: a third of the
+ * index, and of the time spent indexing.) Whitespace may stand on one side
+ * only next to punctuation ("<b>Pristina</b>." is "Pristina ." in the
+ * content's text, "Pristina." in the summary): the words are the same.
+ * Anything else (other spacing inside words, other references) is simply
+ * indexed twice, as before. */
+static bool
+summary_leads(const char *sum, const char *text, size_t tn)
+{
+    size_t sn = strlen(sum), i = ws_run(sum, sn), j = ws_run(text, tn);
+    unsigned char last = 0; /* the last byte matched */
+    if (i == sn) return false;
+    while (i < sn) {
+        size_t a = ws_run(sum + i, sn - i), b = ws_run(text + j, tn - j);
+        if (a && b) {
+            i += a;
+            j += b;
+            last = ' ';
+            continue;
+        }
+        if (a || b) {
+            /* on one side only: harmless between a word and punctuation */
+            unsigned char next = a ? (i + a < sn ? (unsigned char)sum[i + a] : ' ')
+                                   : (j + b < tn ? (unsigned char)text[j + b] : ' ');
+            if (word_byte(last) && word_byte(next)) return false;
+            i += a;
+            j += b;
+            continue;
+        }
+        if (j >= tn || sum[i] != text[j]) return false;
+        last = (unsigned char)sum[i];
+        i++;
+        j++;
+    }
+    return j >= tn || !word_byte(last) || !word_byte((unsigned char)text[j]) ||
+           ws_run(text + j, tn - j) > 0;
+}
+
+/* For the rebuilds of the index in migrations: vigie_body_pack(summary,
+ * content), vigie_fts_summary(body), vigie_fts_content(body). */
+static void
+sql_body_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    UNUSED(argc);
+    buf b = {0};
+    body_pack(&b, (const char *)sqlite3_value_text(argv[0]),
+              (const char *)sqlite3_value_text(argv[1]));
+    sqlite3_result_blob(ctx, b.p, (int)b.len, SQLITE_TRANSIENT);
+    buf_free(&b);
+}
+
+static void
+sql_fts_body(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    UNUSED(argc);
+    bool want_summary = sqlite3_user_data(ctx) != NULL;
+    buf body = {0}, text = {0};
+    const char *sum, *con;
+    if (body_unpack(sqlite3_value_blob(argv[0]),
+                    (size_t)sqlite3_value_bytes(argv[0]), &body, &sum,
+                    &con) < 0) {
+        sqlite3_result_error(ctx, "vigie: a damaged item body", -1);
+        buf_free(&body);
+        return;
+    }
+    store_index_text(&text, con, strlen(con));
+    if (!want_summary)
+        sqlite3_result_text(ctx, text.p ? text.p : "", (int)text.len,
+                            SQLITE_TRANSIENT);
+    else if (*con && summary_leads(sum, text.p ? text.p : "", text.len))
+        sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+    else
+        sqlite3_result_text(ctx, sum, -1, SQLITE_TRANSIENT);
+    buf_free(&body);
+    buf_free(&text);
 }
 
 static void
@@ -1093,6 +1288,15 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     sqlite3_create_function(s->db, "vigie_tags_text", 1,
                             SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_tags_text, NULL, NULL);
+    sqlite3_create_function(s->db, "vigie_body_pack", 2,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_body_pack, NULL, NULL);
+    sqlite3_create_function(s->db, "vigie_fts_summary", 1,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
+                            sql_fts_body, NULL, NULL);
+    sqlite3_create_function(s->db, "vigie_fts_content", 1,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_fts_body, NULL, NULL);
 
     /* Read before writing anything: a damaged or foreign file must stay
      * exactly as it is. */
@@ -1190,6 +1394,7 @@ store_close(store *s)
     EVP_MD_free(s->sha256);
     EVP_MD_CTX_free(s->md);
     buf_free(&s->feed_json);
+    buf_free(&s->body_tmp);
     free(s->feed_key);
     free(s->seq);
     free(s->lt_tx);
@@ -1608,7 +1813,7 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(
             s->db,
-            "SELECT i.item_id, i.title, i.link, i.summary, i.content,"
+            "SELECT i.item_id, i.title, i.link, i.body, i.body,"
             " i.author, i.categories, i.published, i.updated, i.enclosures,"
             " i.tags FROM items i JOIN feeds f ON f.id = i.feed"
             " WHERE f.key = ?1 AND i.idh = ?2",
@@ -1622,16 +1827,23 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
     bind_text(st, 1, feed_key);
     sqlite3_bind_blob(st, 2, idh, 16, SQLITE_STATIC);
     char *ret = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    buf body = {0};
+    const char *text[6];
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        body_unpack(sqlite3_column_blob(st, 3),
+                    (size_t)sqlite3_column_bytes(st, 3), &body, &text[3],
+                    &text[4]) == 0) {
         buf b = {0};
         jsonw w;
         jsonw_init(&w, &b);
         static const char *const names[] = {"id",      "title",   "link",
                                             "summary", "content", "author"};
+        for (int i = 0; i < 6; i++)
+            if (i != 3 && i != 4) text[i] = col_text(st, i);
         jsonw_obj_open(&w);
         for (int i = 0; i < 6; i++) {
             jsonw_key(&w, names[i]);
-            jsonw_str(&w, col_text(st, i) ? col_text(st, i) : "");
+            jsonw_str(&w, text[i] ? text[i] : "");
         }
         jsonw_key(&w, "categories");
         jsonw_raw(&w, col_text(st, 6) ? col_text(st, 6) : "[]");
@@ -1650,6 +1862,7 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
         jsonw_obj_close(&w);
         ret = buf_detach(&b);
     }
+    buf_free(&body);
     sqlite3_finalize(st);
     return ret;
 }
@@ -1917,24 +2130,49 @@ merge_tags(buf *out, const char *old_json, const char *const *tags,
 }
 
 /* Adds (Q_FTS_INSERT) or removes (Q_FTS_DELETE) an index entry; removing
- * needs the values it was indexed with (a contentless table). */
+ * needs the values it was indexed with (a contentless table), which this
+ * derives the same way both times: the text of the content, and the
+ * summary unless the content's text begins with it (summary_leads). So a
+ * `summary:` column filter finds only summaries that say something the
+ * content does not; plain words and phrases find the item either way. */
 static int
 fts_write(store *s, int qi, int64_t rowid, const char *title,
           const char *summary, const char *content, const char *tags_json)
 {
     buf text = {0}, tags = {0};
+    if (!summary) summary = "";
     store_index_text(&text, content, content ? strlen(content) : 0);
+    if (content && *content && summary_leads(summary, text.p ? text.p : "", text.len))
+        summary = "";
     tags_text(&tags, tags_json);
     sqlite3_stmt *q = s->q[qi];
     sqlite3_bind_int64(q, 1, rowid);
     bind_text(q, 2, title ? title : "");
-    bind_text(q, 3, summary ? summary : "");
+    bind_text(q, 3, summary);
     bind_textn(q, 4, text.p ? text.p : "", text.len);
     bind_textn(q, 5, tags.p ? tags.p : "", tags.len);
     int rc = tx_step(s, qi, "indexing an item");
     buf_free(&text);
     buf_free(&tags);
     return rc;
+}
+
+/* A damaged body (which the file's checksums do not catch: SQLite has
+ * none) fails the transaction rather than index or delete wrong words. */
+static int
+unpack_or_fail(store *s, sqlite3_stmt *q, int col, buf *b, const char **sum,
+               const char **con)
+{
+    if (body_unpack(sqlite3_column_blob(q, col),
+                    (size_t)sqlite3_column_bytes(q, col), b, sum, con) == 0)
+        return 0;
+    if (!s->failed) {
+        s->failed = true;
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "%s: a stored item's text is damaged (restore a backup)",
+                 s->path);
+    }
+    return -1;
 }
 
 /* Indexes a stored item from its row. */
@@ -1949,8 +2187,11 @@ fts_index_row(store *s, int64_t rowid)
         if (rc == SQLITE_DONE) return 0; /* (cannot happen: same transaction) */
         return tx_fail(s, "indexing an item");
     }
-    rc = fts_write(s, Q_FTS_INSERT, rowid, col_text(q, 0), col_text(q, 1),
-                   col_text(q, 2), col_text(q, 3));
+    const char *sum, *con;
+    rc = unpack_or_fail(s, q, 1, &s->body_tmp, &sum, &con);
+    if (rc == 0)
+        rc = fts_write(s, Q_FTS_INSERT, rowid, col_text(q, 0), sum, con,
+                       col_text(q, 2));
     sqlite3_reset(q);
     return rc;
 }
@@ -2046,13 +2287,18 @@ store_put_item_key(store *s, const struct feed_item *it,
     bool pending = false;
     if (rc == SQLITE_ROW) {
         rowid = sqlite3_column_int64(q, 0);
-        merge_tags(&tags_json, col_text(q, 4), tags, ntags);
+        merge_tags(&tags_json, col_text(q, 3), tags, ntags);
         /* already waiting to be indexed (stored earlier in this
          * transaction): its index entry does not exist yet */
         pending = fts_pending(s, rowid);
+        const char *os, *oc;
+        if (!pending && unpack_or_fail(s, q, 2, &s->body_tmp, &os, &oc) < 0) {
+            sqlite3_reset(q);
+            buf_free(&tags_json);
+            return -1;
+        }
         if (!pending)
-            fts_defer_delete(s, rowid, col_text(q, 1), col_text(q, 2),
-                             col_text(q, 3), col_text(q, 4));
+            fts_defer_delete(s, rowid, col_text(q, 1), os, oc, col_text(q, 3));
         sqlite3_reset(q);
     } else {
         sqlite3_reset(q);
@@ -2077,8 +2323,8 @@ store_put_item_key(store *s, const struct feed_item *it,
     bind_text(q, 3, it->id);
     bind_text(q, 4, it->title ? it->title : "");
     bind_text(q, 5, it->link ? it->link : "");
-    bind_text(q, 6, it->summary ? it->summary : "");
-    bind_text(q, 7, it->content ? it->content : "");
+    body_pack(&s->body_tmp, it->summary, it->content);
+    sqlite3_bind_blob(q, 6, s->body_tmp.p, (int)s->body_tmp.len, SQLITE_STATIC);
     bind_text(q, 8, it->author ? it->author : "");
     bind_text(q, 9, cats.len ? cats.p : NULL);
     bind_text(q, 10, encs.len ? encs.p : NULL);
@@ -2629,7 +2875,7 @@ prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
     if (s->params.keep_items == STORE_FOREVER) return 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, title, summary, content, tags FROM"
+                           "SELECT id, title, body, tags FROM"
                            " items WHERE stored < ?1 ORDER BY id LIMIT ?2",
                            -1, &st, NULL) != SQLITE_OK) {
         db_err(s, err, errlen, "pruning items");
@@ -2645,14 +2891,21 @@ prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
     } old;
     old *v = xcalloc((size_t)budget, sizeof *v);
     int n = 0, rc;
+    buf body = {0};
     while (n < budget && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sum, *con;
+        if (body_unpack(sqlite3_column_blob(st, 2),
+                        (size_t)sqlite3_column_bytes(st, 2), &body, &sum,
+                        &con) < 0)
+            continue; /* damaged: its index entry cannot be named; kept */
         v[n].id = sqlite3_column_int64(st, 0);
         v[n].t = xstrdup(col_text(st, 1) ? col_text(st, 1) : "");
-        v[n].s = xstrdup(col_text(st, 2) ? col_text(st, 2) : "");
-        v[n].c = xstrdup(col_text(st, 3) ? col_text(st, 3) : "");
-        v[n].g = col_text(st, 4) ? xstrdup(col_text(st, 4)) : NULL;
+        v[n].s = xstrdup(sum);
+        v[n].c = xstrdup(con);
+        v[n].g = col_text(st, 3) ? xstrdup(col_text(st, 3)) : NULL;
         n++;
     }
+    buf_free(&body);
     sqlite3_finalize(st);
     long ret = n;
     if (n) {
@@ -2757,4 +3010,15 @@ fail:
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
+}
+
+void
+store_compact(store *s, int max_pages)
+{
+    if (!s || s->readonly || store_in_transaction(s) || max_pages <= 0) return;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", max_pages);
+    char err[512];
+    if (exec_sql(s, sql, err, sizeof err, "giving free pages back") < 0)
+        log_warn("%s", err);
 }

@@ -44,7 +44,7 @@ struct sqlite3;
 
 #define STORE_FOREVER INT64_MAX
 #define STORE_DB_NAME "vigie.db"
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct store store;
 
@@ -257,6 +257,11 @@ int store_search(store *s, const char *query, size_t limit,
  * equals budget) or -1. */
 long store_maintain(store *s, int64_t now, int budget, char *err,
                     size_t errlen);
+
+/* Gives at most max_pages free pages back to the file system, as at a
+ * clean stop: merging the full-text index frees pages that later writes
+ * would reuse; a stopped daemon's file need not keep them. */
+void store_compact(store *s, int max_pages);
 
 /* The item as JSON, the `vigie parse` item shape. */
 void store_item_write_json(buf *out, const struct feed_item *it);
