@@ -17,6 +17,7 @@ struct parse_job {
     char *base_url, *charset;
     size_t max_input;
     feed *out;
+    store_item_key *keys;
     parse_done_fn done;
     void *arg;
     bool cancelled; /* under the pool's lock */
@@ -42,6 +43,7 @@ job_free(parse_job *j)
         feed_free(j->out);
         free(j->out);
     }
+    free(j->keys);
     buf_free(&j->body);
     free(j->base_url);
     free(j->charset);
@@ -59,6 +61,21 @@ push(parse_job **head, parse_job **tail, parse_job *j)
     *tail = j;
 }
 
+/* The document, and the store's keys of its items (hashing is a good part
+ * of classifying: it need not wait for the loop either). */
+static void
+parse(parse_job *j)
+{
+    feed_options opt = {.base_url = j->base_url, .charset = j->charset};
+    opt.limits.max_input = j->max_input;
+    j->out = xmalloc(sizeof *j->out);
+    feed_parse(j->body.p ? j->body.p : "", j->body.len, &opt, j->out);
+    if (feed_is_feed(j->out) && j->out->nitems) {
+        j->keys = xmalloc(j->out->nitems * sizeof *j->keys);
+        store_item_keys(j->out->items, j->out->nitems, j->keys);
+    }
+}
+
 static void *
 run(void *arg)
 {
@@ -74,12 +91,7 @@ run(void *arg)
         bool skip = j->cancelled;
         pthread_mutex_unlock(&pp->lock);
 
-        if (!skip) {
-            feed_options opt = {.base_url = j->base_url, .charset = j->charset};
-            opt.limits.max_input = j->max_input;
-            j->out = xmalloc(sizeof *j->out);
-            feed_parse(j->body.p ? j->body.p : "", j->body.len, &opt, j->out);
-        }
+        if (!skip) parse(j);
         buf_free(&j->body); /* the bytes are not needed any more */
 
         pthread_mutex_lock(&pp->lock);
@@ -106,8 +118,10 @@ wake_cb(struct ev_loop *loop, ev_async *w, int revents)
         /* cancelled only on this thread: no lock needed to read it here */
         if (!j->cancelled && j->done) {
             feed *f = j->out;
+            store_item_key *k = j->keys;
             j->out = NULL;
-            j->done(f, j->arg);
+            j->keys = NULL;
+            j->done(f, k, j->arg);
         }
         job_free(j);
     }
@@ -155,10 +169,7 @@ parsepool_submit(parsepool *pp, buf *body, const char *base_url,
     } else {
         /* no thread: parse here, deliver from the loop all the same */
         pthread_mutex_unlock(&pp->lock);
-        feed_options opt = {.base_url = j->base_url, .charset = j->charset};
-        opt.limits.max_input = j->max_input;
-        j->out = xmalloc(sizeof *j->out);
-        feed_parse(j->body.p ? j->body.p : "", j->body.len, &opt, j->out);
+        parse(j);
         buf_free(&j->body);
         pthread_mutex_lock(&pp->lock);
         push(&pp->done, &pp->done_tail, j);

@@ -10,8 +10,9 @@
  *
  * What it promises:
  *  - Documents are parsed one at a time, in the order they were submitted.
- *  - done(parsed, arg) runs on the loop, once per job, unless the job was
- *    cancelled first; parsed is the caller's then (feed_free, free).
+ *  - done(parsed, keys, arg) runs on the loop, once per job, unless the
+ *    job was cancelled first; parsed is the caller's then (feed_free,
+ *    free), and keys too (free).
  *  - parsepool_free() waits for the parse in progress (bounded by the
  *    parser's own limits) and drops the others without calling back.
  */
@@ -21,12 +22,16 @@
 #include <stddef.h>
 
 #include "feed.h"
+#include "store.h"
 #include "util.h"
 
 struct ev_loop;
 typedef struct parsepool parsepool;
 typedef struct parse_job parse_job;
-typedef void (*parse_done_fn)(feed *parsed, void *arg);
+/* keys: the store's keys of parsed->items (store_item_keys), computed on
+ * the helper thread too; NULL when the document is not a feed. Both are
+ * the callee's (free). */
+typedef void (*parse_done_fn)(feed *parsed, store_item_key *keys, void *arg);
 
 parsepool *parsepool_new(struct ev_loop *loop);
 /* Takes body's bytes (body is left empty) and parses them with base_url

@@ -213,6 +213,10 @@ finish(job *j, const pipeline_result *r)
         free(o->parsed);
         o->parsed = NULL;
     }
+    if (o) {
+        free(o->keys);
+        o->keys = NULL;
+    }
     pl->waiting--;
     if (j->done) j->done(j->arg, r);
     job_free(j);
@@ -486,11 +490,19 @@ classify(pipeline *pl, job *j)
 {
     const feed *f = j->o->parsed;
     store_verdict *v = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *v);
-    j->doc_keys = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->doc_keys);
     char err[512];
     int64_t now = now_wall() * 1000;
-    if (store_classify_keys(pl->st, j->key, f->items, f->nitems, now, v,
-                            j->doc_keys, err, sizeof err) < 0) {
+    int rc;
+    if (j->o->keys) { /* hashed on the parse thread */
+        j->doc_keys = j->o->keys;
+        rc = store_classify_given(pl->st, j->key, f->items, f->nitems, now, v,
+                                  j->doc_keys, err, sizeof err);
+    } else {
+        j->doc_keys = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->doc_keys);
+        rc = store_classify_keys(pl->st, j->key, f->items, f->nitems, now, v,
+                                 j->doc_keys, err, sizeof err);
+    }
+    if (rc < 0) {
         pipeline_result r = {.items = f->nitems, .error = err};
         finish(j, &r);
         return false;

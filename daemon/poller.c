@@ -449,13 +449,14 @@ fetch_settled(feed_rt *f)
 }
 
 static void
-parsed_cb(feed *parsed, void *arg)
+parsed_cb(feed *parsed, store_item_key *keys, void *arg)
 {
     feed_rt *f = arg;
     poll_outcome *o = &f->out;
     f->parsing = NULL;
     f->phase = PH_FETCHING;
     o->parsed = parsed;
+    o->keys = keys;
     if (!feed_is_feed(parsed)) {
         o->ok = false;
         free(o->error);
@@ -742,6 +743,7 @@ poller_free(poller *p)
             feed_free(f->out.parsed);
             free(f->out.parsed);
         }
+        free(f->out.keys);
         feed_state_clear(&f->out.next);
         free(f->out.error);
         rt_free(f);

@@ -532,25 +532,54 @@ alert_content_hash(store *s, const struct feed_item *it)
     return first8(d);
 }
 
-void
-store_item_key_of(store *s, const struct feed_item *it, store_item_key *k)
+/* One SHA-256 over NUL-terminated fields. */
+static void
+sha_fields(EVP_MD_CTX *md, const EVP_MD *sha, const char *const *v, int n,
+           unsigned char out[32])
+{
+    unsigned int len = 32;
+    EVP_DigestInit_ex(md, sha, NULL);
+    for (int i = 0; i < n; i++) {
+        const char *f = v[i] ? v[i] : "";
+        EVP_DigestUpdate(md, f, strlen(f) + 1);
+    }
+    EVP_DigestFinal_ex(md, out, &len);
+}
+
+static void
+key_of(EVP_MD_CTX *md, const EVP_MD *sha, const struct feed_item *it,
+       store_item_key *k)
 {
     unsigned char d[32];
-    sha_begin(s);
-    sha_field(s, it->id);
-    sha_end(s, d);
+    const char *id[] = {it->id};
+    sha_fields(md, sha, id, 1, d);
     memcpy(k->idh, d, 16);
     k->hash = content_hash(it);
     k->has_lt = it->link && *it->link && it->title && *it->title;
     k->lt = 0;
     if (k->has_lt) {
-        sha_begin(s);
-        sha_field(s, "link+title");
-        sha_field(s, it->link);
-        sha_field(s, it->title);
-        sha_end(s, d);
+        const char *lt[] = {"link+title", it->link, it->title};
+        sha_fields(md, sha, lt, 3, d);
         k->lt = first8(d);
     }
+}
+
+void
+store_item_key_of(store *s, const struct feed_item *it, store_item_key *k)
+{
+    key_of(s->md, s->sha256, it, k);
+}
+
+void
+store_item_keys(const struct feed_item *items, size_t n, store_item_key *out)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!md || !sha) oom(64);
+    for (size_t i = 0; i < n; i++)
+        key_of(md, sha, &items[i], &out[i]);
+    EVP_MD_free(sha);
+    EVP_MD_CTX_free(md);
 }
 
 /* The item's hashes: given (computed by classify), remembered (the same
@@ -1728,11 +1757,33 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
                                errlen);
 }
 
+static int classify(store *s, const char *feed_key,
+                    const struct feed_item *items, size_t n, int64_t now,
+                    store_verdict *out, store_item_key *keys_out,
+                    const store_item_key *keys_in, char *err, size_t errlen);
+
 int
 store_classify_keys(store *s, const char *feed_key,
                     const struct feed_item *items, size_t n, int64_t now,
                     store_verdict *out, store_item_key *keys, char *err,
                     size_t errlen)
+{
+    return classify(s, feed_key, items, n, now, out, keys, NULL, err, errlen);
+}
+
+int
+store_classify_given(store *s, const char *feed_key,
+                     const struct feed_item *items, size_t n, int64_t now,
+                     store_verdict *out, const store_item_key *keys,
+                     char *err, size_t errlen)
+{
+    return classify(s, feed_key, items, n, now, out, NULL, keys, err, errlen);
+}
+
+static int
+classify(store *s, const char *feed_key, const struct feed_item *items,
+         size_t n, int64_t now, store_verdict *out, store_item_key *keys_out,
+         const store_item_key *keys_in, char *err, size_t errlen)
 {
     int64_t feed_id = 0, last_parsed = 0;
     bool row;
@@ -1761,8 +1812,12 @@ store_classify_keys(store *s, const char *feed_key,
     for (size_t i = 0; i < n; i++) {
         const struct feed_item *it = &items[i];
         store_item_key tmp;
-        store_item_key *h = keys ? &keys[i] : &tmp;
-        store_item_key_of(s, it, h);
+        const store_item_key *h = keys_in ? &keys_in[i] : NULL;
+        if (!h) {
+            store_item_key *k = keys_out ? &keys_out[i] : &tmp;
+            store_item_key_of(s, it, k);
+            h = k;
+        }
         uint64_t id64 = (uint64_t)first8(h->idh);
         store_verdict v = STORE_NEW;
         bool known = false;

@@ -139,11 +139,21 @@ typedef struct store_item_key {
 
 void store_item_key_of(store *s, const struct feed_item *it,
                        store_item_key *k);
+/* The same for items[0..n), from any thread (no store involved): the
+ * parse thread computes them with the document. */
+void store_item_keys(const struct feed_item *items, size_t n,
+                     store_item_key *out);
 /* store_classify, also filling keys[0..n) (may be NULL). */
 int store_classify_keys(store *s, const char *feed_key,
                         const struct feed_item *items, size_t n, int64_t now,
                         store_verdict *out, store_item_key *keys, char *err,
                         size_t errlen);
+
+/* store_classify with keys[0..n) given (store_item_keys), not computed. */
+int store_classify_given(store *s, const char *feed_key,
+                         const struct feed_item *items, size_t n, int64_t now,
+                         store_verdict *out, const store_item_key *keys,
+                         char *err, size_t errlen);
 
 /* The stored copy of an item as JSON (the `vigie parse` item shape, plus
  * "tags"), for on_update(item, old); NULL if it was never stored. */

@@ -30,9 +30,17 @@ typedef struct slot {
 } slot;
 
 static void
-done(feed *f, void *arg)
+done(feed *f, store_item_key *keys, void *arg)
 {
     slot *s = arg;
+    /* the store's keys come with the document */
+    assert_non_null(keys);
+    store_item_key k;
+    store_item_keys(&f->items[0], 1, &k);
+    assert_memory_equal(k.idh, keys[0].idh, sizeof k.idh);
+    assert_true(k.hash == keys[0].hash && k.lt == keys[0].lt &&
+                k.has_lt == keys[0].has_lt);
+    free(keys);
     got *g = s->g;
     assert_true(g->n < N);
     g->order[g->n] = s->i;
