@@ -20,12 +20,12 @@ CC    ?= cc
 PYTHON ?= python3
 
 # Libraries found through pkg-config (libev ships no .pc file on Debian).
-PKGS      := libcurl libxml-2.0 lua5.4 sqlite3 libutf8proc jansson libcrypto
+PKGS      := libcurl libxml-2.0 lua5.4 sqlite3 libutf8proc jansson libcrypto liblz4
 TEST_PKGS := cmocka
 # The Debian packages behind them, plus what the tests run.
 DEB_PKGS  := build-essential pkg-config libcurl4-openssl-dev libxml2-dev \
              libev-dev liblua5.4-dev libsqlite3-dev libutf8proc-dev \
-             libjansson-dev libssl-dev libcmocka-dev python3 \
+             libjansson-dev libssl-dev liblz4-dev libcmocka-dev python3 \
              scdoc man-db procps systemd
 
 export VIGIE_SANITIZED

@@ -104,9 +104,25 @@ done
 S_WALL=$bw S_CPU=$bc S_RSS=$br
 [ "$rc" -eq 0 ] || note "store-all run: exit status $rc ($(done_line "$W/store.log"))"
 DB=$W/state/vigie.db
-set -- $(db_query "$DB" "select count(*),
-    sum(length(cast(title as blob)) + length(cast(summary as blob)) +
-        length(cast(content as blob))) from items")
+# the text as stored: title, summary and content bytes (since schema 5
+# summary and content are one LZ4-compressed body whose 5-byte head says
+# their size, plus one for the NUL between them)
+set -- $("$PY" - "$DB" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+cols = [r[1] for r in c.execute("pragma table_info(items)")]
+n = text = 0
+if "body" in cols:
+    for title, head in c.execute("select cast(title as blob), substr(body, 1, 5) from items"):
+        n += 1
+        text += len(title) + int.from_bytes(head[1:5], "little") - 1
+else:
+    n, text = c.execute("select count(*), sum(length(cast(title as blob)) +"
+                        " length(cast(summary as blob)) +"
+                        " length(cast(content as blob))) from items").fetchone()
+print(n, text)
+EOF
+)
 STORED=$1 TEXT=$2
 SEEN=$(db_query "$DB" "select count(*) from seen")
 [ "$SEEN" -eq "$ITEMS" ] || note "store-all: $SEEN items marked seen, the corpus has $ITEMS"
@@ -310,7 +326,7 @@ SECTION=$W/section.md
     echo "After the store-all run: $DBBYTES bytes (vigie.db$(
         [ -f "$DB-wal" ] && echo " with its -wal and -shm")) for $STORED" \
         "stored items: $(fmt "$DBBYTES / $STORED") bytes per stored item." \
-        "Their text (title + summary + content, bytes as stored):" \
+        "Their text (title + summary + content, bytes before compression):" \
         "$TEXT bytes, $(fmt "$TEXT / $STORED") per item; the database is" \
         "**$(fmt "$DBBYTES / $TEXT")x the stored text** (target: at most 1.5x)." \
         "By table (dbstat): $BREAKDOWN."

@@ -93,12 +93,14 @@ unlink_sending(delivery *d, sending *s)
 }
 
 static void
-report(delivery *d, sending *s, const outbox_outcome *o)
+report(delivery *d, const outbox_msg *m, const outbox_outcome *o)
 {
     char err[512];
-    if (outbox_report(d->ob, &s->msg, o, wall_ms(), err, sizeof err) < 0)
+    if (outbox_report(d->ob, m, o, wall_ms(), err, sizeof err) < 0)
         log_err("outbox: %s", err);
 }
+
+static void kick(delivery *d, const outbox_msg *done, const outbox_outcome *o);
 
 static void
 sent_cb(fetch_result *res, void *arg)
@@ -128,22 +130,22 @@ sent_cb(fetch_result *res, void *arg)
         log_info("alert %.12s to %s: delivered (HTTP %ld, attempt %" PRId64 ")",
                  a->key, a->target, res->status, s->msg.attempt);
     } /* failures: the outbox logs them, with what happens next */
-    if (res->outcome != FETCH_ABORTED) report(d, s, &o);
     s->f = NULL;
     unlink_sending(d, s);
+    /* the outcome and the next claims: one transaction */
+    if (res->outcome != FETCH_ABORTED) kick(d, &s->msg, &o);
+    else delivery_kick(d);
     outbox_msg_clear(&s->msg);
     free(s);
-    delivery_kick(d);
 }
 
 /* Fails a claimed row without sending it. */
 static void
 fail_now(delivery *d, outbox_msg *m, const char *why)
 {
-    sending tmp = {.d = d, .msg = *m};
     log_err("alert %.12s to %s: %s", m->alert.key, m->alert.target, why);
     outbox_outcome o = {.error = why, .permanent = true};
-    report(d, &tmp, &o);
+    report(d, m, &o);
     outbox_msg_clear(m);
 }
 
@@ -233,29 +235,43 @@ arm(delivery *d, int64_t now)
     ev_timer_start(d->loop, &d->wake);
 }
 
-void
-delivery_kick(delivery *d)
+/* Records the outcome of `done` (if any) and claims what is due, then
+ * sends it. */
+static void
+kick(delivery *d, const outbox_msg *done, const outbox_outcome *o)
 {
-    if (d->stopped || !d->cfg || d->kicking) return;
+    if (d->stopped || !d->cfg || d->kicking) {
+        if (done) report(d, done, o);
+        return;
+    }
     d->kicking = true; /* fail_now reports synchronously: no recursion */
     int64_t now = wall_ms();
-    while (d->ninflight < MAX_IN_FLIGHT) {
+    for (;;) {
         outbox_msg msgs[MAX_IN_FLIGHT];
+        size_t room = MAX_IN_FLIGHT - d->ninflight;
         int64_t wake_at = INT64_MAX;
         char err[512];
-        long n = outbox_next(d->ob, now, msgs, MAX_IN_FLIGHT - d->ninflight,
-                             &wake_at, err, sizeof err);
+        long n = outbox_report_next(d->ob, done, o, done ? 1 : 0, now, msgs,
+                                    room, &wake_at, err, sizeof err);
         if (n < 0) {
             log_err("outbox: %s", err);
             d->next_due = now + 5000;
             break;
         }
+        done = NULL;
         d->next_due = n > 0 ? now : wake_at;
         for (long i = 0; i < n; i++) send_one(d, &msgs[i]);
-        if (n == 0) break;
+        /* fewer than there was room for: nothing else is due */
+        if ((size_t)n < room || d->ninflight >= MAX_IN_FLIGHT) break;
     }
     d->kicking = false;
     arm(d, now);
+}
+
+void
+delivery_kick(delivery *d)
+{
+    kick(d, NULL, NULL);
 }
 
 bool

@@ -339,9 +339,22 @@ wake_min(int64_t *wake, int64_t t)
     if (t < *wake) *wake = t;
 }
 
+static int report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
+                  int64_t now, char *err, size_t errlen);
+
 long
 outbox_next(outbox *ob, int64_t now, outbox_msg *out, size_t max,
             int64_t *wake_at, char *err, size_t errlen)
+{
+    return outbox_report_next(ob, NULL, NULL, 0, now, out, max, wake_at, err,
+                              errlen);
+}
+
+long
+outbox_report_next(outbox *ob, const outbox_msg *done,
+                   const outbox_outcome *outcomes, size_t ndone, int64_t now,
+                   outbox_msg *out, size_t max, int64_t *wake_at, char *err,
+                   size_t errlen)
 {
     int64_t wake = INT64_MAX;
     head *heads = NULL;
@@ -349,7 +362,9 @@ outbox_next(outbox *ob, int64_t now, outbox_msg *out, size_t max,
     long n = 0, filled = 0;
     if (max > MAX_PER_CALL) max = MAX_PER_CALL;
 
-    /* One write transaction: a claim must not race `vigie outbox drop`. */
+    /* One write transaction: a claim must not race `vigie outbox drop`.
+     * The outcomes go in the same one: a transaction per delivered alert
+     * rather than two (a page or more of WAL each). */
     relaxed(ob, true);
     if (run(ob->q[O_BEGIN]) < 0) {
         sqlite3_reset(ob->q[O_BEGIN]);
@@ -358,6 +373,13 @@ outbox_next(outbox *ob, int64_t now, outbox_msg *out, size_t max,
         return -1;
     }
     sqlite3_reset(ob->q[O_BEGIN]);
+    for (size_t i = 0; i < ndone; i++) {
+        if (report(ob, &done[i], &outcomes[i], now, err, errlen) < 0) {
+            n = -1;
+            goto done;
+        }
+    }
+    if (!max) goto commit;
     sqlite3_stmt *st = ob->q[O_HEADS];
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -434,6 +456,7 @@ outbox_next(outbox *ob, int64_t now, outbox_msg *out, size_t max,
             goto done;
         }
     }
+commit:
     if (run(ob->q[O_COMMIT]) < 0) {
         db_err(ob->db, ob->s, err, errlen, "claiming alerts");
         sqlite3_reset(ob->q[O_COMMIT]);
@@ -538,9 +561,6 @@ jitter(void)
 {
     return arc4random();
 }
-
-static int report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
-                  int64_t now, char *err, size_t errlen);
 
 int
 outbox_report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,

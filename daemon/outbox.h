@@ -110,6 +110,14 @@ typedef struct outbox_outcome {
 int outbox_report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
                   int64_t now, char *err, size_t errlen);
 
+/* outbox_report() for each of done[0..ndone), then outbox_next(), in one
+ * transaction. On -1 none of it happened (the claims in out are not
+ * made, the outcomes not recorded: those rows keep their lease). */
+long outbox_report_next(outbox *ob, const outbox_msg *done,
+                        const outbox_outcome *outcomes, size_t ndone,
+                        int64_t now, outbox_msg *out, size_t max,
+                        int64_t *wake_at, char *err, size_t errlen);
+
 /* Delay before retry number `attempt` (1-based): min(cap, base*2^(a-1)),
  * with "equal jitter": half fixed, half from r (uniform over uint32). */
 int64_t outbox_backoff(const outbox_params *p, int64_t attempt, uint32_t r);

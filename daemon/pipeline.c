@@ -45,6 +45,10 @@ typedef struct job {
     /* the items the rules see */
     feed_item *items;
     const feed_item **olds; /* stored copies, for on_update (NULL: new) */
+    /* the store's hashes of the document's items (o->parsed->items) and
+     * of those the rules see (items), computed once by classify; NULL for
+     * a rerun (the store hashes them) */
+    store_item_key *doc_keys, *keys;
     size_t nitems, nnew;
     store_failure *failures; /* rerun: one per item */
     action_list actions;     /* what the rules asked for */
@@ -209,6 +213,10 @@ finish(job *j, const pipeline_result *r)
         free(o->parsed);
         o->parsed = NULL;
     }
+    if (o) {
+        free(o->keys);
+        o->keys = NULL;
+    }
     pl->waiting--;
     if (j->done) j->done(j->arg, r);
     job_free(j);
@@ -304,7 +312,9 @@ apply_actions(pipeline *pl, job *j, const action_list *al, bool *failed)
             a->item >= 0 && (size_t)a->item < j->nitems ? &j->items[a->item] : NULL;
         switch (a->kind) {
         case ACTION_STORE:
-            if (it) store_put_item(pl->st, it, a->tags, a->ntags);
+            if (it)
+                store_put_item_key(pl->st, it, j->keys ? &j->keys[a->item] : NULL,
+                                   a->tags, a->ntags);
             break;
         case ACTION_ALERT:
             store_enqueue_alert(pl->st, it, a->script, a->target, a->payload,
@@ -353,7 +363,8 @@ write_job(pipeline *pl, job *j, pipeline_result *res, char *err, size_t errlen)
     bool ok = begin(pl, j);
     const feed *f = j->o ? j->o->parsed : NULL;
     for (size_t i = 0; ok && f && i < f->nitems; i++)
-        ok = store_mark_seen(pl->st, &f->items[i]) == 0;
+        ok = store_mark_seen_key(pl->st, &f->items[i],
+                                 j->doc_keys ? &j->doc_keys[i] : NULL) == 0;
     bool *failed = xcalloc(j->nitems + 1, sizeof *failed);
     res->alerts = apply_actions(pl, j, &j->actions, failed);
     for (size_t i = 0; j->failures && i < j->nitems; i++)
@@ -481,15 +492,25 @@ classify(pipeline *pl, job *j)
     store_verdict *v = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *v);
     char err[512];
     int64_t now = now_wall() * 1000;
-    if (store_classify(pl->st, j->key, f->items, f->nitems, now, v, err,
-                       sizeof err) < 0) {
+    int rc;
+    if (j->o->keys) { /* hashed on the parse thread */
+        j->doc_keys = j->o->keys;
+        rc = store_classify_given(pl->st, j->key, f->items, f->nitems, now, v,
+                                  j->doc_keys, err, sizeof err);
+    } else {
+        j->doc_keys = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->doc_keys);
+        rc = store_classify_keys(pl->st, j->key, f->items, f->nitems, now, v,
+                                 j->doc_keys, err, sizeof err);
+    }
+    if (rc < 0) {
         pipeline_result r = {.items = f->nitems, .error = err};
         finish(j, &r);
         return false;
     }
-    store_reserve(pl->st, f->items, v, f->nitems, now);
+    store_reserve_keys(pl->st, j->doc_keys, v, f->nitems, now);
     j->items = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->items);
     j->olds = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->olds);
+    j->keys = arena_alloc(&j->mem, (f->nitems + 1) * sizeof *j->keys);
     for (size_t i = 0; i < f->nitems; i++) {
         const feed_item *old = NULL;
         if (v[i] == STORE_UPDATED) {
@@ -505,6 +526,7 @@ classify(pipeline *pl, job *j)
             continue;
         }
         j->olds[j->nitems] = old;
+        j->keys[j->nitems] = j->doc_keys[i];
         j->items[j->nitems++] = f->items[i];
         if (!old) j->nnew++;
     }
@@ -752,6 +774,8 @@ pipeline_free(pipeline *pl)
         }
     }
     outbox_free(pl->ob);
+    /* bounded: 8192 pages (128 MB) move in well under a second */
+    store_compact(pl->st, 8192);
     store_close(pl->st);
     free(pl);
 }

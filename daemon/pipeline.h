@@ -17,6 +17,7 @@
 #include "config.h"
 #include "feed.h"
 #include "health.h"
+#include "store.h"
 
 typedef struct pipeline pipeline;
 
@@ -46,6 +47,7 @@ typedef struct poll_outcome {
     uint64_t bytes;
     int64_t elapsed_ms;
     feed *parsed;       /* the feed when there was one, else NULL */
+    store_item_key *keys; /* of parsed->items, if computed with the parse */
     feed_state next;    /* the state to commit with it */
     /* a health alert to queue with it (health.h) */
     health_event health;

@@ -24,10 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <lz4.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
@@ -37,6 +39,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
+#include "text.h"
 
 #define APPLICATION_ID 0x56494749 /* "VIGI" */
 #define BUSY_TIMEOUT_MS 5000
@@ -46,7 +49,10 @@
 /* Archived items are a few KB: with 4 KB pages most pages would hold one
  * row and waste a third of the file. */
 #define PAGE_SIZE 16384
-#define CACHE_KB 16384
+/* The page cache, per connection: the upper levels of the trees and a
+ * group's pages. 16 MB made no difference to the speed of a 10,000-feed
+ * first poll, only to its memory. */
+#define CACHE_KB 8192
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -137,6 +143,31 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE feeds ADD COLUMN fail_since INTEGER NOT NULL DEFAULT 0;"
     "UPDATE feeds SET fail_since = CASE WHEN failures > 0"
     " THEN max(last_ok, 1) ELSE 0 END;",
+
+    /* 3 → 4: the content hash in `seen` is no longer SHA-256 (see
+     * content_hash()). `seen` keeps no text to recompute it from, so the
+     * old values become 0, "unknown": the next poll takes such an item as
+     * unchanged (a change made exactly across the upgrade is not seen as
+     * one) and records its new hash. */
+    "UPDATE seen SET hash = 0;",
+
+    /* 4 → 5: summary and content kept together, LZ4-compressed (see
+     * body_pack()): the archive's text was two thirds of the file. And the
+     * index is rebuilt: named character references in content are now
+     * decoded to their characters, and a summary that the content's text
+     * begins with is not indexed twice (see fts_write()). */
+    "ALTER TABLE items ADD COLUMN body BLOB;"
+    "UPDATE items SET body = vigie_body_pack(summary, content);"
+    "ALTER TABLE items DROP COLUMN summary;"
+    "ALTER TABLE items DROP COLUMN content;"
+    "DROP TABLE items_fts;"
+    "CREATE VIRTUAL TABLE items_fts USING fts5("
+    " title, summary, content, tags, content='', columnsize=0,"
+    " tokenize='unicode61 remove_diacritics 2');"
+    "INSERT INTO items_fts(items_fts, rank) VALUES('automerge', 16);"
+    "INSERT INTO items_fts(rowid, title, summary, content, tags)"
+    " SELECT id, title, vigie_fts_summary(body), vigie_fts_content(body),"
+    " vigie_tags_text(tags) FROM items;",
 };
 
 /* ---- prepared statements ---------------------------------------------- */
@@ -149,6 +180,7 @@ enum {
     Q_ROLLBACK_TO,
     Q_ROLLBACK,
     Q_FEED_LOOKUP,
+    Q_FEED_GET,
     Q_FEED_UPSERT,
     Q_FEED_STATE,
     Q_FEED_STORED,
@@ -159,12 +191,18 @@ enum {
     Q_ITEM_INSERT,
     Q_ITEM_UPDATE,
     Q_FTS_INSERT,
+    Q_FTS_ROW,
     Q_FTS_DELETE,
     Q_OUTBOX_INSERT,
     Q_FAIL_UPSERT,
     Q_FAIL_DELETE,
     Q_COUNT
 };
+
+#define FEED_COLUMNS                                                           \
+    "key, url, name, title, etag, last_modified, status, error, failures,"     \
+    " last_poll, next_poll, disabled, disabled_why, last_ok, last_parsed,"     \
+    " items_seen, items_new, items_stored, fail_since"
 
 static const char *const queries[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -174,6 +212,7 @@ static const char *const queries[Q_COUNT] = {
     [Q_ROLLBACK_TO] = "ROLLBACK TO feed",
     [Q_ROLLBACK] = "ROLLBACK",
     [Q_FEED_LOOKUP] = "SELECT id, last_parsed FROM feeds WHERE key = ?1",
+    [Q_FEED_GET] = "SELECT " FEED_COLUMNS " FROM feeds WHERE key = ?1",
     [Q_FEED_UPSERT] =
         "INSERT INTO feeds(key, url, name, title, link)"
         " VALUES(?1, ?2, ?3, ?4, ?5)"
@@ -202,20 +241,20 @@ static const char *const queries[Q_COUNT] = {
     [Q_SEEN_TOUCH] = "UPDATE seen SET hash = ?3, lt = ?4, last_seen = ?5"
                      " WHERE feed = ?1 AND idh = ?2"
                      " AND (hash != ?3 OR last_seen < ?6)",
-    [Q_ITEM_GET] = "SELECT id, title, summary, content, tags FROM items"
+    [Q_ITEM_GET] = "SELECT id, title, body, tags FROM items"
                    " WHERE feed = ?1 AND idh = ?2",
     [Q_ITEM_INSERT] =
-        "INSERT INTO items(feed, idh, item_id, title, link, summary, content,"
-        " author, categories, enclosures, published, updated, tags, stored)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-        " ?14)",
+        "INSERT INTO items(feed, idh, item_id, title, link, body, author,"
+        " categories, enclosures, published, updated, tags, stored)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [Q_ITEM_UPDATE] =
-        "UPDATE items SET item_id = ?3, title = ?4, link = ?5, summary = ?6,"
-        " content = ?7, author = ?8, categories = ?9, enclosures = ?10,"
-        " published = ?11, updated = ?12, tags = ?13, stored = ?14,"
-        " idh = ?2 WHERE id = ?1",
+        "UPDATE items SET item_id = ?3, title = ?4, link = ?5, body = ?6,"
+        " author = ?8, categories = ?9, enclosures = ?10, published = ?11,"
+        " updated = ?12, tags = ?13, stored = ?14, idh = ?2 WHERE id = ?1",
     [Q_FTS_INSERT] = "INSERT INTO items_fts(rowid, title, summary, content,"
                      " tags) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_FTS_ROW] = "SELECT title, body, tags FROM items"
+                  " WHERE id = ?1",
     [Q_FTS_DELETE] = "INSERT INTO items_fts(items_fts, rowid, title, summary,"
                      " content, tags) VALUES('delete', ?1, ?2, ?3, ?4, ?5)",
     [Q_OUTBOX_INSERT] =
@@ -239,14 +278,16 @@ typedef struct alert_seq {
     unsigned n;
 } alert_seq;
 
-/* Recent link+title hashes → when last seen (ms). Open addressing, load
- * at most 1/2; key 0 kept aside. */
+/* Recent link+title hashes → when last seen, in minutes since the epoch
+ * (a dedup window is days long: a minute's precision is plenty, and 12
+ * bytes a slot rather than 16 matter when 10,000 feeds keep 600,000 of
+ * them). Open addressing, load at most 3/4; key 0 kept aside. */
 typedef struct ltmap {
     uint64_t *k;
-    int64_t *v;
+    uint32_t *t;
     size_t cap, n;
     bool has_zero;
-    int64_t zero_v;
+    uint32_t zero_t;
 } ltmap;
 
 typedef struct lt_pending {
@@ -256,13 +297,18 @@ typedef struct lt_pending {
 
 static void ltmap_free(ltmap *m);
 
-/* The hashes of one item, computed once for classify/mark/put/enqueue. */
+/* An index entry to delete at the outermost commit: the values it was
+ * indexed with (a contentless FTS5 table needs them). */
+typedef struct fts_old {
+    int64_t rowid;
+    char *title, *summary, *content, *tags;
+} fts_old;
+
+/* The hashes of one item (the last one asked for), and which item. */
 typedef struct item_hashes {
     const struct feed_item *it;
     const char *id, *title, *link, *content;
-    unsigned char idh[16];
-    int64_t hash, lt;
-    bool has_lt;
+    store_item_key k;
 } item_hashes;
 
 struct store {
@@ -294,10 +340,23 @@ struct store {
     int64_t recent_from; /* holds everything seen since this time */
     lt_pending *lt_tx;
     size_t nlt_tx, caplt_tx;
+    /* Full-text index writes wait for the outermost commit: FTS5 writes
+     * its pending terms out as a new segment at every savepoint, and each
+     * feed of a group is one, so indexing inside them cost a segment (and
+     * its merging) per feed. Items stored (rowids, indexed from their row
+     * as it is at the commit) and entries to delete; *_mark: the lengths
+     * when the current feed began, what its rollback goes back to. */
+    int64_t *fts_new;
+    size_t nfts_new, capfts_new, fts_new_mark;
+    buf body_tmp; /* bodies packed and unpacked */
+    fts_old *fts_del;
+    size_t nfts_del, capfts_del, fts_del_mark;
     /* a group: several feeds' transactions committed together */
     bool in_group, group_failed, group_relaxed;
     char group_err[512];
 };
+
+static void fts_truncate(store *s, size_t nnew, size_t ndel);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -400,44 +459,152 @@ first8(const unsigned char *d)
     return (int64_t)v;
 }
 
-static const item_hashes *
-hashes(store *s, const struct feed_item *it)
-{
-    item_hashes *m = &s->memo;
-    if (m->it == it && m->id == it->id && m->title == it->title &&
-        m->link == it->link && m->content == it->content)
-        return m;
-    unsigned char d[32];
-    sha_begin(s);
-    sha_field(s, it->id);
-    sha_end(s, d);
-    memcpy(m->idh, d, 16);
+/* The content hash: a 64-bit multiply-fold hash, not SHA-256. It only
+ * tells whether an item's text changed since it was last seen, and it
+ * reads every byte of every item of every poll: SHA-256 cost several
+ * times as much for that. Chance that a change goes unnoticed: 2^-64 per
+ * change; the feed's author could craft one, but the feed's author can
+ * change the item's id as well. Stored in `seen`: the function must never
+ * change (schema 4 cleared the SHA-256 values it replaced, see
+ * migrations). Bytes are read little-endian on every host, so that a
+ * database moved between machines keeps its hashes. */
+#define FH_A 0x9e3779b97f4a7c15ULL
+#define FH_B 0xbf58476d1ce4e5b9ULL
+#define FH_C 0x94d049bb133111ebULL
+#define FH_D 0xc2b2ae3d27d4eb4fULL
 
+static uint64_t
+fh_fold(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t
+fh_le64(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* Absorbs one field: 16 bytes per step, then a last step with the rest
+ * and the field's length (so that ("ab","c") and ("a","bc") differ). */
+static uint64_t
+fh_field(uint64_t h, const char *v)
+{
+    const unsigned char *p = (const unsigned char *)(v ? v : "");
+    size_t n = strlen((const char *)p), len = n;
+    for (; n >= 16; p += 16, n -= 16)
+        h = fh_fold(fh_le64(p) ^ FH_A ^ h, fh_le64(p + 8) ^ FH_B);
+    unsigned char t[16] = {0};
+    memcpy(t, p, n);
+    return fh_fold(fh_le64(t) ^ FH_C ^ h, fh_le64(t + 8) ^ FH_D ^ len);
+}
+
+/* Never 0: schema 4 marks a hash it could not recompute with 0. */
+static int64_t
+content_hash(const struct feed_item *it)
+{
+    uint64_t h = FH_D;
+    h = fh_field(h, it->title);
+    h = fh_field(h, it->link);
+    h = fh_field(h, it->summary);
+    h = fh_field(h, it->content);
+    h = fh_fold(h ^ FH_A, FH_B);
+    return (int64_t)(h ? h : 1);
+}
+
+/* The content hash that goes into alert keys (outbox_key): SHA-256 as
+ * before schema 4, so that an alert queued again for the same item after
+ * an upgrade keeps its Idempotency-Key. Alerts are few: computed only for
+ * them. */
+static int64_t
+alert_content_hash(store *s, const struct feed_item *it)
+{
+    unsigned char d[32];
     sha_begin(s);
     sha_field(s, it->title);
     sha_field(s, it->link);
     sha_field(s, it->summary);
     sha_field(s, it->content);
     sha_end(s, d);
-    m->hash = first8(d);
+    return first8(d);
+}
 
-    m->has_lt = it->link && *it->link && it->title && *it->title;
-    if (m->has_lt) {
-        sha_begin(s);
-        sha_field(s, "link+title");
-        sha_field(s, it->link);
-        sha_field(s, it->title);
-        sha_end(s, d);
-        m->lt = first8(d);
-    } else {
-        m->lt = 0;
+/* One SHA-256 over NUL-terminated fields. */
+static void
+sha_fields(EVP_MD_CTX *md, const EVP_MD *sha, const char *const *v, int n,
+           unsigned char out[32])
+{
+    unsigned int len = 32;
+    EVP_DigestInit_ex(md, sha, NULL);
+    for (int i = 0; i < n; i++) {
+        const char *f = v[i] ? v[i] : "";
+        EVP_DigestUpdate(md, f, strlen(f) + 1);
     }
+    EVP_DigestFinal_ex(md, out, &len);
+}
+
+static void
+key_of(EVP_MD_CTX *md, const EVP_MD *sha, const struct feed_item *it,
+       store_item_key *k)
+{
+    unsigned char d[32];
+    const char *id[] = {it->id};
+    sha_fields(md, sha, id, 1, d);
+    memcpy(k->idh, d, 16);
+    k->hash = content_hash(it);
+    k->has_lt = it->link && *it->link && it->title && *it->title;
+    k->lt = 0;
+    if (k->has_lt) {
+        const char *lt[] = {"link+title", it->link, it->title};
+        sha_fields(md, sha, lt, 3, d);
+        k->lt = first8(d);
+    }
+}
+
+void
+store_item_key_of(store *s, const struct feed_item *it, store_item_key *k)
+{
+    key_of(s->md, s->sha256, it, k);
+}
+
+void
+store_item_keys(const struct feed_item *items, size_t n, store_item_key *out)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!md || !sha) oom(64);
+    for (size_t i = 0; i < n; i++)
+        key_of(md, sha, &items[i], &out[i]);
+    EVP_MD_free(sha);
+    EVP_MD_CTX_free(md);
+}
+
+/* The item's hashes: given (computed by classify), remembered (the same
+ * item as the last call), or computed. */
+static const store_item_key *
+hashes_of(store *s, const struct feed_item *it, const store_item_key *given)
+{
+    item_hashes *m = &s->memo;
+    if (given) return given;
+    if (m->it == it && m->id == it->id && m->title == it->title &&
+        m->link == it->link && m->content == it->content)
+        return &m->k;
+    store_item_key_of(s, it, &m->k);
     m->it = it;
     m->id = it->id;
     m->title = it->title;
     m->link = it->link;
     m->content = it->content;
-    return m;
+    return &m->k;
+}
+
+static const store_item_key *
+hashes(store *s, const struct feed_item *it)
+{
+    return hashes_of(s, it, NULL);
 }
 
 /* ---- full-text input --------------------------------------------------- */
@@ -475,10 +642,11 @@ put_utf8(buf *out, uint32_t cp)
     buf_add(out, t, n);
 }
 
-/* A named reference: the few that matter for words, then the pattern
- * <letter><accent> ("ccaron", "eacute", "Scaron") as the base letter, which
- * is what the index keeps of "č" anyway (remove_diacritics). Anything else
- * separates words. */
+/* A named reference: the few that matter for words as the index should
+ * see them (ligatures spelled out: "oeuvre" finds "&oelig;uvre"), then
+ * any HTML name as its characters (as text_from_html decodes it, so that a
+ * summary and the content it comes from read the same: see fts_write).
+ * An unknown name separates words. */
 static void
 named_ref(buf *out, const char *name, size_t n)
 {
@@ -490,22 +658,16 @@ named_ref(buf *out, const char *name, size_t n)
         {"oelig", "oe"}, {"OElig", "OE"}, {"eth", "d"},    {"ETH", "D"},
         {"thorn", "th"}, {"THORN", "TH"}, {"shy", ""},
     };
-    static const char *const accents[] = {
-        "acute", "grave", "circ", "uml",   "tilde", "cedil", "caron", "ring",
-        "slash", "ogon",  "macr", "breve", "dot",   "dblac", "strok",
-    };
     for (size_t i = 0; i < ARRAY_LEN(fixed); i++)
         if (strlen(fixed[i].name) == n && !memcmp(fixed[i].name, name, n)) {
             buf_adds(out, fixed[i].text);
             return;
         }
-    for (size_t i = 0; i < ARRAY_LEN(accents); i++)
-        if (strlen(accents[i]) == n - 1 &&
-            !memcmp(accents[i], name + 1, n - 1)) {
-            buf_addc(out, name[0]);
-            return;
-        }
-    buf_addc(out, ' ');
+    const char *t = html_entity_lookup(name, n);
+    if (t)
+        buf_adds(out, t);
+    else
+        buf_addc(out, ' ');
 }
 
 /* Decodes the reference at s[0] == '&'; returns bytes consumed, 0 if it is
@@ -655,6 +817,189 @@ tags_text(buf *out, const char *tags_json)
         }
     }
     json_decref(a);
+}
+
+/* ---- the archived text ------------------------------------------------- */
+
+/* An item's summary and content are stored together in `body`:
+ *   byte 0     BODY_RAW or BODY_LZ4
+ *   bytes 1-4  n, the size of "summary NUL content", little-endian
+ *   then       those n bytes, as they are or as one LZ4 block
+ * LZ4 because it costs about a microsecond per item each way (zlib took
+ * twenty; the store must take tens of thousands of items a second) and
+ * still takes a third off feed text and HTML. */
+#define BODY_RAW 0
+#define BODY_LZ4 1
+#define BODY_HEAD 5
+#define BODY_MAX ((size_t)1 << 30)
+
+static void
+body_pack(buf *out, const char *summary, const char *content)
+{
+    if (!summary) summary = "";
+    if (!content) content = "";
+    size_t sn = strlen(summary), cn = strlen(content);
+    /* (never reached: items are bounded by max_body, far below) */
+    if (sn > BODY_MAX / 2) sn = BODY_MAX / 2;
+    if (cn > BODY_MAX / 2) cn = BODY_MAX / 2;
+    size_t n = sn + 1 + cn;
+    buf_reset(out);
+    char plain[512], *src = n <= sizeof plain ? plain : xmalloc(n);
+    memcpy(src, summary, sn);
+    src[sn] = '\0';
+    memcpy(src + sn + 1, content, cn);
+    int bound = LZ4_compressBound((int)n);
+    buf_grow(out, BODY_HEAD + (size_t)bound);
+    unsigned char *h = (unsigned char *)out->p;
+    for (int i = 0; i < 4; i++)
+        h[1 + i] = (unsigned char)(n >> (8 * i));
+    /* small bodies gain nothing */
+    int c = n >= 64 ? LZ4_compress_default(src, out->p + BODY_HEAD, (int)n, bound)
+                    : 0;
+    if (c > 0 && (size_t)c < n) {
+        h[0] = BODY_LZ4;
+        out->len = BODY_HEAD + (size_t)c;
+    } else {
+        h[0] = BODY_RAW;
+        memcpy(out->p + BODY_HEAD, src, n);
+        out->len = BODY_HEAD + n;
+    }
+    if (src != plain) free(src);
+}
+
+/* The summary and the content of a body, NUL-terminated, in out (which
+ * they point into). -1 if the body is damaged. */
+static int
+body_unpack(const void *blob, size_t len, buf *out, const char **summary,
+            const char **content)
+{
+    const unsigned char *h = blob;
+    *summary = *content = "";
+    if (!blob || len < BODY_HEAD) return -1;
+    size_t n = 0;
+    for (int i = 0; i < 4; i++)
+        n |= (size_t)h[1 + i] << (8 * i);
+    if (n > BODY_MAX) return -1;
+    buf_reset(out);
+    buf_grow(out, n + 1);
+    if (h[0] == BODY_RAW && len - BODY_HEAD == n) {
+        memcpy(out->p, h + BODY_HEAD, n);
+    } else if (h[0] != BODY_LZ4 ||
+               LZ4_decompress_safe((const char *)h + BODY_HEAD, out->p,
+                                   (int)(len - BODY_HEAD), (int)n) != (int)n) {
+        return -1;
+    }
+    out->p[n] = '\0';
+    out->len = n;
+    size_t sn = strnlen(out->p, n);
+    if (sn == n) return -1; /* no separator */
+    *summary = out->p;
+    *content = out->p + sn + 1;
+    return 0;
+}
+
+/* Whitespace as the index sees it (ASCII, and the no-break space that
+ * &nbsp; gives): the length of the run at s. */
+static size_t
+ws_run(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        if (i < n && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')))
+            i++;
+        else if (i + 1 < n && (unsigned char)s[i] == 0xc2 &&
+                 (unsigned char)s[i + 1] == 0xa0)
+            i += 2;
+        else
+            return i;
+    }
+}
+
+static bool
+word_byte(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || is_alpha((char)c);
+}
+
+/* True when the content's text begins with the summary: the same bytes,
+ * whitespace runs aside, and ending where a word ends. Then every word of
+ * the summary is in the content column, in the same order: phrases and
+ * words find the item as well without the summary indexed again. (Feeds
+ * very often give the first paragraph as the summary: a third of the
+ * index, and of the time spent indexing.) Whitespace may stand on one side
+ * only next to punctuation ("<b>Pristina</b>." is "Pristina ." in the
+ * content's text, "Pristina." in the summary): the words are the same.
+ * Anything else (other spacing inside words, other references) is simply
+ * indexed twice, as before. */
+static bool
+summary_leads(const char *sum, const char *text, size_t tn)
+{
+    size_t sn = strlen(sum), i = ws_run(sum, sn), j = ws_run(text, tn);
+    unsigned char last = 0; /* the last byte matched */
+    if (i == sn) return false;
+    while (i < sn) {
+        size_t a = ws_run(sum + i, sn - i), b = ws_run(text + j, tn - j);
+        if (a && b) {
+            i += a;
+            j += b;
+            last = ' ';
+            continue;
+        }
+        if (a || b) {
+            /* on one side only: harmless between a word and punctuation */
+            unsigned char next = a ? (i + a < sn ? (unsigned char)sum[i + a] : ' ')
+                                   : (j + b < tn ? (unsigned char)text[j + b] : ' ');
+            if (word_byte(last) && word_byte(next)) return false;
+            i += a;
+            j += b;
+            continue;
+        }
+        if (j >= tn || sum[i] != text[j]) return false;
+        last = (unsigned char)sum[i];
+        i++;
+        j++;
+    }
+    return j >= tn || !word_byte(last) || !word_byte((unsigned char)text[j]) ||
+           ws_run(text + j, tn - j) > 0;
+}
+
+/* For the rebuilds of the index in migrations: vigie_body_pack(summary,
+ * content), vigie_fts_summary(body), vigie_fts_content(body). */
+static void
+sql_body_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    UNUSED(argc);
+    buf b = {0};
+    body_pack(&b, (const char *)sqlite3_value_text(argv[0]),
+              (const char *)sqlite3_value_text(argv[1]));
+    sqlite3_result_blob(ctx, b.p, (int)b.len, SQLITE_TRANSIENT);
+    buf_free(&b);
+}
+
+static void
+sql_fts_body(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    UNUSED(argc);
+    bool want_summary = sqlite3_user_data(ctx) != NULL;
+    buf body = {0}, text = {0};
+    const char *sum, *con;
+    if (body_unpack(sqlite3_value_blob(argv[0]),
+                    (size_t)sqlite3_value_bytes(argv[0]), &body, &sum,
+                    &con) < 0) {
+        sqlite3_result_error(ctx, "vigie: a damaged item body", -1);
+        buf_free(&body);
+        return;
+    }
+    store_index_text(&text, con, strlen(con));
+    if (!want_summary)
+        sqlite3_result_text(ctx, text.p ? text.p : "", (int)text.len,
+                            SQLITE_TRANSIENT);
+    else if (*con && summary_leads(sum, text.p ? text.p : "", text.len))
+        sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+    else
+        sqlite3_result_text(ctx, sum, -1, SQLITE_TRANSIENT);
+    buf_free(&body);
+    buf_free(&text);
 }
 
 static void
@@ -969,16 +1314,21 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    /* a 60-item feed transaction touches a few hundred KB: keep it and the
-     * upper levels of the trees in memory */
-    sqlite3_exec(s->db, "PRAGMA cache_size = -" STR(CACHE_KB), NULL, NULL,
-                 NULL);
     sqlite3_create_function(s->db, "vigie_index_text", 1,
                             SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_index_text, NULL, NULL);
     sqlite3_create_function(s->db, "vigie_tags_text", 1,
                             SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_tags_text, NULL, NULL);
+    sqlite3_create_function(s->db, "vigie_body_pack", 2,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_body_pack, NULL, NULL);
+    sqlite3_create_function(s->db, "vigie_fts_summary", 1,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
+                            sql_fts_body, NULL, NULL);
+    sqlite3_create_function(s->db, "vigie_fts_content", 1,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_fts_body, NULL, NULL);
 
     /* Read before writing anything: a damaged or foreign file must stay
      * exactly as it is. */
@@ -1046,6 +1396,12 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     } else {
         exec_sql(s, "PRAGMA query_only = ON", NULL, 0, "");
     }
+    /* A group's transactions and the upper levels of the trees stay in
+     * memory. Set once the page size is settled: on a new database SQLite
+     * counted the KiB in 4 KiB pages, then kept the page count when the
+     * pages became 16 KiB (a cache four times the size asked for). */
+    sqlite3_exec(s->db, "PRAGMA cache_size = -" STR(CACHE_KB), NULL, NULL,
+                 NULL);
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT,
                                &s->q[i], NULL) != SQLITE_OK) {
@@ -1070,9 +1426,13 @@ store_close(store *s)
     EVP_MD_free(s->sha256);
     EVP_MD_CTX_free(s->md);
     buf_free(&s->feed_json);
+    buf_free(&s->body_tmp);
     free(s->feed_key);
     free(s->seq);
     free(s->lt_tx);
+    fts_truncate(s, 0, 0);
+    free(s->fts_new);
+    free(s->fts_del);
     ltmap_free(&s->recent);
     free(s->path);
     free(s);
@@ -1110,10 +1470,6 @@ store_verdict_name(store_verdict v)
 
 /* ---- feeds -------------------------------------------------------------- */
 
-#define FEED_COLUMNS                                                           \
-    "key, url, name, title, etag, last_modified, status, error, failures,"     \
-    " last_poll, next_poll, disabled, disabled_why, last_ok, last_parsed,"     \
-    " items_seen, items_new, items_stored, fail_since"
 
 static void
 read_feed_row(sqlite3_stmt *st, store_feed_state *o, arena *mem)
@@ -1144,13 +1500,9 @@ int
 store_feed_get(store *s, const char *key, store_feed_state *out, arena *mem,
                char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT " FEED_COLUMNS " FROM feeds WHERE key = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading feeds");
-        return -1;
-    }
+    /* prepared once: the daemon reads every feed's row at start (10,000
+     * feeds: a prepare each was a quarter of an all-304 poll's CPU) */
+    sqlite3_stmt *st = s->q[Q_FEED_GET];
     bind_text(st, 1, key);
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW) {
@@ -1160,7 +1512,7 @@ store_feed_get(store *s, const char *key, store_feed_state *out, arena *mem,
         db_err(s, err, errlen, "reading feeds");
         ret = -1;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return ret;
 }
 
@@ -1261,56 +1613,94 @@ lt_slot(const ltmap *m, uint64_t k)
     return i;
 }
 
-static void ltmap_put(ltmap *m, uint64_t k, int64_t v);
+/* The map's arrays, zeroed. Large ones are mappings of their own: a map
+ * that doubles leaves the heap holes that it never gives back (10,000
+ * feeds: tens of MB of a process that otherwise needs less than that). */
+#define LT_MMAP_MIN ((size_t)256 << 10)
+
+static void *
+lt_alloc(size_t n)
+{
+    if (n < LT_MMAP_MIN) return xcalloc(1, n);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED) oom(n);
+    return p;
+}
 
 static void
-ltmap_resize(ltmap *m, size_t cap)
+lt_release(void *p, size_t n)
 {
-    ltmap old = *m;
-    m->cap = cap;
-    m->n = 0;
-    m->k = xcalloc(cap, sizeof *m->k);
-    m->v = xcalloc(cap, sizeof *m->v);
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.k[i]) ltmap_put(m, old.k[i], old.v[i]);
-    free(old.k);
-    free(old.v);
+    if (!p) return;
+    if (n < LT_MMAP_MIN)
+        free(p);
+    else
+        munmap(p, n);
+}
+
+static uint32_t
+lt_minutes(int64_t ms)
+{
+    if (ms <= 0) return 0;
+    return ms / 60000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms / 60000);
 }
 
 /* Keeps the latest time for k. */
 static void
-ltmap_put(ltmap *m, uint64_t k, int64_t v)
+ltmap_put_min(ltmap *m, uint64_t k, uint32_t t)
 {
     if (!k) {
-        if (!m->has_zero || v > m->zero_v) m->zero_v = v;
+        if (!m->has_zero || t > m->zero_t) m->zero_t = t;
         m->has_zero = true;
         return;
     }
-    if (2 * (m->n + 1) > m->cap) ltmap_resize(m, m->cap ? 2 * m->cap : 1024);
+    if (4 * (m->n + 1) > 3 * m->cap) {
+        ltmap old = *m;
+        m->cap = old.cap ? 2 * old.cap : 1024;
+        m->n = 0;
+        m->k = lt_alloc(m->cap * sizeof *m->k);
+        m->t = lt_alloc(m->cap * sizeof *m->t);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.k[i]) ltmap_put_min(m, old.k[i], old.t[i]);
+        lt_release(old.k, old.cap * sizeof *old.k);
+        lt_release(old.t, old.cap * sizeof *old.t);
+    }
     size_t i = lt_slot(m, k);
     if (!m->k[i]) {
         m->k[i] = k;
-        m->v[i] = v;
+        m->t[i] = t;
         m->n++;
-    } else if (v > m->v[i]) {
-        m->v[i] = v;
+    } else if (t > m->t[i]) {
+        m->t[i] = t;
     }
 }
 
+static void
+ltmap_put(ltmap *m, uint64_t k, int64_t ms)
+{
+    ltmap_put_min(m, k, lt_minutes(ms));
+}
+
+/* Seen at `since` (ms) or later. Times are minutes rounded down, so
+ * `since` is rounded up: the window may come out shorter by under a
+ * minute, never longer (a story is not a duplicate unless surely within
+ * it). */
 static bool
 ltmap_recent(const ltmap *m, uint64_t k, int64_t since)
 {
-    if (!k) return m->has_zero && m->zero_v >= since;
+    uint32_t from = lt_minutes(since);
+    if (since > 0 && since % 60000 && from < UINT32_MAX) from++;
+    if (!k) return m->has_zero && m->zero_t >= from;
     if (!m->cap) return false;
     size_t i = lt_slot(m, k);
-    return m->k[i] == k && m->v[i] >= since;
+    return m->k[i] == k && m->t[i] >= from;
 }
 
 static void
 ltmap_free(ltmap *m)
 {
-    free(m->k);
-    free(m->v);
+    lt_release(m->k, m->cap * sizeof *m->k);
+    lt_release(m->t, m->cap * sizeof *m->t);
     memset(m, 0, sizeof *m);
 }
 
@@ -1318,13 +1708,13 @@ ltmap_free(ltmap *m)
 static void
 ltmap_sweep(ltmap *m, int64_t since)
 {
+    uint32_t from = lt_minutes(since);
     ltmap old = *m;
     memset(m, 0, sizeof *m);
     for (size_t i = 0; i < old.cap; i++)
-        if (old.k[i] && old.v[i] >= since) ltmap_put(m, old.k[i], old.v[i]);
-    if (old.has_zero && old.zero_v >= since) ltmap_put(m, 0, old.zero_v);
-    free(old.k);
-    free(old.v);
+        if (old.k[i] && old.t[i] >= from) ltmap_put_min(m, old.k[i], old.t[i]);
+    if (old.has_zero && old.zero_t >= from) ltmap_put_min(m, 0, old.zero_t);
+    ltmap_free(&old);
 }
 
 /* Everything seen within the window, from the database, once. */
@@ -1363,6 +1753,38 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
                size_t n, int64_t now, store_verdict *out, char *err,
                size_t errlen)
 {
+    return store_classify_keys(s, feed_key, items, n, now, out, NULL, err,
+                               errlen);
+}
+
+static int classify(store *s, const char *feed_key,
+                    const struct feed_item *items, size_t n, int64_t now,
+                    store_verdict *out, store_item_key *keys_out,
+                    const store_item_key *keys_in, char *err, size_t errlen);
+
+int
+store_classify_keys(store *s, const char *feed_key,
+                    const struct feed_item *items, size_t n, int64_t now,
+                    store_verdict *out, store_item_key *keys, char *err,
+                    size_t errlen)
+{
+    return classify(s, feed_key, items, n, now, out, keys, NULL, err, errlen);
+}
+
+int
+store_classify_given(store *s, const char *feed_key,
+                     const struct feed_item *items, size_t n, int64_t now,
+                     store_verdict *out, const store_item_key *keys,
+                     char *err, size_t errlen)
+{
+    return classify(s, feed_key, items, n, now, out, NULL, keys, err, errlen);
+}
+
+static int
+classify(store *s, const char *feed_key, const struct feed_item *items,
+         size_t n, int64_t now, store_verdict *out, store_item_key *keys_out,
+         const store_item_key *keys_in, char *err, size_t errlen)
+{
     int64_t feed_id = 0, last_parsed = 0;
     bool row;
     sqlite3_stmt *q = s->q[Q_FEED_LOOKUP];
@@ -1389,7 +1811,13 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
     int ret = 0;
     for (size_t i = 0; i < n; i++) {
         const struct feed_item *it = &items[i];
-        const item_hashes *h = hashes(s, it);
+        store_item_key tmp;
+        const store_item_key *h = keys_in ? &keys_in[i] : NULL;
+        if (!h) {
+            store_item_key *k = keys_out ? &keys_out[i] : &tmp;
+            store_item_key_of(s, it, k);
+            h = k;
+        }
         uint64_t id64 = (uint64_t)first8(h->idh);
         store_verdict v = STORE_NEW;
         bool known = false;
@@ -1410,7 +1838,10 @@ store_classify(store *s, const char *feed_key, const struct feed_item *items,
         if (u64set_add(&ids, id64)) {
             v = STORE_SEEN;
         } else if (known) {
-            v = old_hash == h->hash ? STORE_SEEN : STORE_UPDATED;
+            /* 0: not known (schema 4 could not recompute it): as good
+             * as unchanged, store_mark_seen records the real one */
+            v = old_hash == h->hash || old_hash == 0 ? STORE_SEEN
+                                                     : STORE_UPDATED;
         } else {
             int64_t date =
                 it->published != DATE_NONE ? it->published : it->updated;
@@ -1440,30 +1871,37 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(
             s->db,
-            "SELECT i.item_id, i.title, i.link, i.summary, i.content,"
+            "SELECT i.item_id, i.title, i.link, i.body, i.body,"
             " i.author, i.categories, i.published, i.updated, i.enclosures,"
             " i.tags FROM items i JOIN feeds f ON f.id = i.feed"
             " WHERE f.key = ?1 AND i.idh = ?2",
             -1, &st, NULL) != SQLITE_OK)
         return NULL;
     struct feed_item tmp = {.id = item_id};
-    const item_hashes *h = hashes(s, &tmp);
+    store_item_key k;
+    store_item_key_of(s, &tmp, &k);
     unsigned char idh[16];
-    memcpy(idh, h->idh, 16);
-    s->memo.it = NULL; /* tmp dies here */
+    memcpy(idh, k.idh, 16);
     bind_text(st, 1, feed_key);
     sqlite3_bind_blob(st, 2, idh, 16, SQLITE_STATIC);
     char *ret = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    buf body = {0};
+    const char *text[6];
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        body_unpack(sqlite3_column_blob(st, 3),
+                    (size_t)sqlite3_column_bytes(st, 3), &body, &text[3],
+                    &text[4]) == 0) {
         buf b = {0};
         jsonw w;
         jsonw_init(&w, &b);
         static const char *const names[] = {"id",      "title",   "link",
                                             "summary", "content", "author"};
+        for (int i = 0; i < 6; i++)
+            if (i != 3 && i != 4) text[i] = col_text(st, i);
         jsonw_obj_open(&w);
         for (int i = 0; i < 6; i++) {
             jsonw_key(&w, names[i]);
-            jsonw_str(&w, col_text(st, i) ? col_text(st, i) : "");
+            jsonw_str(&w, text[i] ? text[i] : "");
         }
         jsonw_key(&w, "categories");
         jsonw_raw(&w, col_text(st, 6) ? col_text(st, 6) : "[]");
@@ -1482,6 +1920,7 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
         jsonw_obj_close(&w);
         ret = buf_detach(&b);
     }
+    buf_free(&body);
     sqlite3_finalize(st);
     return ret;
 }
@@ -1560,6 +1999,9 @@ store_begin(store *s, const store_feed *f, int64_t now)
     s->new_seen = s->stored = 0;
     s->nseq = 0;
     s->nlt_tx = 0;
+    if (!s->in_group) fts_truncate(s, 0, 0);
+    s->fts_new_mark = s->nfts_new;
+    s->fts_del_mark = s->nfts_del;
     s->now = now;
     free(s->feed_key);
     s->feed_key = xstrdup(f->key);
@@ -1614,8 +2056,15 @@ store_begin(store *s, const store_feed *f, int64_t now)
 int
 store_mark_seen(store *s, const struct feed_item *it)
 {
+    return store_mark_seen_key(s, it, NULL);
+}
+
+int
+store_mark_seen_key(store *s, const struct feed_item *it,
+                    const store_item_key *k)
+{
     if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
-    const item_hashes *h = hashes(s, it);
+    const store_item_key *h = hashes_of(s, it, k);
     if (h->has_lt) {
         if (s->nlt_tx == s->caplt_tx) {
             s->caplt_tx = s->caplt_tx ? 2 * s->caplt_tx : 64;
@@ -1738,17 +2187,26 @@ merge_tags(buf *out, const char *old_json, const char *const *tags,
     json_decref(all);
 }
 
+/* Adds (Q_FTS_INSERT) or removes (Q_FTS_DELETE) an index entry; removing
+ * needs the values it was indexed with (a contentless table), which this
+ * derives the same way both times: the text of the content, and the
+ * summary unless the content's text begins with it (summary_leads). So a
+ * `summary:` column filter finds only summaries that say something the
+ * content does not; plain words and phrases find the item either way. */
 static int
 fts_write(store *s, int qi, int64_t rowid, const char *title,
           const char *summary, const char *content, const char *tags_json)
 {
     buf text = {0}, tags = {0};
+    if (!summary) summary = "";
     store_index_text(&text, content, content ? strlen(content) : 0);
+    if (content && *content && summary_leads(summary, text.p ? text.p : "", text.len))
+        summary = "";
     tags_text(&tags, tags_json);
     sqlite3_stmt *q = s->q[qi];
     sqlite3_bind_int64(q, 1, rowid);
     bind_text(q, 2, title ? title : "");
-    bind_text(q, 3, summary ? summary : "");
+    bind_text(q, 3, summary);
     bind_textn(q, 4, text.p ? text.p : "", text.len);
     bind_textn(q, 5, tags.p ? tags.p : "", tags.len);
     int rc = tx_step(s, qi, "indexing an item");
@@ -1757,12 +2215,122 @@ fts_write(store *s, int qi, int64_t rowid, const char *title,
     return rc;
 }
 
+/* A damaged body (which the file's checksums do not catch: SQLite has
+ * none) fails the transaction rather than index or delete wrong words. */
+static int
+unpack_or_fail(store *s, sqlite3_stmt *q, int col, buf *b, const char **sum,
+               const char **con)
+{
+    if (body_unpack(sqlite3_column_blob(q, col),
+                    (size_t)sqlite3_column_bytes(q, col), b, sum, con) == 0)
+        return 0;
+    if (!s->failed) {
+        s->failed = true;
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "%s: a stored item's text is damaged (restore a backup)",
+                 s->path);
+    }
+    return -1;
+}
+
+/* Indexes a stored item from its row. */
+static int
+fts_index_row(store *s, int64_t rowid)
+{
+    sqlite3_stmt *q = s->q[Q_FTS_ROW];
+    sqlite3_bind_int64(q, 1, rowid);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(q);
+        if (rc == SQLITE_DONE) return 0; /* (cannot happen: same transaction) */
+        return tx_fail(s, "indexing an item");
+    }
+    const char *sum, *con;
+    rc = unpack_or_fail(s, q, 1, &s->body_tmp, &sum, &con);
+    if (rc == 0)
+        rc = fts_write(s, Q_FTS_INSERT, rowid, col_text(q, 0), sum, con,
+                       col_text(q, 2));
+    sqlite3_reset(q);
+    return rc;
+}
+
+static bool
+fts_pending(const store *s, int64_t rowid)
+{
+    for (size_t i = 0; i < s->nfts_new; i++)
+        if (s->fts_new[i] == rowid) return true;
+    return false;
+}
+
+static void
+fts_defer_index(store *s, int64_t rowid)
+{
+    if (s->nfts_new == s->capfts_new) {
+        s->capfts_new = s->capfts_new ? 2 * s->capfts_new : 256;
+        s->fts_new = xrealloc(s->fts_new, s->capfts_new * sizeof *s->fts_new);
+    }
+    s->fts_new[s->nfts_new++] = rowid;
+}
+
+static void
+fts_defer_delete(store *s, int64_t rowid, const char *title,
+                 const char *summary, const char *content, const char *tags)
+{
+    if (s->nfts_del == s->capfts_del) {
+        s->capfts_del = s->capfts_del ? 2 * s->capfts_del : 16;
+        s->fts_del = xrealloc(s->fts_del, s->capfts_del * sizeof *s->fts_del);
+    }
+    s->fts_del[s->nfts_del++] = (fts_old){
+        rowid, xstrdup(title ? title : ""), xstrdup(summary ? summary : ""),
+        xstrdup(content ? content : ""), tags ? xstrdup(tags) : NULL};
+}
+
+/* Forgets deferred index work back to the given lengths. */
+static void
+fts_truncate(store *s, size_t nnew, size_t ndel)
+{
+    if (nnew < s->nfts_new) s->nfts_new = nnew;
+    while (s->nfts_del > ndel) {
+        fts_old *o = &s->fts_del[--s->nfts_del];
+        free(o->title);
+        free(o->summary);
+        free(o->content);
+        free(o->tags);
+    }
+}
+
+/* The deferred index work, right before the outermost COMMIT: the old
+ * entries go first, then every stored item is indexed from its row as it
+ * is now (stored twice in one transaction: indexed once, last values). */
+static int
+fts_flush(store *s)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < s->nfts_del; i++) {
+        const fts_old *o = &s->fts_del[i];
+        rc = fts_write(s, Q_FTS_DELETE, o->rowid, o->title, o->summary,
+                       o->content, o->tags);
+    }
+    for (size_t i = 0; rc == 0 && i < s->nfts_new; i++)
+        rc = fts_index_row(s, s->fts_new[i]);
+    fts_truncate(s, 0, 0);
+    return rc;
+}
+
 int
 store_put_item(store *s, const struct feed_item *it, const char *const *tags,
                size_t ntags)
 {
+    return store_put_item_key(s, it, NULL, tags, ntags);
+}
+
+int
+store_put_item_key(store *s, const struct feed_item *it,
+                   const store_item_key *k, const char *const *tags,
+                   size_t ntags)
+{
     if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
-    const item_hashes *h = hashes(s, it);
+    const store_item_key *h = hashes_of(s, it, k);
     unsigned char idh[16];
     memcpy(idh, h->idh, 16);
 
@@ -1774,23 +2342,22 @@ store_put_item(store *s, const struct feed_item *it, const char *const *tags,
     int64_t rowid = 0;
     buf tags_json = {0};
     int rc = sqlite3_step(q);
+    bool pending = false;
     if (rc == SQLITE_ROW) {
         rowid = sqlite3_column_int64(q, 0);
-        merge_tags(&tags_json, col_text(q, 4), tags, ntags);
-        char *ot = xstrdup(col_text(q, 1) ? col_text(q, 1) : "");
-        char *os = xstrdup(col_text(q, 2) ? col_text(q, 2) : "");
-        char *oc = xstrdup(col_text(q, 3) ? col_text(q, 3) : "");
-        char *og = col_text(q, 4) ? xstrdup(col_text(q, 4)) : NULL;
-        sqlite3_reset(q);
-        rc = fts_write(s, Q_FTS_DELETE, rowid, ot, os, oc, og);
-        free(ot);
-        free(os);
-        free(oc);
-        free(og);
-        if (rc < 0) {
+        merge_tags(&tags_json, col_text(q, 3), tags, ntags);
+        /* already waiting to be indexed (stored earlier in this
+         * transaction): its index entry does not exist yet */
+        pending = fts_pending(s, rowid);
+        const char *os, *oc;
+        if (!pending && unpack_or_fail(s, q, 2, &s->body_tmp, &os, &oc) < 0) {
+            sqlite3_reset(q);
             buf_free(&tags_json);
             return -1;
         }
+        if (!pending)
+            fts_defer_delete(s, rowid, col_text(q, 1), os, oc, col_text(q, 3));
+        sqlite3_reset(q);
     } else {
         sqlite3_reset(q);
         if (rc != SQLITE_DONE) {
@@ -1814,8 +2381,8 @@ store_put_item(store *s, const struct feed_item *it, const char *const *tags,
     bind_text(q, 3, it->id);
     bind_text(q, 4, it->title ? it->title : "");
     bind_text(q, 5, it->link ? it->link : "");
-    bind_text(q, 6, it->summary ? it->summary : "");
-    bind_text(q, 7, it->content ? it->content : "");
+    body_pack(&s->body_tmp, it->summary, it->content);
+    sqlite3_bind_blob(q, 6, s->body_tmp.p, (int)s->body_tmp.len, SQLITE_STATIC);
     bind_text(q, 8, it->author ? it->author : "");
     bind_text(q, 9, cats.len ? cats.p : NULL);
     bind_text(q, 10, encs.len ? encs.p : NULL);
@@ -1834,9 +2401,7 @@ store_put_item(store *s, const struct feed_item *it, const char *const *tags,
         rowid = sqlite3_last_insert_rowid(s->db);
         s->stored++;
     }
-    if (rc == 0)
-        rc = fts_write(s, Q_FTS_INSERT, rowid, it->title, it->summary,
-                       it->content, tags_json.len ? tags_json.p : NULL);
+    if (rc == 0 && !pending) fts_defer_index(s, rowid);
     buf_free(&cats);
     buf_free(&encs);
     buf_free(&tags_json);
@@ -1906,7 +2471,7 @@ store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
         return -1;
     }
     const char *id = it ? it->id : "";
-    int64_t hash = it ? hashes(s, it)->hash : 0;
+    int64_t hash = it ? alert_content_hash(s, it) : 0;
     char key[OUTBOX_KEY_LEN];
     outbox_key(key, s->feed_key, id, hash, target, script,
                next_seq(s, id, script, target));
@@ -1991,6 +2556,7 @@ store_rollback(store *s)
         sqlite3_step(s->q[Q_ROLLBACK]);
         sqlite3_reset(s->q[Q_ROLLBACK]);
     }
+    if (s->in_tx) fts_truncate(s, s->fts_new_mark, s->fts_del_mark);
     s->in_tx = false;
     s->memo.it = NULL;
     s->nlt_tx = 0;
@@ -2033,6 +2599,8 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
         sqlite3_bind_int64(q, 2, s->stored);
         if (tx_step(s, Q_FEED_STORED, "saving the feed's state") < 0) goto fail;
     }
+    /* alone, this is the outermost commit; in a group, the group's is */
+    if (!s->in_group && fts_flush(s) < 0) goto fail;
     int qc = s->in_group ? Q_RELEASE : Q_COMMIT;
     int rc = sqlite3_step(s->q[qc]);
     sqlite3_reset(s->q[qc]);
@@ -2062,10 +2630,20 @@ store_reserve(store *s, const struct feed_item *items, const store_verdict *v,
     if (!s->params.dedup || !s->recent_loaded) return;
     for (size_t i = 0; i < n; i++) {
         if (v[i] != STORE_NEW) continue;
-        const item_hashes *h = hashes(s, &items[i]);
+        const store_item_key *h = hashes(s, &items[i]);
         if (h->has_lt) ltmap_put(&s->recent, (uint64_t)h->lt, now);
     }
     s->memo.it = NULL;
+}
+
+void
+store_reserve_keys(store *s, const store_item_key *keys,
+                   const store_verdict *v, size_t n, int64_t now)
+{
+    if (!s->params.dedup || !s->recent_loaded) return;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == STORE_NEW && keys[i].has_lt)
+            ltmap_put(&s->recent, (uint64_t)keys[i].lt, now);
 }
 
 /* Back to synchronous=FULL after a relaxed group. */
@@ -2125,6 +2703,20 @@ store_group_commit(store *s, char *err, size_t errlen)
 static int
 commit_group(store *s, char *err, size_t errlen)
 {
+    if (!s->group_failed && !sqlite3_get_autocommit(s->db)) {
+        s->in_tx = true; /* tx_step's bookkeeping, for the index writes */
+        s->failed = false;
+        int rc = fts_flush(s);
+        s->in_tx = false;
+        if (rc < 0) {
+            set_err(err, errlen, "%s", s->errmsg);
+            sqlite3_step(s->q[Q_ROLLBACK]);
+            sqlite3_reset(s->q[Q_ROLLBACK]);
+            forget_reserved(s);
+            return -1;
+        }
+    }
+    fts_truncate(s, 0, 0);
     if (s->group_failed || sqlite3_get_autocommit(s->db)) {
         set_err(err, errlen, "%s: the transaction was rolled back by SQLite",
                 s->path);
@@ -2341,7 +2933,7 @@ prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
     if (s->params.keep_items == STORE_FOREVER) return 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, title, summary, content, tags FROM"
+                           "SELECT id, title, body, tags FROM"
                            " items WHERE stored < ?1 ORDER BY id LIMIT ?2",
                            -1, &st, NULL) != SQLITE_OK) {
         db_err(s, err, errlen, "pruning items");
@@ -2357,14 +2949,21 @@ prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
     } old;
     old *v = xcalloc((size_t)budget, sizeof *v);
     int n = 0, rc;
+    buf body = {0};
     while (n < budget && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sum, *con;
+        if (body_unpack(sqlite3_column_blob(st, 2),
+                        (size_t)sqlite3_column_bytes(st, 2), &body, &sum,
+                        &con) < 0)
+            continue; /* damaged: its index entry cannot be named; kept */
         v[n].id = sqlite3_column_int64(st, 0);
         v[n].t = xstrdup(col_text(st, 1) ? col_text(st, 1) : "");
-        v[n].s = xstrdup(col_text(st, 2) ? col_text(st, 2) : "");
-        v[n].c = xstrdup(col_text(st, 3) ? col_text(st, 3) : "");
-        v[n].g = col_text(st, 4) ? xstrdup(col_text(st, 4)) : NULL;
+        v[n].s = xstrdup(sum);
+        v[n].c = xstrdup(con);
+        v[n].g = col_text(st, 3) ? xstrdup(col_text(st, 3)) : NULL;
         n++;
     }
+    buf_free(&body);
     sqlite3_finalize(st);
     long ret = n;
     if (n) {
@@ -2469,4 +3068,15 @@ fail:
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
+}
+
+void
+store_compact(store *s, int max_pages)
+{
+    if (!s || s->readonly || store_in_transaction(s) || max_pages <= 0) return;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", max_pages);
+    char err[512];
+    if (exec_sql(s, sql, err, sizeof err, "giving free pages back") < 0)
+        log_warn("%s", err);
 }

@@ -21,7 +21,7 @@
  *    the first poll of a feed (no document parsed yet) an item published
  *    before now - catch_up (or without a date) is OLD: marked seen, no rules.
  *    The link+title hashes of the window are kept in memory by the process
- *    that classifies (read from the database on its first call, 16 bytes
+ *    that classifies (read from the database on its first call, 12-24 bytes
  *    per recent item), rather than indexed on disk: see store.c.
  *  - Retention happens only in store_maintain(), in bounded steps, never
  *    during a feed's transaction, and never VACUUM.
@@ -44,7 +44,7 @@ struct sqlite3;
 
 #define STORE_FOREVER INT64_MAX
 #define STORE_DB_NAME "vigie.db"
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct store store;
 
@@ -127,6 +127,34 @@ int store_classify(store *s, const char *feed_key,
                    const struct feed_item *items, size_t n, int64_t now,
                    store_verdict *out, char *err, size_t errlen);
 
+/* What the store derives from an item to find it again. store_classify_keys
+ * computes them once per item; the *_key calls below take them back
+ * instead of hashing the item again (NULL: they hash it). */
+typedef struct store_item_key {
+    unsigned char idh[16]; /* SHA-256/128 of the id: the item's key */
+    int64_t hash;          /* content hash: has the item changed? */
+    int64_t lt;            /* link+title hash (dedup), when has_lt */
+    bool has_lt;
+} store_item_key;
+
+void store_item_key_of(store *s, const struct feed_item *it,
+                       store_item_key *k);
+/* The same for items[0..n), from any thread (no store involved): the
+ * parse thread computes them with the document. */
+void store_item_keys(const struct feed_item *items, size_t n,
+                     store_item_key *out);
+/* store_classify, also filling keys[0..n) (may be NULL). */
+int store_classify_keys(store *s, const char *feed_key,
+                        const struct feed_item *items, size_t n, int64_t now,
+                        store_verdict *out, store_item_key *keys, char *err,
+                        size_t errlen);
+
+/* store_classify with keys[0..n) given (store_item_keys), not computed. */
+int store_classify_given(store *s, const char *feed_key,
+                         const struct feed_item *items, size_t n, int64_t now,
+                         store_verdict *out, const store_item_key *keys,
+                         char *err, size_t errlen);
+
 /* The stored copy of an item as JSON (the `vigie parse` item shape, plus
  * "tags"), for on_update(item, old); NULL if it was never stored. */
 char *store_item_json(store *s, const char *feed_key, const char *item_id);
@@ -144,10 +172,15 @@ int store_begin(store *s, const store_feed *f, int64_t now);
  * ids, new content hashes and (coarsely) that the item is still in the
  * feed, which retention needs. */
 int store_mark_seen(store *s, const struct feed_item *it);
+int store_mark_seen_key(store *s, const struct feed_item *it,
+                        const store_item_key *k);
 /* Archives the item (FTS-indexed). Storing it again merges the tags and
  * refreshes the fields. Tags are UTF-8, at most 64 of 256 bytes kept. */
 int store_put_item(store *s, const struct feed_item *it,
                    const char *const *tags, size_t ntags);
+int store_put_item_key(store *s, const struct feed_item *it,
+                       const store_item_key *k, const char *const *tags,
+                       size_t ntags);
 /* Queues an alert for webhook `target`: an outbox row holding the payload
  * (a JSON object, as text), the item and the feed, and its idempotency key
  * (outbox_key(): feed, item, content, target, script, and the count of
@@ -182,6 +215,8 @@ int store_group_commit(store *s, char *err, size_t errlen);
  * forgets every reservation (the next classify reads the database). */
 void store_reserve(store *s, const struct feed_item *items,
                    const store_verdict *v, size_t n, int64_t now);
+void store_reserve_keys(store *s, const store_item_key *keys,
+                        const store_verdict *v, size_t n, int64_t now);
 /* A transaction or a group is open (the outbox and upkeep must wait). */
 bool store_in_transaction(const store *s);
 
@@ -232,6 +267,11 @@ int store_search(store *s, const char *query, size_t limit,
  * equals budget) or -1. */
 long store_maintain(store *s, int64_t now, int budget, char *err,
                     size_t errlen);
+
+/* Gives at most max_pages free pages back to the file system, as at a
+ * clean stop: merging the full-text index frees pages that later writes
+ * would reuse; a stopped daemon's file need not keep them. */
+void store_compact(store *s, int max_pages);
 
 /* The item as JSON, the `vigie parse` item shape. */
 void store_item_write_json(buf *out, const struct feed_item *it);

@@ -19,6 +19,7 @@ need libsqlite3-dev    pc sqlite3
 need libutf8proc-dev   pc libutf8proc
 need libjansson-dev    pc jansson
 need libssl-dev        pc libcrypto
+need liblz4-dev        pc liblz4
 need libcmocka-dev     pc cmocka
 need python3           command -v python3
 

@@ -517,6 +517,41 @@ test_delivered_pruned_after_keep_delivered(void **state)
     assert_int_equal(c.dead, 1); /* dead letters stay until acted on */
 }
 
+/* The delivery loop records an outcome and claims what is next in one
+ * transaction: a delivered head makes room for the following row at
+ * once, a failed one holds its target back (in order) until its retry. */
+static void
+test_report_and_claim_together(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b", "c"};
+    const char *targets[] = {"t", "t", "t"};
+    enqueue(f, ids, targets, 3, T0);
+    outbox_msg m[4], m2[4];
+    assert_int_equal(next(f, T0, m, 4, NULL), 1);
+    outbox_outcome ok = {.status = 200};
+    int64_t wake;
+    long n = outbox_report_next(f->ob, &m[0], &ok, 1, T0 + 1, m2, 4, &wake,
+                                f->err, sizeof f->err);
+    assert_int_equal(n, 1);
+    assert_int_equal(col(f, m[0].id, "state"), OUTBOX_DELIVERED);
+    assert_int_equal(m2[0].id, m[0].id + 1); /* b, right behind a */
+    assert_int_equal(col(f, m2[0].id, "state"), OUTBOX_SENDING);
+    clear(m, 1);
+    outbox_outcome down = {.status = 503};
+    n = outbox_report_next(f->ob, &m2[0], &down, 1, T0 + 2, m, 4, &wake,
+                           f->err, sizeof f->err);
+    assert_int_equal(n, 0); /* c waits behind b's retry */
+    assert_int_equal(col(f, m2[0].id, "state"), OUTBOX_PENDING);
+    assert_true(wake > T0 + 2 && wake != INT64_MAX);
+    clear(m2, 1);
+    /* nothing to report: outbox_next */
+    assert_int_equal(outbox_report_next(f->ob, NULL, NULL, 0, wake, m, 4,
+                                        &wake, f->err, sizeof f->err),
+                     1);
+    clear(m, 1);
+}
+
 int
 main(void)
 {
@@ -536,6 +571,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_give_up_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_and_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_and_claim_together, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_queues_not_drops, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(

@@ -828,7 +828,7 @@ test_index_text(void **state)
     assert_null(strstr(b.p, "onetwo"));
     assert_null(strstr(b.p, "three"));
     assert_null(strstr(b.p, "p{}"));
-    assert_non_null(strstr(b.p, "a & b <c> ete"));
+    assert_non_null(strstr(b.p, "a & b <c> \xc3\xa9t\xc3\xa9 \xe2\x80\x94"));
     assert_non_null(strstr(b.p, "\xf0\x9f\x98\x80"));
     assert_null(strstr(b.p, "bogus"));
     assert_null(strstr(b.p, "href"));
@@ -1186,6 +1186,312 @@ test_reserve_dedup_and_forget(void **state)
     assert_int_equal(verdict(f, "fb", y, T0), STORE_NEW);
 }
 
+/* The index is written at the outermost commit, not in each feed's
+ * savepoint: an item stored twice in one transaction is indexed once with
+ * its last values, a feed rolled back inside a group leaves no entry, an
+ * item stored again in a later group loses its old words. */
+static void
+test_group_index_written_at_commit(void **state)
+{
+    fx *f = *state;
+    feed_item a = item("a1", "Alpha first", "https://x/a", T0 / 1000);
+    feed_item a2 = a;
+    a2.title = "Alpha second";
+    feed_item b = item("b1", "Bravo", "https://x/b", T0 / 1000);
+    feed_item c = item("c1", "Charlie old", "https://x/c", T0 / 1000);
+    put_one(f, "fc", &c, NULL, 0, T0);
+    assert_int_equal(search_count(f->s, "charlie"), 1);
+
+    assert_int_equal(store_group_begin(f->s, true, f->err, sizeof f->err), 0);
+    store_feed fa = feed_of("fa"), fb = feed_of("fb"), fc = feed_of("fc");
+    store_feed_state st = parsed_state(T0 + HOUR, NULL);
+    assert_int_equal(store_begin(f->s, &fa, T0 + HOUR), 0);
+    assert_int_equal(store_put_item(f->s, &a, NULL, 0), 0);
+    const char *tags[] = {"zulu"};
+    assert_int_equal(store_put_item(f->s, &a2, tags, 1), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    assert_int_equal(store_begin(f->s, &fb, T0 + HOUR), 0);
+    assert_int_equal(store_put_item(f->s, &b, NULL, 0), 0);
+    store_rollback(f->s);
+    feed_item c2 = c;
+    c2.title = "Charlie new";
+    assert_int_equal(store_begin(f->s, &fc, T0 + HOUR), 0);
+    assert_int_equal(store_put_item(f->s, &c2, NULL, 0), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    assert_int_equal(store_group_commit(f->s, f->err, sizeof f->err), 0);
+
+    assert_int_equal(search_count(f->s, "alpha"), 1);
+    assert_int_equal(search_count(f->s, "second"), 1);
+    assert_int_equal(search_count(f->s, "first"), 0);
+    assert_int_equal(search_count(f->s, "tags:zulu"), 1);
+    assert_int_equal(search_count(f->s, "bravo"), 0);
+    assert_int_equal(search_count(f->s, "charlie"), 1);
+    assert_int_equal(search_count(f->s, "old"), 0);
+    assert_int_equal(search_count(f->s, "new"), 1);
+    assert_int_equal(
+        sqlite3_exec(
+            store_db(f->s),
+            "INSERT INTO items_fts(items_fts) VALUES('integrity-check')", NULL,
+            NULL, NULL),
+        SQLITE_OK);
+
+    /* a group whose commit fails leaves no index entry either */
+    feed_item d = item("d1", "Delta", "https://x/d", T0 / 1000);
+    assert_int_equal(store_group_begin(f->s, true, f->err, sizeof f->err), 0);
+    assert_int_equal(store_begin(f->s, &fa, T0 + 2 * HOUR), 0);
+    assert_int_equal(store_put_item(f->s, &d, NULL, 0), 0);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+    sqlite3_exec(store_db(f->s), "ROLLBACK", NULL, NULL, NULL); /* as SQLite may */
+    assert_int_equal(store_group_commit(f->s, f->err, sizeof f->err), -1);
+    assert_int_equal(search_count(f->s, "delta"), 0);
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM items"), 2);
+}
+
+/* A database as schema `version` left it (the migration steps up to it,
+ * on a bare connection with the store's SQL functions). */
+static sqlite3 *
+old_database(fx *f, int version)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path(f), &db), SQLITE_OK);
+    sqlite3_create_function(db, "vigie_index_text", 1, SQLITE_UTF8, NULL,
+                            sql_index_text, NULL, NULL);
+    sqlite3_create_function(db, "vigie_tags_text", 1, SQLITE_UTF8, NULL,
+                            sql_tags_text, NULL, NULL);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "PRAGMA page_size = %d; PRAGMA auto_vacuum = INCREMENTAL;",
+             PAGE_SIZE);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    for (int v = 0; v < version; v++) {
+        char *msg = NULL;
+        if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg))
+            fail_msg("v%d: %s", v + 1, msg);
+    }
+    snprintf(sql, sizeof sql,
+             "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+             APPLICATION_ID, version);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    return db;
+}
+
+/* The content hash is stored: these values must never change. */
+static void
+test_content_hash_is_pinned(void **state)
+{
+    UNUSED(state);
+    feed_item a = item("1", "", "", DATE_NONE);
+    assert_int_equal(content_hash(&a), (int64_t)0xbea072a7735edc4eULL);
+    a.title = "Rencontre avec Aleksandar Vučić";
+    a.link = "https://example.org/2024/08/23/rencontre";
+    a.summary = "Les Balkans occidentaux et l'Union européenne.";
+    a.content = "<p>Les <b>Balkans</b> occidentaux et l&rsquo;Union "
+                "europ&eacute;enne, 23 août 2024.</p>";
+    assert_int_equal(content_hash(&a), (int64_t)0xa7ab770e92efce26ULL);
+    /* fields do not run into each other */
+    feed_item b = item("1", "ab", "c", DATE_NONE), c = item("1", "a", "bc", DATE_NONE);
+    assert_true(content_hash(&b) != content_hash(&c));
+    /* every byte counts, whatever its place in a 16-byte step */
+    char buf1[100], buf2[100];
+    memset(buf1, 'x', sizeof buf1 - 1);
+    buf1[sizeof buf1 - 1] = '\0';
+    feed_item d = item("1", "t", "l", DATE_NONE);
+    d.content = buf1;
+    int64_t h0 = content_hash(&d);
+    for (size_t i = 0; i < sizeof buf1 - 1; i++) {
+        memcpy(buf2, buf1, sizeof buf1);
+        buf2[i] = 'y';
+        d.content = buf2;
+        assert_true(content_hash(&d) != h0);
+    }
+}
+
+/* Schema 4 replaced the SHA-256 content hashes in `seen` with 0: such an
+ * item is taken as unchanged (no spurious on_update), its new hash is
+ * recorded, and a later change is seen again. */
+static void
+test_migration_clears_content_hashes(void **state)
+{
+    fx *f = *state;
+    /* a database as version 3 left it, with one seen item (SHA-256
+     * content hash) */
+    sqlite3 *db = old_database(f, 3);
+    feed_item a = item("a1", "Alpha", "https://x/a", T0 / 1000);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO feeds(id, key, last_parsed) VALUES(1, 'f', 1);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO seen(feed, idh, hash, lt,"
+                                        " first_seen, last_seen)"
+                                        " VALUES(1, ?1, 1234567, NULL, 1, 1)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    unsigned char d[32];
+    unsigned int len = 32;
+    EVP_Digest("a1", 3, d, &len, EVP_sha256(), NULL);
+    sqlite3_bind_blob(st, 1, d, 16, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    f->s = store_open(f->dir, STORE_CREATE, f->err, sizeof f->err);
+    if (!f->s) fail_msg("%s", f->err);
+    assert_int_equal(query_int(f->s, "SELECT hash FROM seen"), 0);
+    store_verdict v;
+    poll(f, "f", &a, 1, T0, &v);
+    assert_int_equal(v, STORE_SEEN);
+    assert_int_equal(query_int(f->s, "SELECT hash FROM seen"), content_hash(&a));
+    a.title = "Alpha, corrected";
+    assert_int_equal(verdict(f, "f", a, T0 + HOUR), STORE_UPDATED);
+}
+
+/* Schema 5 packs summary and content into `body` and rebuilds the index:
+ * what was archived reads back the same and is found the same. */
+static void
+test_migration_packs_bodies(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db = old_database(f, 4);
+    static char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    memcpy(big, "<p>Ruge ", 8);
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO feeds(id, key) VALUES(1, 'f');"
+             "INSERT INTO items(id, feed, idh, item_id, title, link, summary,"
+             " content, author, tags, stored) VALUES"
+             "(1, 1, x'01', 'i1', 'Rencontre', 'https://x/1',"
+             " 'Vu\xc4\x8di\xc4\x87 à Pristina', '', '', '[\"kosovo\"]', 1),"
+             "(2, 1, x'02', 'i2', 'Long', 'https://x/2', 'court', '%s', '',"
+             " NULL, 1);"
+             "INSERT INTO items_fts(rowid, title, summary, content, tags)"
+             " SELECT id, title, summary, vigie_index_text(content),"
+             " vigie_tags_text(tags) FROM items;",
+             big);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    f->s = store_open(f->dir, STORE_CREATE, f->err, sizeof f->err);
+    if (!f->s) fail_msg("%s", f->err);
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM pragma_table_info"
+                                     "('items') WHERE name IN ('summary',"
+                                     " 'content')"),
+                     0);
+    assert_int_equal(search_count(f->s, "vucic"), 1);
+    assert_int_equal(search_count(f->s, "tags:kosovo"), 1);
+    assert_int_equal(search_count(f->s, "ruge"), 1);
+    assert_int_equal(search_count(f->s, "court"), 1);
+    /* compressed, and whole again when read */
+    assert_true(query_int(f->s, "SELECT length(body) FROM items WHERE id = 2") <
+                1000);
+    struct feed_item probe = {.id = "i2"};
+    UNUSED(probe);
+    sqlite3_stmt *st;
+    sqlite3_exec(store_db(f->s), "UPDATE items SET idh = x'00' WHERE 0", NULL,
+                 NULL, NULL);
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+                                        "SELECT body FROM items WHERE id = 2",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    buf b = {0};
+    const char *sum, *con;
+    assert_int_equal(body_unpack(sqlite3_column_blob(st, 0),
+                                 (size_t)sqlite3_column_bytes(st, 0), &b, &sum,
+                                 &con),
+                     0);
+    assert_string_equal(sum, "court");
+    assert_string_equal(con, big);
+    sqlite3_finalize(st);
+    buf_free(&b);
+    assert_int_equal(
+        sqlite3_exec(
+            store_db(f->s),
+            "INSERT INTO items_fts(items_fts) VALUES('integrity-check')", NULL,
+            NULL, NULL),
+        SQLITE_OK);
+}
+
+/* Bodies: small ones as they are, large ones compressed, damage caught. */
+static void
+test_body_pack_roundtrip(void **state)
+{
+    UNUSED(state);
+    buf b = {0}, u = {0};
+    const char *sum, *con;
+    body_pack(&b, "", "");
+    assert_int_equal(b.p[0], BODY_RAW);
+    assert_int_equal(body_unpack(b.p, b.len, &u, &sum, &con), 0);
+    assert_string_equal(sum, "");
+    assert_string_equal(con, "");
+    static char big[5000];
+    for (size_t i = 0; i < sizeof big - 1; i++)
+        big[i] = "abcdefgh <p>&eacute;"[i % 20];
+    body_pack(&b, "a summary", big);
+    assert_int_equal(b.p[0], BODY_LZ4);
+    assert_true(b.len < sizeof big / 2);
+    assert_int_equal(body_unpack(b.p, b.len, &u, &sum, &con), 0);
+    assert_string_equal(sum, "a summary");
+    assert_string_equal(con, big);
+    b.p[b.len / 2] ^= 0x55; /* damaged */
+    b.len -= 3;
+    assert_int_equal(body_unpack(b.p, b.len, &u, &sum, &con), -1);
+    assert_int_equal(body_unpack(b.p, 2, &u, &sum, &con), -1);
+    buf_free(&b);
+    buf_free(&u);
+}
+
+/* A summary that the content's text begins with is not indexed a second
+ * time; the item is found by its words and phrases all the same. */
+static void
+test_summary_leading_content(void **state)
+{
+    fx *f = *state;
+    const char *text = " Les Balkans  occidentaux, hier.  Et la suite";
+    size_t n = strlen(text);
+    assert_true(summary_leads("Les Balkans occidentaux, hier.", text, n));
+    assert_true(summary_leads("Les Balkans occidentaux", text, n));
+    assert_false(summary_leads("Les Balkans occident", text, n)); /* mid-word */
+    assert_false(summary_leads("Les Balkans", "Les Balkansoccidentaux", 22));
+    assert_false(summary_leads("Balkans", text, n)); /* not at the start */
+    assert_false(summary_leads("", text, n));
+    assert_false(summary_leads("Les Balkans occidentaux, hier. Et la suite et plus", text, n));
+    assert_true(summary_leads("a\xc2\xa0" "b", "a b c", 5));
+    /* whitespace on one side only, next to punctuation: the same words */
+    assert_true(summary_leads("Pristina. Suite", "Pristina . Suite", 16));
+    assert_false(summary_leads("Pris tina", "Pristina", 8));
+    assert_false(summary_leads("Pristina", "Pris tina", 9));
+
+    feed_item a = item("1", "Titre", "https://x/1", T0 / 1000);
+    a.summary = "Rencontre avec Aleksandar Vučić à Pristina.";
+    a.content = "<p>Rencontre avec Aleksandar Vu&#269;i&#263; &agrave; "
+                "<b>Pristina</b>.</p><p>Suite.</p>";
+    feed_item b = item("2", "Autre", "https://x/2", T0 / 1000);
+    b.summary = "Un résumé qui dit autre chose.";
+    b.content = "<p>Le contenu.</p>";
+    put_one(f, "f", &a, NULL, 0, T0);
+    put_one(f, "f", &b, NULL, 0, T0);
+    assert_int_equal(search_count(f->s, "vucic"), 1);
+    assert_int_equal(search_count(f->s, "\"aleksandar vucic\""), 1);
+    assert_int_equal(search_count(f->s, "summary:vucic"), 0); /* not twice */
+    assert_int_equal(search_count(f->s, "content:vucic"), 1);
+    assert_int_equal(search_count(f->s, "summary:resume"), 1);
+    assert_int_equal(search_count(f->s, "contenu"), 1);
+    /* stored again: the old entry goes with the values it was indexed with */
+    a.title = "Titre 2";
+    put_one(f, "f", &a, NULL, 0, T0 + HOUR);
+    assert_int_equal(search_count(f->s, "vucic"), 1);
+    assert_int_equal(
+        sqlite3_exec(
+            store_db(f->s),
+            "INSERT INTO items_fts(items_fts) VALUES('integrity-check')", NULL,
+            NULL, NULL),
+        SQLITE_OK);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1238,6 +1544,16 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reserve_dedup_and_forget, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rule_failures_roundtrip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_group_index_written_at_commit,
+                                        setup, teardown),
+        cmocka_unit_test(test_content_hash_is_pinned),
+        cmocka_unit_test_setup_teardown(test_migration_clears_content_hashes,
+                                        setup_empty, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_packs_bodies,
+                                        setup_empty, teardown),
+        cmocka_unit_test(test_body_pack_roundtrip),
+        cmocka_unit_test_setup_teardown(test_summary_leading_content, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
