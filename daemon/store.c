@@ -1265,10 +1265,29 @@ open_checks(const char *dir, const char *path, int flags, char *err,
     return 0;
 }
 
+/* Each feed's writes are a savepoint of its group's transaction, and
+ * each row written there a statement: SQLite keeps the pages they change
+ * in a sub-journal, which by default goes to a temporary file past 64 KiB.
+ * Measured on a first poll of 10,000 feeds: 195,700 pwrite calls and
+ * 1.5 GB written to /var/tmp for a 300 MB database. Up to this size the
+ * journals stay in memory (freed at each release); bigger ones still
+ * spill. Must run before SQLite initialises; later it is a no-op. */
+#define STMT_JOURNAL_IN_MEMORY (4 << 20)
+
+static void
+store_configure_sqlite(void)
+{
+    static bool done;
+    if (done) return;
+    done = true;
+    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_IN_MEMORY);
+}
+
 store *
 store_open(const char *state_dir, int flags, char *err, size_t errlen)
 {
     char path[PATH_MAX];
+    store_configure_sqlite();
     if (!state_dir || !*state_dir) {
         set_err(err, errlen, "state_dir is empty");
         return NULL;
