@@ -1,5 +1,7 @@
 /* store.c — the SQLite state: schema and migrations, dedup, the per-feed
- * transaction, the archive and its full-text index, retention.
+ * transaction, the archive and its full-text index, retention. Some of it
+ * is in files of its own, sharing struct store through store_int.h:
+ *   store_hash.c       item keys and content hashes
  *
  * Layout of the database (schema version 2):
  *   feeds          one row per feed key: validators, last status, failure
@@ -39,6 +41,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
+#include "store_int.h"
 #include "text.h"
 
 #define APPLICATION_ID 0x56494749 /* "VIGI" */
@@ -172,33 +175,6 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
 /* ---- prepared statements ---------------------------------------------- */
 
-enum {
-    Q_BEGIN,
-    Q_COMMIT,
-    Q_SAVEPOINT,
-    Q_RELEASE,
-    Q_ROLLBACK_TO,
-    Q_ROLLBACK,
-    Q_FEED_LOOKUP,
-    Q_FEED_GET,
-    Q_FEED_UPSERT,
-    Q_FEED_STATE,
-    Q_FEED_STORED,
-    Q_SEEN_GET,
-    Q_SEEN_INSERT,
-    Q_SEEN_TOUCH,
-    Q_ITEM_GET,
-    Q_ITEM_INSERT,
-    Q_ITEM_UPDATE,
-    Q_FTS_INSERT,
-    Q_FTS_ROW,
-    Q_FTS_DELETE,
-    Q_OUTBOX_INSERT,
-    Q_FAIL_UPSERT,
-    Q_FAIL_DELETE,
-    Q_COUNT
-};
-
 #define FEED_COLUMNS                                                           \
     "key, url, name, title, etag, last_modified, status, error, failures,"     \
     " last_poll, next_poll, disabled, disabled_why, last_ok, last_parsed,"     \
@@ -271,91 +247,7 @@ static const char *const queries[Q_COUNT] = {
                       " AND script = ?2 AND item_id = ?3",
 };
 
-/* Sequence numbers of alerts inside one transaction: (item, script,
- * target) → how many so far. A handful per feed: a linear scan. */
-typedef struct alert_seq {
-    uint64_t h;
-    unsigned n;
-} alert_seq;
-
-/* Recent link+title hashes → when last seen, in minutes since the epoch
- * (a dedup window is days long: a minute's precision is plenty, and 12
- * bytes a slot rather than 16 matter when 10,000 feeds keep 600,000 of
- * them). Open addressing, load at most 3/4; key 0 kept aside. */
-typedef struct ltmap {
-    uint64_t *k;
-    uint32_t *t;
-    size_t cap, n;
-    bool has_zero;
-    uint32_t zero_t;
-} ltmap;
-
-typedef struct lt_pending {
-    uint64_t lt;
-    int64_t t;
-} lt_pending;
-
 static void ltmap_free(ltmap *m);
-
-/* An index entry to delete at the outermost commit: the values it was
- * indexed with (a contentless FTS5 table needs them). */
-typedef struct fts_old {
-    int64_t rowid;
-    char *title, *summary, *content, *tags;
-} fts_old;
-
-/* The hashes of one item (the last one asked for), and which item. */
-typedef struct item_hashes {
-    const struct feed_item *it;
-    const char *id, *title, *link, *content;
-    store_item_key k;
-} item_hashes;
-
-struct store {
-    sqlite3 *db;
-    char *path;
-    bool readonly;
-    store_params params;
-    sqlite3_stmt *q[Q_COUNT];
-    EVP_MD_CTX *md;
-    EVP_MD *sha256;
-    item_hashes memo;
-
-    /* the current transaction */
-    bool in_tx, failed;
-    int64_t feed_id, now;
-    char *feed_key;
-    buf feed_json;
-    int64_t new_seen, stored;
-    alert_seq *seq;
-    size_t nseq, capseq;
-    char errmsg[512];
-
-    /* retention: the next feed id to prune */
-    int64_t prune_cursor;
-
-    /* dedup by link+title: committed state, and this transaction's part */
-    ltmap recent;
-    bool recent_loaded;
-    int64_t recent_from; /* holds everything seen since this time */
-    lt_pending *lt_tx;
-    size_t nlt_tx, caplt_tx;
-    /* Full-text index writes wait for the outermost commit: FTS5 writes
-     * its pending terms out as a new segment at every savepoint, and each
-     * feed of a group is one, so indexing inside them cost a segment (and
-     * its merging) per feed. Items stored (rowids, indexed from their row
-     * as it is at the commit) and entries to delete; *_mark: the lengths
-     * when the current feed began, what its rollback goes back to. */
-    int64_t *fts_new;
-    size_t nfts_new, capfts_new, fts_new_mark;
-    buf body_tmp; /* bodies packed and unpacked */
-    fts_old *fts_del;
-    size_t nfts_del, capfts_del, fts_del_mark;
-    /* a group: several feeds' transactions committed together */
-    bool in_group, group_failed, group_relaxed;
-    char group_err[512];
-};
-
 static void fts_truncate(store *s, size_t nnew, size_t ndel);
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -425,186 +317,6 @@ exec_sql(store *s, const char *sql, char *err, size_t errlen, const char *what)
         return -1;
     }
     return 0;
-}
-
-/* ---- hashing ------------------------------------------------------------- */
-
-static void
-sha_begin(store *s)
-{
-    EVP_DigestInit_ex(s->md, s->sha256, NULL);
-}
-
-/* Each field is followed by a NUL so that ("ab","c") ≠ ("a","bc"). */
-static void
-sha_field(store *s, const char *v)
-{
-    if (!v) v = "";
-    EVP_DigestUpdate(s->md, v, strlen(v) + 1);
-}
-
-static void
-sha_end(store *s, unsigned char out[32])
-{
-    unsigned int len = 32;
-    EVP_DigestFinal_ex(s->md, out, &len);
-}
-
-static int64_t
-first8(const unsigned char *d)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | d[i];
-    return (int64_t)v;
-}
-
-/* The content hash: a 64-bit multiply-fold hash, not SHA-256. It only
- * tells whether an item's text changed since it was last seen, and it
- * reads every byte of every item of every poll: SHA-256 cost several
- * times as much for that. Chance that a change goes unnoticed: 2^-64 per
- * change; the feed's author could craft one, but the feed's author can
- * change the item's id as well. Stored in `seen`: the function must never
- * change (schema 4 cleared the SHA-256 values it replaced, see
- * migrations). Bytes are read little-endian on every host, so that a
- * database moved between machines keeps its hashes. */
-#define FH_A 0x9e3779b97f4a7c15ULL
-#define FH_B 0xbf58476d1ce4e5b9ULL
-#define FH_C 0x94d049bb133111ebULL
-#define FH_D 0xc2b2ae3d27d4eb4fULL
-
-static uint64_t
-fh_fold(uint64_t a, uint64_t b)
-{
-    unsigned __int128 r = (unsigned __int128)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-static uint64_t
-fh_le64(const unsigned char *p)
-{
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
-/* Absorbs one field: 16 bytes per step, then a last step with the rest
- * and the field's length (so that ("ab","c") and ("a","bc") differ). */
-static uint64_t
-fh_field(uint64_t h, const char *v)
-{
-    const unsigned char *p = (const unsigned char *)(v ? v : "");
-    size_t n = strlen((const char *)p), len = n;
-    for (; n >= 16; p += 16, n -= 16)
-        h = fh_fold(fh_le64(p) ^ FH_A ^ h, fh_le64(p + 8) ^ FH_B);
-    unsigned char t[16] = {0};
-    memcpy(t, p, n);
-    return fh_fold(fh_le64(t) ^ FH_C ^ h, fh_le64(t + 8) ^ FH_D ^ len);
-}
-
-/* Never 0: schema 4 marks a hash it could not recompute with 0. */
-static int64_t
-content_hash(const struct feed_item *it)
-{
-    uint64_t h = FH_D;
-    h = fh_field(h, it->title);
-    h = fh_field(h, it->link);
-    h = fh_field(h, it->summary);
-    h = fh_field(h, it->content);
-    h = fh_fold(h ^ FH_A, FH_B);
-    return (int64_t)(h ? h : 1);
-}
-
-/* The content hash that goes into alert keys (outbox_key): SHA-256 as
- * before schema 4, so that an alert queued again for the same item after
- * an upgrade keeps its Idempotency-Key. Alerts are few: computed only for
- * them. */
-static int64_t
-alert_content_hash(store *s, const struct feed_item *it)
-{
-    unsigned char d[32];
-    sha_begin(s);
-    sha_field(s, it->title);
-    sha_field(s, it->link);
-    sha_field(s, it->summary);
-    sha_field(s, it->content);
-    sha_end(s, d);
-    return first8(d);
-}
-
-/* One SHA-256 over NUL-terminated fields. */
-static void
-sha_fields(EVP_MD_CTX *md, const EVP_MD *sha, const char *const *v, int n,
-           unsigned char out[32])
-{
-    unsigned int len = 32;
-    EVP_DigestInit_ex(md, sha, NULL);
-    for (int i = 0; i < n; i++) {
-        const char *f = v[i] ? v[i] : "";
-        EVP_DigestUpdate(md, f, strlen(f) + 1);
-    }
-    EVP_DigestFinal_ex(md, out, &len);
-}
-
-static void
-key_of(EVP_MD_CTX *md, const EVP_MD *sha, const struct feed_item *it,
-       store_item_key *k)
-{
-    unsigned char d[32];
-    const char *id[] = {it->id};
-    sha_fields(md, sha, id, 1, d);
-    memcpy(k->idh, d, 16);
-    k->hash = content_hash(it);
-    k->has_lt = it->link && *it->link && it->title && *it->title;
-    k->lt = 0;
-    if (k->has_lt) {
-        const char *lt[] = {"link+title", it->link, it->title};
-        sha_fields(md, sha, lt, 3, d);
-        k->lt = first8(d);
-    }
-}
-
-void
-store_item_key_of(store *s, const struct feed_item *it, store_item_key *k)
-{
-    key_of(s->md, s->sha256, it, k);
-}
-
-void
-store_item_keys(const struct feed_item *items, size_t n, store_item_key *out)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!md || !sha) oom(64);
-    for (size_t i = 0; i < n; i++)
-        key_of(md, sha, &items[i], &out[i]);
-    EVP_MD_free(sha);
-    EVP_MD_CTX_free(md);
-}
-
-/* The item's hashes: given (computed by classify), remembered (the same
- * item as the last call), or computed. */
-static const store_item_key *
-hashes_of(store *s, const struct feed_item *it, const store_item_key *given)
-{
-    item_hashes *m = &s->memo;
-    if (given) return given;
-    if (m->it == it && m->id == it->id && m->title == it->title &&
-        m->link == it->link && m->content == it->content)
-        return &m->k;
-    store_item_key_of(s, it, &m->k);
-    m->it = it;
-    m->id = it->id;
-    m->title = it->title;
-    m->link = it->link;
-    m->content = it->content;
-    return &m->k;
-}
-
-static const store_item_key *
-hashes(store *s, const struct feed_item *it)
-{
-    return hashes_of(s, it, NULL);
 }
 
 /* ---- full-text input --------------------------------------------------- */
@@ -1818,7 +1530,7 @@ classify(store *s, const char *feed_key, const struct feed_item *items,
             store_item_key_of(s, it, k);
             h = k;
         }
-        uint64_t id64 = (uint64_t)first8(h->idh);
+        uint64_t id64 = (uint64_t)st_first8(h->idh);
         store_verdict v = STORE_NEW;
         bool known = false;
         int64_t old_hash = 0;
@@ -2064,7 +1776,7 @@ store_mark_seen_key(store *s, const struct feed_item *it,
                     const store_item_key *k)
 {
     if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
-    const store_item_key *h = hashes_of(s, it, k);
+    const store_item_key *h = st_hashes_of(s, it, k);
     if (h->has_lt) {
         if (s->nlt_tx == s->caplt_tx) {
             s->caplt_tx = s->caplt_tx ? 2 * s->caplt_tx : 64;
@@ -2330,7 +2042,7 @@ store_put_item_key(store *s, const struct feed_item *it,
                    size_t ntags)
 {
     if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
-    const store_item_key *h = hashes_of(s, it, k);
+    const store_item_key *h = st_hashes_of(s, it, k);
     unsigned char idh[16];
     memcpy(idh, h->idh, 16);
 
@@ -2471,7 +2183,7 @@ store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
         return -1;
     }
     const char *id = it ? it->id : "";
-    int64_t hash = it ? alert_content_hash(s, it) : 0;
+    int64_t hash = it ? st_alert_content_hash(s, it) : 0;
     char key[OUTBOX_KEY_LEN];
     outbox_key(key, s->feed_key, id, hash, target, script,
                next_seq(s, id, script, target));
@@ -2622,6 +2334,12 @@ fail:
 }
 
 /* ---- groups ------------------------------------------------------------- */
+
+static const store_item_key *
+hashes(store *s, const struct feed_item *it)
+{
+    return st_hashes_of(s, it, NULL);
+}
 
 void
 store_reserve(store *s, const struct feed_item *items, const store_verdict *v,

@@ -1,7 +1,8 @@
 /* test_store.c — the SQLite store: schema and migrations, refusing damaged
  * files, one transaction per feed, dedup, catch-up, retention, search.
  *
- * Includes store.c to reach the migration steps (libssh style).
+ * Includes store.c and the other store_*.c to reach the migration steps,
+ * the content hash and the body format (libssh style).
  *
  * `test_store --write-fixture DIR` writes a small database into DIR through
  * the real store and outbox code, for tests/integration/test_search_outbox.py
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include "../daemon/store.c"
+#include "../daemon/store_hash.c"
 #include "outbox.h"
 
 #define T0 1724419620000LL /* 2024-08-23T13:27:00Z, in ms */
