@@ -2,6 +2,7 @@
  * transaction, the archive and its full-text index, retention. Some of it
  * is in files of its own, sharing struct store through store_int.h:
  *   store_hash.c       item keys and content hashes
+ *   store_dedup.c      classify: seen ids, the recent link+title map
  *
  * Layout of the database (schema version 2):
  *   feeds          one row per feed key: validators, last status, failure
@@ -26,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -247,15 +247,14 @@ static const char *const queries[Q_COUNT] = {
                       " AND script = ?2 AND item_id = ?3",
 };
 
-static void ltmap_free(ltmap *m);
 static void fts_truncate(store *s, size_t nnew, size_t ndel);
 
 /* ---- small helpers ------------------------------------------------------ */
 
 /* "<db>: <what>: <sqlite's reason>", with a hint where SQLite's words are
  * not enough for an operator. */
-static void
-db_err(store *s, char *err, size_t errlen, const char *what)
+void
+st_db_err(store *s, char *err, size_t errlen, const char *what)
 {
     int rc = sqlite3_extended_errcode(s->db) & 0xff;
     const char *hint = "";
@@ -267,8 +266,8 @@ db_err(store *s, char *err, size_t errlen, const char *what)
             hint);
 }
 
-static int
-bind_text(sqlite3_stmt *st, int i, const char *v)
+int
+st_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (!v) return sqlite3_bind_null(st, i);
     return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
@@ -295,8 +294,8 @@ col_dup(sqlite3_stmt *st, int i, arena *mem)
 }
 
 /* now - d, without wrapping; "forever" reaches back to the beginning. */
-static int64_t
-before(int64_t now, int64_t d)
+int64_t
+st_before(int64_t now, int64_t d)
 {
     if (d == STORE_FOREVER || d >= now - INT64_MIN / 2) return INT64_MIN;
     return now - d;
@@ -873,14 +872,14 @@ pragma_int(store *s, const char *sql, int64_t *out, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading the schema");
+        st_db_err(s, err, errlen, "reading the schema");
         return -1;
     }
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) {
-        db_err(s, err, errlen, "reading the schema");
+        st_db_err(s, err, errlen, "reading the schema");
         return -1;
     }
     return 0;
@@ -1018,7 +1017,7 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
                   ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         if (s->db)
-            db_err(s, err, errlen, "cannot open");
+            st_db_err(s, err, errlen, "cannot open");
         else
             set_err(err, errlen, "%s: cannot open: out of memory", path);
         store_close(s);
@@ -1117,7 +1116,7 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT,
                                &s->q[i], NULL) != SQLITE_OK) {
-            db_err(s, err, errlen, "preparing statements");
+            st_db_err(s, err, errlen, "preparing statements");
             store_close(s);
             return NULL;
         }
@@ -1145,7 +1144,7 @@ store_close(store *s)
     fts_truncate(s, 0, 0);
     free(s->fts_new);
     free(s->fts_del);
-    ltmap_free(&s->recent);
+    st_ltmap_free(&s->recent);
     free(s->path);
     free(s);
 }
@@ -1215,13 +1214,13 @@ store_feed_get(store *s, const char *key, store_feed_state *out, arena *mem,
     /* prepared once: the daemon reads every feed's row at start (10,000
      * feeds: a prepare each was a quarter of an all-304 poll's CPU) */
     sqlite3_stmt *st = s->q[Q_FEED_GET];
-    bind_text(st, 1, key);
+    st_bind_text(st, 1, key);
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW) {
         read_feed_row(st, out, mem);
         ret = 1;
     } else if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "reading feeds");
+        st_db_err(s, err, errlen, "reading feeds");
         ret = -1;
     }
     sqlite3_reset(st);
@@ -1237,7 +1236,7 @@ store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
                            "SELECT " FEED_COLUMNS " FROM feeds"
                            " ORDER BY error IS NULL, key",
                            -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading feeds");
+        st_db_err(s, err, errlen, "reading feeds");
         return -1;
     }
     int rc, ret = 0;
@@ -1250,330 +1249,10 @@ store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
         if (ret) break;
     }
     if (!ret && rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "reading feeds");
+        st_db_err(s, err, errlen, "reading feeds");
         ret = -1;
     }
     sqlite3_finalize(st);
-    return ret;
-}
-
-/* ---- classify ----------------------------------------------------------- */
-
-/* A set of 64-bit values (open addressing; 0 stands for itself via a flag). */
-typedef struct u64set {
-    uint64_t *v;
-    size_t cap;
-    bool has_zero;
-} u64set;
-
-static void
-u64set_init(u64set *set, size_t n)
-{
-    set->cap = 16;
-    while (set->cap < 2 * n)
-        set->cap <<= 1;
-    set->v = xcalloc(set->cap, sizeof *set->v);
-    set->has_zero = false;
-}
-
-/* Adds x; true if it was already there. */
-static bool
-u64set_add(u64set *set, uint64_t x)
-{
-    if (!x) {
-        bool had = set->has_zero;
-        set->has_zero = true;
-        return had;
-    }
-    size_t i = (size_t)(x * 0x9e3779b97f4a7c15ULL >> 7) & (set->cap - 1);
-    while (set->v[i]) {
-        if (set->v[i] == x) return true;
-        i = (i + 1) & (set->cap - 1);
-    }
-    set->v[i] = x;
-    return false;
-}
-
-static bool
-u64set_has(const u64set *set, uint64_t x)
-{
-    if (!x) return set->has_zero;
-    size_t i = (size_t)(x * 0x9e3779b97f4a7c15ULL >> 7) & (set->cap - 1);
-    while (set->v[i]) {
-        if (set->v[i] == x) return true;
-        i = (i + 1) & (set->cap - 1);
-    }
-    return false;
-}
-
-static int
-step_row(sqlite3_stmt *st, bool *row)
-{
-    int rc = sqlite3_step(st);
-    *row = rc == SQLITE_ROW;
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* ---- recent link+title hashes ----------------------------------------- */
-
-static size_t
-lt_slot(const ltmap *m, uint64_t k)
-{
-    size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 7) & (m->cap - 1);
-    while (m->k[i] && m->k[i] != k)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-/* The map's arrays, zeroed. Large ones are mappings of their own: a map
- * that doubles leaves the heap holes that it never gives back (10,000
- * feeds: tens of MB of a process that otherwise needs less than that). */
-#define LT_MMAP_MIN ((size_t)256 << 10)
-
-static void *
-lt_alloc(size_t n)
-{
-    if (n < LT_MMAP_MIN) return xcalloc(1, n);
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED) oom(n);
-    return p;
-}
-
-static void
-lt_release(void *p, size_t n)
-{
-    if (!p) return;
-    if (n < LT_MMAP_MIN)
-        free(p);
-    else
-        munmap(p, n);
-}
-
-static uint32_t
-lt_minutes(int64_t ms)
-{
-    if (ms <= 0) return 0;
-    return ms / 60000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms / 60000);
-}
-
-/* Keeps the latest time for k. */
-static void
-ltmap_put_min(ltmap *m, uint64_t k, uint32_t t)
-{
-    if (!k) {
-        if (!m->has_zero || t > m->zero_t) m->zero_t = t;
-        m->has_zero = true;
-        return;
-    }
-    if (4 * (m->n + 1) > 3 * m->cap) {
-        ltmap old = *m;
-        m->cap = old.cap ? 2 * old.cap : 1024;
-        m->n = 0;
-        m->k = lt_alloc(m->cap * sizeof *m->k);
-        m->t = lt_alloc(m->cap * sizeof *m->t);
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.k[i]) ltmap_put_min(m, old.k[i], old.t[i]);
-        lt_release(old.k, old.cap * sizeof *old.k);
-        lt_release(old.t, old.cap * sizeof *old.t);
-    }
-    size_t i = lt_slot(m, k);
-    if (!m->k[i]) {
-        m->k[i] = k;
-        m->t[i] = t;
-        m->n++;
-    } else if (t > m->t[i]) {
-        m->t[i] = t;
-    }
-}
-
-static void
-ltmap_put(ltmap *m, uint64_t k, int64_t ms)
-{
-    ltmap_put_min(m, k, lt_minutes(ms));
-}
-
-/* Seen at `since` (ms) or later. Times are minutes rounded down, so
- * `since` is rounded up: the window may come out shorter by under a
- * minute, never longer (a story is not a duplicate unless surely within
- * it). */
-static bool
-ltmap_recent(const ltmap *m, uint64_t k, int64_t since)
-{
-    uint32_t from = lt_minutes(since);
-    if (since > 0 && since % 60000 && from < UINT32_MAX) from++;
-    if (!k) return m->has_zero && m->zero_t >= from;
-    if (!m->cap) return false;
-    size_t i = lt_slot(m, k);
-    return m->k[i] == k && m->t[i] >= from;
-}
-
-static void
-ltmap_free(ltmap *m)
-{
-    lt_release(m->k, m->cap * sizeof *m->k);
-    lt_release(m->t, m->cap * sizeof *m->t);
-    memset(m, 0, sizeof *m);
-}
-
-/* Drops what fell out of the window (rebuilding the table). */
-static void
-ltmap_sweep(ltmap *m, int64_t since)
-{
-    uint32_t from = lt_minutes(since);
-    ltmap old = *m;
-    memset(m, 0, sizeof *m);
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.k[i] && old.t[i] >= from) ltmap_put_min(m, old.k[i], old.t[i]);
-    if (old.has_zero && old.zero_t >= from) ltmap_put_min(m, 0, old.zero_t);
-    ltmap_free(&old);
-}
-
-/* Everything seen within the window, from the database, once. */
-static int
-recent_load(store *s, int64_t now, char *err, size_t errlen)
-{
-    int64_t from = before(now, s->params.dedup_window);
-    if (s->recent_loaded && s->recent_from <= from) return 0;
-    ltmap_free(&s->recent);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT lt, last_seen FROM seen"
-                           " WHERE lt IS NOT NULL AND last_seen >= ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading seen items");
-        return -1;
-    }
-    sqlite3_bind_int64(st, 1, from);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ltmap_put(&s->recent, (uint64_t)sqlite3_column_int64(st, 0),
-                  sqlite3_column_int64(st, 1));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "reading seen items");
-        ltmap_free(&s->recent);
-        return -1;
-    }
-    s->recent_loaded = true;
-    s->recent_from = from;
-    return 0;
-}
-
-int
-store_classify(store *s, const char *feed_key, const struct feed_item *items,
-               size_t n, int64_t now, store_verdict *out, char *err,
-               size_t errlen)
-{
-    return store_classify_keys(s, feed_key, items, n, now, out, NULL, err,
-                               errlen);
-}
-
-static int classify(store *s, const char *feed_key,
-                    const struct feed_item *items, size_t n, int64_t now,
-                    store_verdict *out, store_item_key *keys_out,
-                    const store_item_key *keys_in, char *err, size_t errlen);
-
-int
-store_classify_keys(store *s, const char *feed_key,
-                    const struct feed_item *items, size_t n, int64_t now,
-                    store_verdict *out, store_item_key *keys, char *err,
-                    size_t errlen)
-{
-    return classify(s, feed_key, items, n, now, out, keys, NULL, err, errlen);
-}
-
-int
-store_classify_given(store *s, const char *feed_key,
-                     const struct feed_item *items, size_t n, int64_t now,
-                     store_verdict *out, const store_item_key *keys,
-                     char *err, size_t errlen)
-{
-    return classify(s, feed_key, items, n, now, out, NULL, keys, err, errlen);
-}
-
-static int
-classify(store *s, const char *feed_key, const struct feed_item *items,
-         size_t n, int64_t now, store_verdict *out, store_item_key *keys_out,
-         const store_item_key *keys_in, char *err, size_t errlen)
-{
-    int64_t feed_id = 0, last_parsed = 0;
-    bool row;
-    sqlite3_stmt *q = s->q[Q_FEED_LOOKUP];
-    bind_text(q, 1, feed_key);
-    if (step_row(q, &row) < 0) {
-        db_err(s, err, errlen, "reading feeds");
-        sqlite3_reset(q);
-        return -1;
-    }
-    if (row) {
-        feed_id = sqlite3_column_int64(q, 0);
-        last_parsed = sqlite3_column_int64(q, 1);
-    }
-    sqlite3_reset(q);
-    bool first_poll = last_parsed == 0;
-    s->memo.it = NULL;
-    int64_t catch_from = before(now, s->params.catch_up);
-    int64_t dedup_from = before(now, s->params.dedup_window);
-    if (s->params.dedup && recent_load(s, now, err, errlen) < 0) return -1;
-
-    u64set ids, lts;
-    u64set_init(&ids, n);
-    u64set_init(&lts, n);
-    int ret = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct feed_item *it = &items[i];
-        store_item_key tmp;
-        const store_item_key *h = keys_in ? &keys_in[i] : NULL;
-        if (!h) {
-            store_item_key *k = keys_out ? &keys_out[i] : &tmp;
-            store_item_key_of(s, it, k);
-            h = k;
-        }
-        uint64_t id64 = (uint64_t)st_first8(h->idh);
-        store_verdict v = STORE_NEW;
-        bool known = false;
-        int64_t old_hash = 0;
-        if (feed_id) {
-            q = s->q[Q_SEEN_GET];
-            sqlite3_bind_int64(q, 1, feed_id);
-            sqlite3_bind_blob(q, 2, h->idh, 16, SQLITE_STATIC);
-            if (step_row(q, &known) < 0) {
-                db_err(s, err, errlen, "reading seen items");
-                sqlite3_reset(q);
-                ret = -1;
-                break;
-            }
-            if (known) old_hash = sqlite3_column_int64(q, 0);
-            sqlite3_reset(q);
-        }
-        if (u64set_add(&ids, id64)) {
-            v = STORE_SEEN;
-        } else if (known) {
-            /* 0: not known (schema 4 could not recompute it): as good
-             * as unchanged, store_mark_seen records the real one */
-            v = old_hash == h->hash || old_hash == 0 ? STORE_SEEN
-                                                     : STORE_UPDATED;
-        } else {
-            int64_t date =
-                it->published != DATE_NONE ? it->published : it->updated;
-            /* catch_up 0: nothing on a first poll goes through the rules */
-            bool old = first_poll && s->params.catch_up != STORE_FOREVER &&
-                       (s->params.catch_up <= 0 || date == DATE_NONE ||
-                        (date < INT64_MAX / 1000 && date * 1000 < catch_from));
-            if (old) {
-                v = STORE_OLD;
-            } else if (s->params.dedup && h->has_lt) {
-                if (u64set_has(&lts, (uint64_t)h->lt) ||
-                    ltmap_recent(&s->recent, (uint64_t)h->lt, dedup_from))
-                    v = STORE_DUPLICATE;
-            }
-        }
-        if (h->has_lt) u64set_add(&lts, (uint64_t)h->lt);
-        out[i] = v;
-    }
-    free(ids.v);
-    free(lts.v);
     return ret;
 }
 
@@ -1594,7 +1273,7 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
     store_item_key_of(s, &tmp, &k);
     unsigned char idh[16];
     memcpy(idh, k.idh, 16);
-    bind_text(st, 1, feed_key);
+    st_bind_text(st, 1, feed_key);
     sqlite3_bind_blob(st, 2, idh, 16, SQLITE_STATIC);
     char *ret = NULL;
     buf body = {0};
@@ -1644,7 +1323,7 @@ tx_fail(store *s, const char *what)
 {
     if (!s->failed) {
         s->failed = true;
-        db_err(s, s->errmsg, sizeof s->errmsg, what);
+        st_db_err(s, s->errmsg, sizeof s->errmsg, what);
     }
     return -1;
 }
@@ -1736,11 +1415,11 @@ store_begin(store *s, const store_feed *f, int64_t now)
     s->in_tx = true;
 
     sqlite3_stmt *q = s->q[Q_FEED_UPSERT];
-    bind_text(q, 1, f->key);
-    bind_text(q, 2, f->url);
-    bind_text(q, 3, f->name);
-    bind_text(q, 4, f->title);
-    bind_text(q, 5, f->link);
+    st_bind_text(q, 1, f->key);
+    st_bind_text(q, 2, f->url);
+    st_bind_text(q, 3, f->name);
+    st_bind_text(q, 4, f->title);
+    st_bind_text(q, 5, f->link);
     rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         s->feed_id = sqlite3_column_int64(q, 0);
@@ -1917,8 +1596,8 @@ fts_write(store *s, int qi, int64_t rowid, const char *title,
     tags_text(&tags, tags_json);
     sqlite3_stmt *q = s->q[qi];
     sqlite3_bind_int64(q, 1, rowid);
-    bind_text(q, 2, title ? title : "");
-    bind_text(q, 3, summary);
+    st_bind_text(q, 2, title ? title : "");
+    st_bind_text(q, 3, summary);
     bind_textn(q, 4, text.p ? text.p : "", text.len);
     bind_textn(q, 5, tags.p ? tags.p : "", tags.len);
     int rc = tx_step(s, qi, "indexing an item");
@@ -2090,14 +1769,14 @@ store_put_item_key(store *s, const struct feed_item *it,
     else
         sqlite3_bind_int64(q, 1, s->feed_id);
     sqlite3_bind_blob(q, 2, idh, 16, SQLITE_STATIC);
-    bind_text(q, 3, it->id);
-    bind_text(q, 4, it->title ? it->title : "");
-    bind_text(q, 5, it->link ? it->link : "");
+    st_bind_text(q, 3, it->id);
+    st_bind_text(q, 4, it->title ? it->title : "");
+    st_bind_text(q, 5, it->link ? it->link : "");
     body_pack(&s->body_tmp, it->summary, it->content);
     sqlite3_bind_blob(q, 6, s->body_tmp.p, (int)s->body_tmp.len, SQLITE_STATIC);
-    bind_text(q, 8, it->author ? it->author : "");
-    bind_text(q, 9, cats.len ? cats.p : NULL);
-    bind_text(q, 10, encs.len ? encs.p : NULL);
+    st_bind_text(q, 8, it->author ? it->author : "");
+    st_bind_text(q, 9, cats.len ? cats.p : NULL);
+    st_bind_text(q, 10, encs.len ? encs.p : NULL);
     if (it->published != DATE_NONE)
         sqlite3_bind_int64(q, 11, it->published);
     else
@@ -2106,7 +1785,7 @@ store_put_item_key(store *s, const struct feed_item *it,
         sqlite3_bind_int64(q, 12, it->updated);
     else
         sqlite3_bind_null(q, 12);
-    bind_text(q, 13, tags_json.len ? tags_json.p : NULL);
+    st_bind_text(q, 13, tags_json.len ? tags_json.p : NULL);
     sqlite3_bind_int64(q, 14, s->now);
     rc = tx_step(s, qi, "storing an item");
     if (rc == 0 && !rowid) {
@@ -2190,12 +1869,12 @@ store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
     buf item = {0};
     if (it) store_item_write_json(&item, it);
     sqlite3_stmt *q = s->q[Q_OUTBOX_INSERT];
-    bind_text(q, 1, target);
-    bind_text(q, 2, key);
-    bind_text(q, 3, script);
-    bind_text(q, 4, s->feed_key);
-    bind_text(q, 5, it ? id : NULL);
-    bind_text(q, 6, it && it->title ? it->title : "");
+    st_bind_text(q, 1, target);
+    st_bind_text(q, 2, key);
+    st_bind_text(q, 3, script);
+    st_bind_text(q, 4, s->feed_key);
+    st_bind_text(q, 5, it ? id : NULL);
+    st_bind_text(q, 6, it && it->title ? it->title : "");
     bind_textn(q, 7, pay.p, pay.len);
     bind_textn(q, 8, it ? item.p : NULL, item.len);
     bind_textn(q, 9, s->feed_json.p ? s->feed_json.p : "{}",
@@ -2219,10 +1898,10 @@ store_add_rule_failure(store *s, const struct feed_item *it, const char *script,
     store_item_write_json(&item, it);
     sqlite3_stmt *q = s->q[Q_FAIL_UPSERT];
     sqlite3_bind_int64(q, 1, s->feed_id);
-    bind_text(q, 2, script ? script : "");
-    bind_text(q, 3, it->id);
+    st_bind_text(q, 2, script ? script : "");
+    st_bind_text(q, 3, it->id);
     bind_textn(q, 4, item.p, item.len);
-    bind_text(q, 5, error ? error : "");
+    st_bind_text(q, 5, error ? error : "");
     sqlite3_bind_int64(q, 6, s->now);
     int rc = tx_step(s, Q_FAIL_UPSERT, "recording a rule failure");
     buf_free(&item);
@@ -2235,8 +1914,8 @@ store_clear_rule_failure(store *s, const char *item_id, const char *script)
     if (tx_check(s) < 0) return -1;
     sqlite3_stmt *q = s->q[Q_FAIL_DELETE];
     sqlite3_bind_int64(q, 1, s->feed_id);
-    bind_text(q, 2, script ? script : "");
-    bind_text(q, 3, item_id);
+    st_bind_text(q, 2, script ? script : "");
+    st_bind_text(q, 3, item_id);
     return tx_step(s, Q_FAIL_DELETE, "clearing a rule failure");
 }
 
@@ -2246,7 +1925,7 @@ store_clear_rule_failure(store *s, const char *item_id, const char *script)
 static void
 forget_reserved(store *s)
 {
-    ltmap_free(&s->recent);
+    st_ltmap_free(&s->recent);
     s->recent_loaded = false;
 }
 
@@ -2292,15 +1971,15 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
         q = s->q[Q_FEED_STATE];
         sqlite3_bind_int64(q, 1, s->feed_id);
         sqlite3_bind_int(q, 2, st->status);
-        bind_text(q, 3, st->error);
+        st_bind_text(q, 3, st->error);
         sqlite3_bind_int64(q, 4, st->failures);
         sqlite3_bind_int64(q, 5, st->last_poll);
         sqlite3_bind_int64(q, 6, st->next_poll);
         sqlite3_bind_int(q, 7, st->disabled);
-        bind_text(q, 8, st->disabled ? st->disabled_why : NULL);
+        st_bind_text(q, 8, st->disabled ? st->disabled_why : NULL);
         sqlite3_bind_int(q, 9, st->parsed);
-        bind_text(q, 10, st->etag);
-        bind_text(q, 11, st->last_modified);
+        st_bind_text(q, 10, st->etag);
+        st_bind_text(q, 11, st->last_modified);
         sqlite3_bind_int64(q, 12, s->now);
         sqlite3_bind_int64(q, 13, s->new_seen);
         sqlite3_bind_int64(q, 14, s->stored);
@@ -2324,7 +2003,7 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
     s->memo.it = NULL;
     if (s->recent_loaded)
         for (size_t i = 0; i < s->nlt_tx; i++)
-            ltmap_put(&s->recent, s->lt_tx[i].lt, s->lt_tx[i].t);
+            st_ltmap_put(&s->recent, s->lt_tx[i].lt, s->lt_tx[i].t);
     s->nlt_tx = 0;
     return 0;
 fail:
@@ -2349,7 +2028,7 @@ store_reserve(store *s, const struct feed_item *items, const store_verdict *v,
     for (size_t i = 0; i < n; i++) {
         if (v[i] != STORE_NEW) continue;
         const store_item_key *h = hashes(s, &items[i]);
-        if (h->has_lt) ltmap_put(&s->recent, (uint64_t)h->lt, now);
+        if (h->has_lt) st_ltmap_put(&s->recent, (uint64_t)h->lt, now);
     }
     s->memo.it = NULL;
 }
@@ -2361,7 +2040,7 @@ store_reserve_keys(store *s, const store_item_key *keys,
     if (!s->params.dedup || !s->recent_loaded) return;
     for (size_t i = 0; i < n; i++)
         if (v[i] == STORE_NEW && keys[i].has_lt)
-            ltmap_put(&s->recent, (uint64_t)keys[i].lt, now);
+            st_ltmap_put(&s->recent, (uint64_t)keys[i].lt, now);
 }
 
 /* Back to synchronous=FULL after a relaxed group. */
@@ -2390,7 +2069,7 @@ store_group_begin(store *s, bool durable, char *err, size_t errlen)
     int rc = sqlite3_step(s->q[Q_BEGIN]);
     sqlite3_reset(s->q[Q_BEGIN]);
     if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "starting a transaction");
+        st_db_err(s, err, errlen, "starting a transaction");
         group_strict(s);
         return -1;
     }
@@ -2448,7 +2127,7 @@ commit_group(store *s, char *err, size_t errlen)
     int rc = sqlite3_step(s->q[Q_COMMIT]);
     sqlite3_reset(s->q[Q_COMMIT]);
     if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "committing");
+        st_db_err(s, err, errlen, "committing");
         if (!sqlite3_get_autocommit(s->db)) {
             sqlite3_step(s->q[Q_ROLLBACK]);
             sqlite3_reset(s->q[Q_ROLLBACK]);
@@ -2480,10 +2159,10 @@ store_failures_load(store *s, const char *script, size_t max,
             " JOIN feeds f ON f.id = r.feed"
             " WHERE ?1 IS NULL OR r.script = ?1 ORDER BY r.id LIMIT ?2",
             -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading rule failures");
+        st_db_err(s, err, errlen, "reading rule failures");
         return -1;
     }
-    bind_text(st, 1, script);
+    st_bind_text(st, 1, script);
     sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
     store_failure *v = arena_alloc(mem, (max ? max : 1) * sizeof *v);
     long n = 0;
@@ -2504,7 +2183,7 @@ store_failures_load(store *s, const char *script, size_t max,
         n++;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "reading rule failures");
+        st_db_err(s, err, errlen, "reading rule failures");
         sqlite3_finalize(st);
         return -1;
     }
@@ -2532,10 +2211,10 @@ store_search(store *s, const char *query, size_t limit,
             " ORDER BY coalesce(i.published, i.stored / 1000) DESC, i.id DESC"
             " LIMIT ?2",
             -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "searching");
+        st_db_err(s, err, errlen, "searching");
         return -1;
     }
-    bind_text(st, 1, query);
+    st_bind_text(st, 1, query);
     sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
     int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2560,7 +2239,7 @@ store_search(store *s, const char *query, size_t limit,
             set_err(err, errlen, "%s", sqlite3_errmsg(s->db));
             ret = STORE_EQUERY;
         } else {
-            db_err(s, err, errlen, "searching");
+            st_db_err(s, err, errlen, "searching");
             ret = -1;
         }
     }
@@ -2578,7 +2257,7 @@ run_changes(store *s, sqlite3_stmt *st, char *err, size_t errlen,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     }
     if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, what);
+        st_db_err(s, err, errlen, what);
         return -1;
     }
     return sqlite3_changes(s->db);
@@ -2597,7 +2276,7 @@ prune_seen(store *s, int64_t now, int budget, char *err, size_t errlen)
                            "SELECT id, min(last_parsed, ?2) FROM feeds"
                            " WHERE id > ?1 AND last_parsed > 0 ORDER BY id",
                            -1, &feeds, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "pruning seen items");
+        st_db_err(s, err, errlen, "pruning seen items");
         return -1;
     }
     if (sqlite3_prepare_v2(s->db,
@@ -2605,7 +2284,7 @@ prune_seen(store *s, int64_t now, int budget, char *err, size_t errlen)
                            " (SELECT idh FROM seen WHERE feed = ?1"
                            " AND last_seen < ?2 LIMIT ?3)",
                            -1, &del, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "pruning seen items");
+        st_db_err(s, err, errlen, "pruning seen items");
         sqlite3_finalize(feeds);
         return -1;
     }
@@ -2620,7 +2299,7 @@ prune_seen(store *s, int64_t now, int budget, char *err, size_t errlen)
             break;
         }
         if (rc != SQLITE_ROW) {
-            db_err(s, err, errlen, "pruning seen items");
+            st_db_err(s, err, errlen, "pruning seen items");
             removed = -1;
             break;
         }
@@ -2628,7 +2307,7 @@ prune_seen(store *s, int64_t now, int budget, char *err, size_t errlen)
         int64_t upto = sqlite3_column_int64(feeds, 1);
         long limit = budget - removed;
         sqlite3_bind_int64(del, 1, id);
-        sqlite3_bind_int64(del, 2, before(upto, s->params.keep_seen));
+        sqlite3_bind_int64(del, 2, st_before(upto, s->params.keep_seen));
         sqlite3_bind_int64(del, 3, limit);
         long n = run_changes(s, del, err, errlen, "pruning seen items");
         sqlite3_reset(del);
@@ -2654,10 +2333,10 @@ prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
                            "SELECT id, title, body, tags FROM"
                            " items WHERE stored < ?1 ORDER BY id LIMIT ?2",
                            -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "pruning items");
+        st_db_err(s, err, errlen, "pruning items");
         return -1;
     }
-    sqlite3_bind_int64(st, 1, before(now, s->params.keep_items));
+    sqlite3_bind_int64(st, 1, st_before(now, s->params.keep_items));
     sqlite3_bind_int(st, 2, budget);
     /* Collect first: deleting while the SELECT runs is allowed in SQLite,
      * but the FTS writes go through the store's transaction helpers. */
@@ -2704,7 +2383,7 @@ prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
         if (ret < 0 && s->failed)
             set_err(err, errlen, "%s", s->errmsg);
         else if (ret < 0 && !del)
-            db_err(s, err, errlen, "pruning items");
+            st_db_err(s, err, errlen, "pruning items");
         s->in_tx = false;
         sqlite3_finalize(del);
     }
@@ -2724,7 +2403,7 @@ prune_simple(store *s, const char *sql, int64_t cutoff, int budget, char *err,
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, what);
+        st_db_err(s, err, errlen, what);
         return -1;
     }
     sqlite3_bind_int64(st, 1, cutoff);
@@ -2753,7 +2432,7 @@ store_maintain(store *s, int64_t now, int budget, char *err, size_t errlen)
         n = prune_simple(s,
                          "DELETE FROM outbox WHERE id IN (SELECT id FROM"
                          " outbox WHERE state = 2 AND done_at < ?1 LIMIT ?2)",
-                         before(now, s->params.keep_delivered), budget, err,
+                         st_before(now, s->params.keep_delivered), budget, err,
                          errlen, "pruning delivered alerts");
         if (n < 0) goto fail;
         total += n;
@@ -2763,8 +2442,8 @@ store_maintain(store *s, int64_t now, int budget, char *err, size_t errlen)
                          "DELETE FROM rule_failures WHERE id IN (SELECT id"
                          " FROM rule_failures WHERE last_failed < ?1"
                          " LIMIT ?2)",
-                         before(now, s->params.keep_seen), budget, err, errlen,
-                         "pruning rule failures");
+                         st_before(now, s->params.keep_seen), budget, err,
+                         errlen, "pruning rule failures");
         if (n < 0) goto fail;
         total += n;
     }
@@ -2775,8 +2454,8 @@ store_maintain(store *s, int64_t now, int budget, char *err, size_t errlen)
         goto fail;
     if (exec_sql(s, "COMMIT", err, errlen, "pruning") < 0) goto fail;
     if (s->recent_loaded) {
-        int64_t from = before(now, s->params.dedup_window);
-        ltmap_sweep(&s->recent, from);
+        int64_t from = st_before(now, s->params.dedup_window);
+        st_ltmap_sweep(&s->recent, from);
         s->recent_from = from;
     }
     /* Give back a bounded number of free pages (never a full VACUUM). */

@@ -132,6 +132,15 @@ struct store {
     char group_err[512];
 };
 
+/* ---- store.c: small helpers ------------------------------------------- */
+
+/* "<db>: <what>: <sqlite's reason>", with a hint for an operator. */
+void st_db_err(store *s, char *err, size_t errlen, const char *what);
+/* NULL binds SQL NULL; the text must outlive the statement's step. */
+int st_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* now - d, without wrapping; STORE_FOREVER reaches back to the beginning. */
+int64_t st_before(int64_t now, int64_t d);
+
 /* ---- store_hash.c: item keys ------------------------------------------ */
 
 /* The first 8 bytes of a digest as a big-endian integer. */
@@ -142,5 +151,13 @@ int64_t st_alert_content_hash(store *s, const struct feed_item *it);
  * computed (and remembered in s->memo). */
 const store_item_key *st_hashes_of(store *s, const struct feed_item *it,
                                    const store_item_key *given);
+
+/* ---- store_dedup.c: the recent link+title map ------------------------- */
+
+/* Keeps the latest time (ms) for k. */
+void st_ltmap_put(ltmap *m, uint64_t k, int64_t ms);
+void st_ltmap_free(ltmap *m);
+/* Drops what was last seen before `since` (ms). */
+void st_ltmap_sweep(ltmap *m, int64_t since);
 
 #endif

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "../daemon/store.c"
+#include "../daemon/store_dedup.c"
 #include "../daemon/store_hash.c"
 #include "outbox.h"
 
