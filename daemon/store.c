@@ -3,6 +3,8 @@
  * is in files of its own, sharing struct store through store_int.h:
  *   store_hash.c       item keys and content hashes
  *   store_dedup.c      classify: seen ids, the recent link+title map
+ *   store_text.c       the archived text (LZ4), what the full-text index
+ *                      sees of an item, searching it
  *
  * Layout of the database (schema version 2):
  *   feeds          one row per feed key: validators, last status, failure
@@ -31,7 +33,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <lz4.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
@@ -42,7 +43,6 @@
 #include "outbox.h"
 #include "store.h"
 #include "store_int.h"
-#include "text.h"
 
 #define APPLICATION_ID 0x56494749 /* "VIGI" */
 #define BUSY_TIMEOUT_MS 5000
@@ -155,10 +155,10 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "UPDATE seen SET hash = 0;",
 
     /* 4 → 5: summary and content kept together, LZ4-compressed (see
-     * body_pack()): the archive's text was two thirds of the file. And the
+     * st_body_pack()): the archive's text was two thirds of the file. And the
      * index is rebuilt: named character references in content are now
      * decoded to their characters, and a summary that the content's text
-     * begins with is not indexed twice (see fts_write()). */
+     * begins with is not indexed twice (see st_fts_write()). */
     "ALTER TABLE items ADD COLUMN body BLOB;"
     "UPDATE items SET body = vigie_body_pack(summary, content);"
     "ALTER TABLE items DROP COLUMN summary;"
@@ -273,15 +273,15 @@ st_bind_text(sqlite3_stmt *st, int i, const char *v)
     return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-static int
-bind_textn(sqlite3_stmt *st, int i, const char *v, size_t n)
+int
+st_bind_textn(sqlite3_stmt *st, int i, const char *v, size_t n)
 {
     if (!v) return sqlite3_bind_null(st, i);
     return sqlite3_bind_text64(st, i, v, n, SQLITE_STATIC, SQLITE_UTF8);
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
+const char *
+st_col_text(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
 }
@@ -289,7 +289,7 @@ col_text(sqlite3_stmt *st, int i)
 static char *
 col_dup(sqlite3_stmt *st, int i, arena *mem)
 {
-    const char *t = col_text(st, i);
+    const char *t = st_col_text(st, i);
     return t ? arena_strdup(mem, t) : NULL;
 }
 
@@ -316,422 +316,6 @@ exec_sql(store *s, const char *sql, char *err, size_t errlen, const char *what)
         return -1;
     }
     return 0;
-}
-
-/* ---- full-text input --------------------------------------------------- */
-
-static bool
-is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static void
-put_utf8(buf *out, uint32_t cp)
-{
-    char t[4];
-    size_t n;
-    if (cp < 0x80) {
-        t[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xc0 | cp >> 6);
-        t[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xe0 | cp >> 12);
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        t[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        t[0] = (char)(0xf0 | cp >> 18);
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        t[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    buf_add(out, t, n);
-}
-
-/* A named reference: the few that matter for words as the index should
- * see them (ligatures spelled out: "oeuvre" finds "&oelig;uvre"), then
- * any HTML name as its characters (as text_from_html decodes it, so that a
- * summary and the content it comes from read the same: see fts_write).
- * An unknown name separates words. */
-static void
-named_ref(buf *out, const char *name, size_t n)
-{
-    static const struct {
-        const char *name, *text;
-    } fixed[] = {
-        {"amp", "&"},    {"lt", "<"},     {"gt", ">"},     {"quot", "\""},
-        {"apos", "'"},   {"szlig", "ss"}, {"aelig", "ae"}, {"AElig", "AE"},
-        {"oelig", "oe"}, {"OElig", "OE"}, {"eth", "d"},    {"ETH", "D"},
-        {"thorn", "th"}, {"THORN", "TH"}, {"shy", ""},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(fixed); i++)
-        if (strlen(fixed[i].name) == n && !memcmp(fixed[i].name, name, n)) {
-            buf_adds(out, fixed[i].text);
-            return;
-        }
-    const char *t = html_entity_lookup(name, n);
-    if (t)
-        buf_adds(out, t);
-    else
-        buf_addc(out, ' ');
-}
-
-/* Decodes the reference at s[0] == '&'; returns bytes consumed, 0 if it is
- * not a reference (the '&' is then text). */
-static size_t
-char_ref(buf *out, const char *s, size_t n)
-{
-    size_t i = 1;
-    if (i < n && s[i] == '#') {
-        i++;
-        bool hex = i < n && (s[i] == 'x' || s[i] == 'X');
-        if (hex) i++;
-        uint32_t cp = 0;
-        size_t digits = 0;
-        while (i < n && digits < 8) {
-            char c = s[i];
-            int v;
-            if (c >= '0' && c <= '9')
-                v = c - '0';
-            else if (hex && c >= 'a' && c <= 'f')
-                v = c - 'a' + 10;
-            else if (hex && c >= 'A' && c <= 'F')
-                v = c - 'A' + 10;
-            else
-                break;
-            cp = cp * (hex ? 16 : 10) + (uint32_t)v;
-            digits++;
-            i++;
-        }
-        if (!digits) return 0;
-        if (i < n && s[i] == ';') i++;
-        if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            buf_addc(out, ' ');
-        else
-            put_utf8(out, cp);
-        return i;
-    }
-    size_t start = i;
-    while (i < n && i - start < 32 &&
-           (is_alpha(s[i]) || (i > start && s[i] >= '0' && s[i] <= '9')))
-        i++;
-    if (i == start || i >= n || s[i] != ';') return 0;
-    named_ref(out, s + start, i - start);
-    return i + 1;
-}
-
-/* Case-insensitive search for the ASCII needle in s[0..n). */
-static size_t
-find_ci(const char *s, size_t n, const char *needle)
-{
-    size_t m = strlen(needle);
-    for (size_t i = 0; i + m <= n; i++)
-        if (!ascii_strncasecmp(s + i, needle, m)) return i;
-    return n;
-}
-
-/* End of the tag opening at s[0] == '<' (index after '>'), quotes
- * respected; n when it never ends. */
-static size_t
-tag_end(const char *s, size_t n)
-{
-    char quote = 0;
-    for (size_t i = 1; i < n; i++) {
-        char c = s[i];
-        if (quote) {
-            if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
-            /* a quote only opens a value after '=' (and spaces) */
-            size_t j = i;
-            while (j > 1 && (s[j - 1] == ' ' || s[j - 1] == '\t'))
-                j--;
-            if (s[j - 1] == '=') quote = c;
-        } else if (c == '>') {
-            return i + 1;
-        }
-    }
-    return n;
-}
-
-void
-store_index_text(buf *out, const char *s, size_t n)
-{
-    size_t i = 0;
-    if (!s) return;
-    buf_grow(out, n);
-    while (i < n) {
-        char c = s[i];
-        if (c == '<' && i + 1 < n) {
-            const char *t = s + i;
-            size_t left = n - i;
-            if (left >= 4 && !memcmp(t, "<!--", 4)) {
-                size_t e = 4;
-                while (e + 3 <= left && memcmp(t + e, "-->", 3))
-                    e++;
-                i += e + 3 <= left ? e + 3 : left;
-                buf_addc(out, ' ');
-                continue;
-            }
-            char d = t[1];
-            if (is_alpha(d) || d == '/' || d == '!' || d == '?') {
-                size_t e = tag_end(t, left);
-                bool script = left > 7 &&
-                              !ascii_strncasecmp(t + 1, "script", 6) &&
-                              !is_alpha(t[7]);
-                bool style = left > 6 &&
-                             !ascii_strncasecmp(t + 1, "style", 5) &&
-                             !is_alpha(t[6]);
-                if (script || style) {
-                    const char *close = script ? "</script" : "</style";
-                    size_t c2 = e + find_ci(t + e, left - e, close);
-                    e = c2 < left ? c2 + tag_end(t + c2, left - c2) : left;
-                }
-                i += e;
-                buf_addc(out, ' ');
-                continue;
-            }
-        } else if (c == '&') {
-            size_t used = char_ref(out, s + i, n - i);
-            if (used) {
-                i += used;
-                continue;
-            }
-        }
-        /* copy a run of plain bytes */
-        size_t j = i + 1;
-        while (j < n && s[j] != '<' && s[j] != '&')
-            j++;
-        buf_add(out, s + i, j - i);
-        i = j;
-    }
-}
-
-/* Tags as the index sees them: the tags of a JSON array, space separated. */
-static void
-tags_text(buf *out, const char *tags_json)
-{
-    if (!tags_json) return;
-    json_t *a = json_loads(tags_json, 0, NULL);
-    if (json_is_array(a)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(a, i, v)
-        {
-            if (!json_is_string(v)) continue;
-            if (out->len) buf_addc(out, ' ');
-            buf_add(out, json_string_value(v), json_string_length(v));
-        }
-    }
-    json_decref(a);
-}
-
-/* ---- the archived text ------------------------------------------------- */
-
-/* An item's summary and content are stored together in `body`:
- *   byte 0     BODY_RAW or BODY_LZ4
- *   bytes 1-4  n, the size of "summary NUL content", little-endian
- *   then       those n bytes, as they are or as one LZ4 block
- * LZ4 because it costs about a microsecond per item each way (zlib took
- * twenty; the store must take tens of thousands of items a second) and
- * still takes a third off feed text and HTML. */
-#define BODY_RAW 0
-#define BODY_LZ4 1
-#define BODY_HEAD 5
-#define BODY_MAX ((size_t)1 << 30)
-
-static void
-body_pack(buf *out, const char *summary, const char *content)
-{
-    if (!summary) summary = "";
-    if (!content) content = "";
-    size_t sn = strlen(summary), cn = strlen(content);
-    /* (never reached: items are bounded by max_body, far below) */
-    if (sn > BODY_MAX / 2) sn = BODY_MAX / 2;
-    if (cn > BODY_MAX / 2) cn = BODY_MAX / 2;
-    size_t n = sn + 1 + cn;
-    buf_reset(out);
-    char plain[512], *src = n <= sizeof plain ? plain : xmalloc(n);
-    memcpy(src, summary, sn);
-    src[sn] = '\0';
-    memcpy(src + sn + 1, content, cn);
-    int bound = LZ4_compressBound((int)n);
-    buf_grow(out, BODY_HEAD + (size_t)bound);
-    unsigned char *h = (unsigned char *)out->p;
-    for (int i = 0; i < 4; i++)
-        h[1 + i] = (unsigned char)(n >> (8 * i));
-    /* small bodies gain nothing */
-    int c = n >= 64 ? LZ4_compress_default(src, out->p + BODY_HEAD, (int)n, bound)
-                    : 0;
-    if (c > 0 && (size_t)c < n) {
-        h[0] = BODY_LZ4;
-        out->len = BODY_HEAD + (size_t)c;
-    } else {
-        h[0] = BODY_RAW;
-        memcpy(out->p + BODY_HEAD, src, n);
-        out->len = BODY_HEAD + n;
-    }
-    if (src != plain) free(src);
-}
-
-/* The summary and the content of a body, NUL-terminated, in out (which
- * they point into). -1 if the body is damaged. */
-static int
-body_unpack(const void *blob, size_t len, buf *out, const char **summary,
-            const char **content)
-{
-    const unsigned char *h = blob;
-    *summary = *content = "";
-    if (!blob || len < BODY_HEAD) return -1;
-    size_t n = 0;
-    for (int i = 0; i < 4; i++)
-        n |= (size_t)h[1 + i] << (8 * i);
-    if (n > BODY_MAX) return -1;
-    buf_reset(out);
-    buf_grow(out, n + 1);
-    if (h[0] == BODY_RAW && len - BODY_HEAD == n) {
-        memcpy(out->p, h + BODY_HEAD, n);
-    } else if (h[0] != BODY_LZ4 ||
-               LZ4_decompress_safe((const char *)h + BODY_HEAD, out->p,
-                                   (int)(len - BODY_HEAD), (int)n) != (int)n) {
-        return -1;
-    }
-    out->p[n] = '\0';
-    out->len = n;
-    size_t sn = strnlen(out->p, n);
-    if (sn == n) return -1; /* no separator */
-    *summary = out->p;
-    *content = out->p + sn + 1;
-    return 0;
-}
-
-/* Whitespace as the index sees it (ASCII, and the no-break space that
- * &nbsp; gives): the length of the run at s. */
-static size_t
-ws_run(const char *s, size_t n)
-{
-    size_t i = 0;
-    for (;;) {
-        if (i < n && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')))
-            i++;
-        else if (i + 1 < n && (unsigned char)s[i] == 0xc2 &&
-                 (unsigned char)s[i + 1] == 0xa0)
-            i += 2;
-        else
-            return i;
-    }
-}
-
-static bool
-word_byte(unsigned char c)
-{
-    return c >= 0x80 || (c >= '0' && c <= '9') || is_alpha((char)c);
-}
-
-/* True when the content's text begins with the summary: the same bytes,
- * whitespace runs aside, and ending where a word ends. Then every word of
- * the summary is in the content column, in the same order: phrases and
- * words find the item as well without the summary indexed again. (Feeds
- * very often give the first paragraph as the summary: a third of the
- * index, and of the time spent indexing.) Whitespace may stand on one side
- * only next to punctuation ("<b>Pristina</b>." is "Pristina ." in the
- * content's text, "Pristina." in the summary): the words are the same.
- * Anything else (other spacing inside words, other references) is simply
- * indexed twice, as before. */
-static bool
-summary_leads(const char *sum, const char *text, size_t tn)
-{
-    size_t sn = strlen(sum), i = ws_run(sum, sn), j = ws_run(text, tn);
-    unsigned char last = 0; /* the last byte matched */
-    if (i == sn) return false;
-    while (i < sn) {
-        size_t a = ws_run(sum + i, sn - i), b = ws_run(text + j, tn - j);
-        if (a && b) {
-            i += a;
-            j += b;
-            last = ' ';
-            continue;
-        }
-        if (a || b) {
-            /* on one side only: harmless between a word and punctuation */
-            unsigned char next = a ? (i + a < sn ? (unsigned char)sum[i + a] : ' ')
-                                   : (j + b < tn ? (unsigned char)text[j + b] : ' ');
-            if (word_byte(last) && word_byte(next)) return false;
-            i += a;
-            j += b;
-            continue;
-        }
-        if (j >= tn || sum[i] != text[j]) return false;
-        last = (unsigned char)sum[i];
-        i++;
-        j++;
-    }
-    return j >= tn || !word_byte(last) || !word_byte((unsigned char)text[j]) ||
-           ws_run(text + j, tn - j) > 0;
-}
-
-/* For the rebuilds of the index in migrations: vigie_body_pack(summary,
- * content), vigie_fts_summary(body), vigie_fts_content(body). */
-static void
-sql_body_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    UNUSED(argc);
-    buf b = {0};
-    body_pack(&b, (const char *)sqlite3_value_text(argv[0]),
-              (const char *)sqlite3_value_text(argv[1]));
-    sqlite3_result_blob(ctx, b.p, (int)b.len, SQLITE_TRANSIENT);
-    buf_free(&b);
-}
-
-static void
-sql_fts_body(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    UNUSED(argc);
-    bool want_summary = sqlite3_user_data(ctx) != NULL;
-    buf body = {0}, text = {0};
-    const char *sum, *con;
-    if (body_unpack(sqlite3_value_blob(argv[0]),
-                    (size_t)sqlite3_value_bytes(argv[0]), &body, &sum,
-                    &con) < 0) {
-        sqlite3_result_error(ctx, "vigie: a damaged item body", -1);
-        buf_free(&body);
-        return;
-    }
-    store_index_text(&text, con, strlen(con));
-    if (!want_summary)
-        sqlite3_result_text(ctx, text.p ? text.p : "", (int)text.len,
-                            SQLITE_TRANSIENT);
-    else if (*con && summary_leads(sum, text.p ? text.p : "", text.len))
-        sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
-    else
-        sqlite3_result_text(ctx, sum, -1, SQLITE_TRANSIENT);
-    buf_free(&body);
-    buf_free(&text);
-}
-
-static void
-sql_index_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    UNUSED(argc);
-    const char *t = (const char *)sqlite3_value_text(argv[0]);
-    buf b = {0};
-    if (t) store_index_text(&b, t, (size_t)sqlite3_value_bytes(argv[0]));
-    sqlite3_result_text(ctx, b.p ? b.p : "", (int)b.len, SQLITE_TRANSIENT);
-    buf_free(&b);
-}
-
-static void
-sql_tags_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    UNUSED(argc);
-    buf b = {0};
-    tags_text(&b, (const char *)sqlite3_value_text(argv[0]));
-    sqlite3_result_text(ctx, b.p ? b.p : "", (int)b.len, SQLITE_TRANSIENT);
-    buf_free(&b);
 }
 
 /* ---- item JSON ---------------------------------------------------------- */
@@ -1025,21 +609,7 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    sqlite3_create_function(s->db, "vigie_index_text", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_index_text, NULL, NULL);
-    sqlite3_create_function(s->db, "vigie_tags_text", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_tags_text, NULL, NULL);
-    sqlite3_create_function(s->db, "vigie_body_pack", 2,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_body_pack, NULL, NULL);
-    sqlite3_create_function(s->db, "vigie_fts_summary", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
-                            sql_fts_body, NULL, NULL);
-    sqlite3_create_function(s->db, "vigie_fts_content", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_fts_body, NULL, NULL);
+    st_sql_functions(s);
 
     /* Read before writing anything: a damaged or foreign file must stay
      * exactly as it is. */
@@ -1095,9 +665,9 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
         if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) ==
             SQLITE_OK) {
             if (sqlite3_step(st) == SQLITE_ROW &&
-                ascii_strcasecmp(col_text(st, 0), "wal"))
+                ascii_strcasecmp(st_col_text(st, 0), "wal"))
                 log_warn("%s: journal mode is %s, not WAL", path,
-                         col_text(st, 0));
+                         st_col_text(st, 0));
             sqlite3_finalize(st);
         }
         if (migrate(s, version, err, errlen) < 0) {
@@ -1279,23 +849,23 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
     buf body = {0};
     const char *text[6];
     if (sqlite3_step(st) == SQLITE_ROW &&
-        body_unpack(sqlite3_column_blob(st, 3),
-                    (size_t)sqlite3_column_bytes(st, 3), &body, &text[3],
-                    &text[4]) == 0) {
+        st_body_unpack(sqlite3_column_blob(st, 3),
+                       (size_t)sqlite3_column_bytes(st, 3), &body, &text[3],
+                       &text[4]) == 0) {
         buf b = {0};
         jsonw w;
         jsonw_init(&w, &b);
         static const char *const names[] = {"id",      "title",   "link",
                                             "summary", "content", "author"};
         for (int i = 0; i < 6; i++)
-            if (i != 3 && i != 4) text[i] = col_text(st, i);
+            if (i != 3 && i != 4) text[i] = st_col_text(st, i);
         jsonw_obj_open(&w);
         for (int i = 0; i < 6; i++) {
             jsonw_key(&w, names[i]);
             jsonw_str(&w, text[i] ? text[i] : "");
         }
         jsonw_key(&w, "categories");
-        jsonw_raw(&w, col_text(st, 6) ? col_text(st, 6) : "[]");
+        jsonw_raw(&w, st_col_text(st, 6) ? st_col_text(st, 6) : "[]");
         jsonw_key(&w, "published");
         jsonw_date(&w, sqlite3_column_type(st, 7) == SQLITE_NULL
                            ? DATE_NONE
@@ -1305,9 +875,9 @@ store_item_json(store *s, const char *feed_key, const char *item_id)
                            ? DATE_NONE
                            : sqlite3_column_int64(st, 8));
         jsonw_key(&w, "enclosures");
-        jsonw_raw(&w, col_text(st, 9) ? col_text(st, 9) : "[]");
+        jsonw_raw(&w, st_col_text(st, 9) ? st_col_text(st, 9) : "[]");
         jsonw_key(&w, "tags");
-        jsonw_raw(&w, col_text(st, 10) ? col_text(st, 10) : "[]");
+        jsonw_raw(&w, st_col_text(st, 10) ? st_col_text(st, 10) : "[]");
         jsonw_obj_close(&w);
         ret = buf_detach(&b);
     }
@@ -1358,8 +928,8 @@ item_check(store *s, const struct feed_item *it)
 }
 
 /* Runs a write statement to completion; the bindings were made. */
-static int
-tx_step(store *s, int qi, const char *what)
+int
+st_tx_step(store *s, int qi, const char *what)
 {
     sqlite3_stmt *st = s->q[qi];
     int rc = sqlite3_step(st);
@@ -1431,7 +1001,7 @@ store_begin(store *s, const store_feed *f, int64_t now)
         static const char *const names[] = {"url", "name", "title", "link"};
         for (int i = 0; i < 4; i++) {
             jsonw_key(&w, names[i]);
-            jsonw_str(&w, col_text(q, i + 1));
+            jsonw_str(&w, st_col_text(q, i + 1));
         }
         jsonw_obj_close(&w);
     }
@@ -1472,7 +1042,7 @@ store_mark_seen_key(store *s, const struct feed_item *it,
     else
         sqlite3_bind_null(q, 4);
     sqlite3_bind_int64(q, 5, s->now);
-    if (tx_step(s, Q_SEEN_INSERT, "marking an item seen") < 0) return -1;
+    if (st_tx_step(s, Q_SEEN_INSERT, "marking an item seen") < 0) return -1;
     if (sqlite3_changes(s->db) == 1) {
         s->new_seen++;
         return 0;
@@ -1493,7 +1063,7 @@ store_mark_seen_key(store *s, const struct feed_item *it,
         sqlite3_bind_null(q, 4);
     sqlite3_bind_int64(q, 5, s->now);
     sqlite3_bind_int64(q, 6, s->now - grain);
-    return tx_step(s, Q_SEEN_TOUCH, "marking an item seen");
+    return st_tx_step(s, Q_SEEN_TOUCH, "marking an item seen");
 }
 
 static void
@@ -1578,42 +1148,14 @@ merge_tags(buf *out, const char *old_json, const char *const *tags,
     json_decref(all);
 }
 
-/* Adds (Q_FTS_INSERT) or removes (Q_FTS_DELETE) an index entry; removing
- * needs the values it was indexed with (a contentless table), which this
- * derives the same way both times: the text of the content, and the
- * summary unless the content's text begins with it (summary_leads). So a
- * `summary:` column filter finds only summaries that say something the
- * content does not; plain words and phrases find the item either way. */
-static int
-fts_write(store *s, int qi, int64_t rowid, const char *title,
-          const char *summary, const char *content, const char *tags_json)
-{
-    buf text = {0}, tags = {0};
-    if (!summary) summary = "";
-    store_index_text(&text, content, content ? strlen(content) : 0);
-    if (content && *content && summary_leads(summary, text.p ? text.p : "", text.len))
-        summary = "";
-    tags_text(&tags, tags_json);
-    sqlite3_stmt *q = s->q[qi];
-    sqlite3_bind_int64(q, 1, rowid);
-    st_bind_text(q, 2, title ? title : "");
-    st_bind_text(q, 3, summary);
-    bind_textn(q, 4, text.p ? text.p : "", text.len);
-    bind_textn(q, 5, tags.p ? tags.p : "", tags.len);
-    int rc = tx_step(s, qi, "indexing an item");
-    buf_free(&text);
-    buf_free(&tags);
-    return rc;
-}
-
 /* A damaged body (which the file's checksums do not catch: SQLite has
  * none) fails the transaction rather than index or delete wrong words. */
 static int
 unpack_or_fail(store *s, sqlite3_stmt *q, int col, buf *b, const char **sum,
                const char **con)
 {
-    if (body_unpack(sqlite3_column_blob(q, col),
-                    (size_t)sqlite3_column_bytes(q, col), b, sum, con) == 0)
+    if (st_body_unpack(sqlite3_column_blob(q, col),
+                       (size_t)sqlite3_column_bytes(q, col), b, sum, con) == 0)
         return 0;
     if (!s->failed) {
         s->failed = true;
@@ -1639,8 +1181,8 @@ fts_index_row(store *s, int64_t rowid)
     const char *sum, *con;
     rc = unpack_or_fail(s, q, 1, &s->body_tmp, &sum, &con);
     if (rc == 0)
-        rc = fts_write(s, Q_FTS_INSERT, rowid, col_text(q, 0), sum, con,
-                       col_text(q, 2));
+        rc = st_fts_write(s, Q_FTS_INSERT, rowid, st_col_text(q, 0), sum, con,
+                          st_col_text(q, 2));
     sqlite3_reset(q);
     return rc;
 }
@@ -1699,8 +1241,8 @@ fts_flush(store *s)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < s->nfts_del; i++) {
         const fts_old *o = &s->fts_del[i];
-        rc = fts_write(s, Q_FTS_DELETE, o->rowid, o->title, o->summary,
-                       o->content, o->tags);
+        rc = st_fts_write(s, Q_FTS_DELETE, o->rowid, o->title, o->summary,
+                          o->content, o->tags);
     }
     for (size_t i = 0; rc == 0 && i < s->nfts_new; i++)
         rc = fts_index_row(s, s->fts_new[i]);
@@ -1736,7 +1278,7 @@ store_put_item_key(store *s, const struct feed_item *it,
     bool pending = false;
     if (rc == SQLITE_ROW) {
         rowid = sqlite3_column_int64(q, 0);
-        merge_tags(&tags_json, col_text(q, 3), tags, ntags);
+        merge_tags(&tags_json, st_col_text(q, 3), tags, ntags);
         /* already waiting to be indexed (stored earlier in this
          * transaction): its index entry does not exist yet */
         pending = fts_pending(s, rowid);
@@ -1747,7 +1289,8 @@ store_put_item_key(store *s, const struct feed_item *it,
             return -1;
         }
         if (!pending)
-            fts_defer_delete(s, rowid, col_text(q, 1), os, oc, col_text(q, 3));
+            fts_defer_delete(s, rowid, st_col_text(q, 1), os, oc,
+                             st_col_text(q, 3));
         sqlite3_reset(q);
     } else {
         sqlite3_reset(q);
@@ -1772,7 +1315,7 @@ store_put_item_key(store *s, const struct feed_item *it,
     st_bind_text(q, 3, it->id);
     st_bind_text(q, 4, it->title ? it->title : "");
     st_bind_text(q, 5, it->link ? it->link : "");
-    body_pack(&s->body_tmp, it->summary, it->content);
+    st_body_pack(&s->body_tmp, it->summary, it->content);
     sqlite3_bind_blob(q, 6, s->body_tmp.p, (int)s->body_tmp.len, SQLITE_STATIC);
     st_bind_text(q, 8, it->author ? it->author : "");
     st_bind_text(q, 9, cats.len ? cats.p : NULL);
@@ -1787,7 +1330,7 @@ store_put_item_key(store *s, const struct feed_item *it,
         sqlite3_bind_null(q, 12);
     st_bind_text(q, 13, tags_json.len ? tags_json.p : NULL);
     sqlite3_bind_int64(q, 14, s->now);
-    rc = tx_step(s, qi, "storing an item");
+    rc = st_tx_step(s, qi, "storing an item");
     if (rc == 0 && !rowid) {
         rowid = sqlite3_last_insert_rowid(s->db);
         s->stored++;
@@ -1875,12 +1418,12 @@ store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
     st_bind_text(q, 4, s->feed_key);
     st_bind_text(q, 5, it ? id : NULL);
     st_bind_text(q, 6, it && it->title ? it->title : "");
-    bind_textn(q, 7, pay.p, pay.len);
-    bind_textn(q, 8, it ? item.p : NULL, item.len);
-    bind_textn(q, 9, s->feed_json.p ? s->feed_json.p : "{}",
-               s->feed_json.len ? s->feed_json.len : 2);
+    st_bind_textn(q, 7, pay.p, pay.len);
+    st_bind_textn(q, 8, it ? item.p : NULL, item.len);
+    st_bind_textn(q, 9, s->feed_json.p ? s->feed_json.p : "{}",
+                  s->feed_json.len ? s->feed_json.len : 2);
     sqlite3_bind_int64(q, 10, s->now);
-    int rc = tx_step(s, Q_OUTBOX_INSERT, "queueing an alert");
+    int rc = st_tx_step(s, Q_OUTBOX_INSERT, "queueing an alert");
     if (rc == 0 && sqlite3_changes(s->db) == 0)
         log_debug("%s: alert %s to %s already queued", s->feed_key, key,
                   target);
@@ -1900,10 +1443,10 @@ store_add_rule_failure(store *s, const struct feed_item *it, const char *script,
     sqlite3_bind_int64(q, 1, s->feed_id);
     st_bind_text(q, 2, script ? script : "");
     st_bind_text(q, 3, it->id);
-    bind_textn(q, 4, item.p, item.len);
+    st_bind_textn(q, 4, item.p, item.len);
     st_bind_text(q, 5, error ? error : "");
     sqlite3_bind_int64(q, 6, s->now);
-    int rc = tx_step(s, Q_FAIL_UPSERT, "recording a rule failure");
+    int rc = st_tx_step(s, Q_FAIL_UPSERT, "recording a rule failure");
     buf_free(&item);
     return rc;
 }
@@ -1916,7 +1459,7 @@ store_clear_rule_failure(store *s, const char *item_id, const char *script)
     sqlite3_bind_int64(q, 1, s->feed_id);
     st_bind_text(q, 2, script ? script : "");
     st_bind_text(q, 3, item_id);
-    return tx_step(s, Q_FAIL_DELETE, "clearing a rule failure");
+    return st_tx_step(s, Q_FAIL_DELETE, "clearing a rule failure");
 }
 
 /* What store_reserve assumed (link+title hashes of items not committed)
@@ -1983,12 +1526,14 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
         sqlite3_bind_int64(q, 12, s->now);
         sqlite3_bind_int64(q, 13, s->new_seen);
         sqlite3_bind_int64(q, 14, s->stored);
-        if (tx_step(s, Q_FEED_STATE, "saving the feed's state") < 0) goto fail;
+        if (st_tx_step(s, Q_FEED_STATE, "saving the feed's state") < 0)
+            goto fail;
     } else if (s->stored) {
         q = s->q[Q_FEED_STORED];
         sqlite3_bind_int64(q, 1, s->feed_id);
         sqlite3_bind_int64(q, 2, s->stored);
-        if (tx_step(s, Q_FEED_STORED, "saving the feed's state") < 0) goto fail;
+        if (st_tx_step(s, Q_FEED_STORED, "saving the feed's state") < 0)
+            goto fail;
     }
     /* alone, this is the outermost commit; in a group, the group's is */
     if (!s->in_group && fts_flush(s) < 0) goto fail;
@@ -2170,7 +1715,7 @@ store_failures_load(store *s, const char *script, size_t max,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && (size_t)n < max) {
         store_failure *f = &v[n];
         f->item = arena_alloc(mem, sizeof *f->item);
-        if (store_item_from_json(col_text(st, 7) ? col_text(st, 7) : "",
+        if (store_item_from_json(st_col_text(st, 7) ? st_col_text(st, 7) : "",
                                  f->item, mem) < 0)
             continue; /* unreadable: retention will drop it */
         f->id = sqlite3_column_int64(st, 0);
@@ -2190,61 +1735,6 @@ store_failures_load(store *s, const char *script, size_t max,
     sqlite3_finalize(st);
     *out = v;
     return n;
-}
-
-/* ---- search ------------------------------------------------------------- */
-
-int
-store_search(store *s, const char *query, size_t limit,
-             int (*cb)(const store_hit *, void *), void *ud, char *err,
-             size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            s->db,
-            "SELECT i.title, i.link, i.item_id,"
-            " coalesce(f.name, nullif(f.title, ''), f.url, f.key), f.url,"
-            " coalesce(i.tags, '[]'), i.published, i.stored"
-            " FROM items_fts JOIN items i ON i.id = items_fts.rowid"
-            " JOIN feeds f ON f.id = i.feed"
-            " WHERE items_fts MATCH ?1"
-            " ORDER BY coalesce(i.published, i.stored / 1000) DESC, i.id DESC"
-            " LIMIT ?2",
-            -1, &st, NULL) != SQLITE_OK) {
-        st_db_err(s, err, errlen, "searching");
-        return -1;
-    }
-    st_bind_text(st, 1, query);
-    sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_hit h = {
-            .title = col_text(st, 0),
-            .link = col_text(st, 1),
-            .item_id = col_text(st, 2),
-            .feed = col_text(st, 3),
-            .feed_url = col_text(st, 4),
-            .tags_json = col_text(st, 5),
-            .published = sqlite3_column_type(st, 6) == SQLITE_NULL
-                             ? DATE_NONE
-                             : sqlite3_column_int64(st, 6),
-            .stored = sqlite3_column_int64(st, 7),
-        };
-        if ((ret = cb(&h, ud)) != 0) break;
-    }
-    if (!ret && rc != SQLITE_DONE) {
-        /* The statement is sound, so an SQLITE_ERROR here is the query's
-         * fault: "fts5: syntax error near ...", "no such column: x". */
-        if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_ERROR) {
-            set_err(err, errlen, "%s", sqlite3_errmsg(s->db));
-            ret = STORE_EQUERY;
-        } else {
-            st_db_err(s, err, errlen, "searching");
-            ret = -1;
-        }
-    }
-    sqlite3_finalize(st);
-    return ret;
 }
 
 /* ---- retention ---------------------------------------------------------- */
@@ -2349,15 +1839,15 @@ prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
     buf body = {0};
     while (n < budget && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *sum, *con;
-        if (body_unpack(sqlite3_column_blob(st, 2),
-                        (size_t)sqlite3_column_bytes(st, 2), &body, &sum,
-                        &con) < 0)
+        if (st_body_unpack(sqlite3_column_blob(st, 2),
+                           (size_t)sqlite3_column_bytes(st, 2), &body, &sum,
+                           &con) < 0)
             continue; /* damaged: its index entry cannot be named; kept */
         v[n].id = sqlite3_column_int64(st, 0);
-        v[n].t = xstrdup(col_text(st, 1) ? col_text(st, 1) : "");
+        v[n].t = xstrdup(st_col_text(st, 1) ? st_col_text(st, 1) : "");
         v[n].s = xstrdup(sum);
         v[n].c = xstrdup(con);
-        v[n].g = col_text(st, 3) ? xstrdup(col_text(st, 3)) : NULL;
+        v[n].g = st_col_text(st, 3) ? xstrdup(st_col_text(st, 3)) : NULL;
         n++;
     }
     buf_free(&body);
@@ -2371,8 +1861,8 @@ prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
                                &del, NULL) != SQLITE_OK)
             ret = -1;
         for (int i = 0; ret >= 0 && i < n; i++) {
-            if (fts_write(s, Q_FTS_DELETE, v[i].id, v[i].t, v[i].s, v[i].c,
-                          v[i].g) < 0) {
+            if (st_fts_write(s, Q_FTS_DELETE, v[i].id, v[i].t, v[i].s, v[i].c,
+                             v[i].g) < 0) {
                 ret = -1;
                 break;
             }

@@ -138,8 +138,13 @@ struct store {
 void st_db_err(store *s, char *err, size_t errlen, const char *what);
 /* NULL binds SQL NULL; the text must outlive the statement's step. */
 int st_bind_text(sqlite3_stmt *st, int i, const char *v);
+int st_bind_textn(sqlite3_stmt *st, int i, const char *v, size_t n);
+const char *st_col_text(sqlite3_stmt *st, int i);
 /* now - d, without wrapping; STORE_FOREVER reaches back to the beginning. */
 int64_t st_before(int64_t now, int64_t d);
+/* Runs s->q[qi] (bound) to completion inside the transaction; a failure
+ * fails the transaction (s->failed, s->errmsg). 0 or -1. */
+int st_tx_step(store *s, int qi, const char *what);
 
 /* ---- store_hash.c: item keys ------------------------------------------ */
 
@@ -159,5 +164,21 @@ void st_ltmap_put(ltmap *m, uint64_t k, int64_t ms);
 void st_ltmap_free(ltmap *m);
 /* Drops what was last seen before `since` (ms). */
 void st_ltmap_sweep(ltmap *m, int64_t since);
+
+/* ---- store_text.c: the archived text, the full-text index ------------- */
+
+/* An item's summary and content as one `body` blob, in out. */
+void st_body_pack(buf *out, const char *summary, const char *content);
+/* The summary and the content of a body, pointing into out. 0, or -1 if
+ * the body is damaged. */
+int st_body_unpack(const void *blob, size_t len, buf *out, const char **summary,
+                   const char **content);
+/* Adds (Q_FTS_INSERT) or removes (Q_FTS_DELETE) an item's index entry,
+ * inside the transaction. 0 or -1. */
+int st_fts_write(store *s, int qi, int64_t rowid, const char *title,
+                 const char *summary, const char *content,
+                 const char *tags_json);
+/* Registers the vigie_* SQL functions the migrations use. */
+void st_sql_functions(store *s);
 
 #endif
