@@ -142,6 +142,9 @@ int st_bind_textn(sqlite3_stmt *st, int i, const char *v, size_t n);
 const char *st_col_text(sqlite3_stmt *st, int i);
 /* now - d, without wrapping; STORE_FOREVER reaches back to the beginning. */
 int64_t st_before(int64_t now, int64_t d);
+/* sqlite3_exec, its error worded as st_db_err's. 0 or -1. */
+int st_exec_sql(store *s, const char *sql, char *err, size_t errlen,
+                const char *what);
 /* Runs s->q[qi] (bound) to completion inside the transaction; a failure
  * fails the transaction (s->failed, s->errmsg). 0 or -1. */
 int st_tx_step(store *s, int qi, const char *what);

@@ -25,6 +25,7 @@
 #include "../daemon/store_dedup.c"
 #include "../daemon/store_hash.c"
 #include "../daemon/store_json.c"
+#include "../daemon/store_retention.c"
 #include "../daemon/store_text.c"
 #include "outbox.h"
 
