@@ -1,5 +1,13 @@
-/* store.c — the SQLite state: schema and migrations, dedup, the per-feed
- * transaction, the archive and its full-text index, retention.
+/* store.c — the SQLite state: opening and migrating the database, the
+ * prepared statements, feed rows, the per-feed transaction and groups of
+ * them, rule failures. The rest of the store is in files of its own, one
+ * concern each, sharing struct store through store_int.h:
+ *   store_hash.c       item keys and content hashes
+ *   store_dedup.c      classify: seen ids, the recent link+title map
+ *   store_text.c       the archived text (LZ4), what the full-text index
+ *                      sees of an item, searching it
+ *   store_json.c       items as JSON (alerts, rule failures, on_update)
+ *   store_retention.c  store_maintain, store_compact
  *
  * Layout of the database (schema version 2):
  *   feeds          one row per feed key: validators, last status, failure
@@ -24,12 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
-#include <lz4.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
@@ -39,7 +45,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
-#include "text.h"
+#include "store_int.h"
 
 #define APPLICATION_ID 0x56494749 /* "VIGI" */
 #define BUSY_TIMEOUT_MS 5000
@@ -152,10 +158,10 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "UPDATE seen SET hash = 0;",
 
     /* 4 → 5: summary and content kept together, LZ4-compressed (see
-     * body_pack()): the archive's text was two thirds of the file. And the
+     * st_body_pack()): the archive's text was two thirds of the file. And the
      * index is rebuilt: named character references in content are now
      * decoded to their characters, and a summary that the content's text
-     * begins with is not indexed twice (see fts_write()). */
+     * begins with is not indexed twice (see st_fts_write()). */
     "ALTER TABLE items ADD COLUMN body BLOB;"
     "UPDATE items SET body = vigie_body_pack(summary, content);"
     "ALTER TABLE items DROP COLUMN summary;"
@@ -171,33 +177,6 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 };
 
 /* ---- prepared statements ---------------------------------------------- */
-
-enum {
-    Q_BEGIN,
-    Q_COMMIT,
-    Q_SAVEPOINT,
-    Q_RELEASE,
-    Q_ROLLBACK_TO,
-    Q_ROLLBACK,
-    Q_FEED_LOOKUP,
-    Q_FEED_GET,
-    Q_FEED_UPSERT,
-    Q_FEED_STATE,
-    Q_FEED_STORED,
-    Q_SEEN_GET,
-    Q_SEEN_INSERT,
-    Q_SEEN_TOUCH,
-    Q_ITEM_GET,
-    Q_ITEM_INSERT,
-    Q_ITEM_UPDATE,
-    Q_FTS_INSERT,
-    Q_FTS_ROW,
-    Q_FTS_DELETE,
-    Q_OUTBOX_INSERT,
-    Q_FAIL_UPSERT,
-    Q_FAIL_DELETE,
-    Q_COUNT
-};
 
 #define FEED_COLUMNS                                                           \
     "key, url, name, title, etag, last_modified, status, error, failures,"     \
@@ -271,99 +250,14 @@ static const char *const queries[Q_COUNT] = {
                       " AND script = ?2 AND item_id = ?3",
 };
 
-/* Sequence numbers of alerts inside one transaction: (item, script,
- * target) → how many so far. A handful per feed: a linear scan. */
-typedef struct alert_seq {
-    uint64_t h;
-    unsigned n;
-} alert_seq;
-
-/* Recent link+title hashes → when last seen, in minutes since the epoch
- * (a dedup window is days long: a minute's precision is plenty, and 12
- * bytes a slot rather than 16 matter when 10,000 feeds keep 600,000 of
- * them). Open addressing, load at most 3/4; key 0 kept aside. */
-typedef struct ltmap {
-    uint64_t *k;
-    uint32_t *t;
-    size_t cap, n;
-    bool has_zero;
-    uint32_t zero_t;
-} ltmap;
-
-typedef struct lt_pending {
-    uint64_t lt;
-    int64_t t;
-} lt_pending;
-
-static void ltmap_free(ltmap *m);
-
-/* An index entry to delete at the outermost commit: the values it was
- * indexed with (a contentless FTS5 table needs them). */
-typedef struct fts_old {
-    int64_t rowid;
-    char *title, *summary, *content, *tags;
-} fts_old;
-
-/* The hashes of one item (the last one asked for), and which item. */
-typedef struct item_hashes {
-    const struct feed_item *it;
-    const char *id, *title, *link, *content;
-    store_item_key k;
-} item_hashes;
-
-struct store {
-    sqlite3 *db;
-    char *path;
-    bool readonly;
-    store_params params;
-    sqlite3_stmt *q[Q_COUNT];
-    EVP_MD_CTX *md;
-    EVP_MD *sha256;
-    item_hashes memo;
-
-    /* the current transaction */
-    bool in_tx, failed;
-    int64_t feed_id, now;
-    char *feed_key;
-    buf feed_json;
-    int64_t new_seen, stored;
-    alert_seq *seq;
-    size_t nseq, capseq;
-    char errmsg[512];
-
-    /* retention: the next feed id to prune */
-    int64_t prune_cursor;
-
-    /* dedup by link+title: committed state, and this transaction's part */
-    ltmap recent;
-    bool recent_loaded;
-    int64_t recent_from; /* holds everything seen since this time */
-    lt_pending *lt_tx;
-    size_t nlt_tx, caplt_tx;
-    /* Full-text index writes wait for the outermost commit: FTS5 writes
-     * its pending terms out as a new segment at every savepoint, and each
-     * feed of a group is one, so indexing inside them cost a segment (and
-     * its merging) per feed. Items stored (rowids, indexed from their row
-     * as it is at the commit) and entries to delete; *_mark: the lengths
-     * when the current feed began, what its rollback goes back to. */
-    int64_t *fts_new;
-    size_t nfts_new, capfts_new, fts_new_mark;
-    buf body_tmp; /* bodies packed and unpacked */
-    fts_old *fts_del;
-    size_t nfts_del, capfts_del, fts_del_mark;
-    /* a group: several feeds' transactions committed together */
-    bool in_group, group_failed, group_relaxed;
-    char group_err[512];
-};
-
 static void fts_truncate(store *s, size_t nnew, size_t ndel);
 
 /* ---- small helpers ------------------------------------------------------ */
 
 /* "<db>: <what>: <sqlite's reason>", with a hint where SQLite's words are
  * not enough for an operator. */
-static void
-db_err(store *s, char *err, size_t errlen, const char *what)
+void
+st_db_err(store *s, char *err, size_t errlen, const char *what)
 {
     int rc = sqlite3_extended_errcode(s->db) & 0xff;
     const char *hint = "";
@@ -375,22 +269,22 @@ db_err(store *s, char *err, size_t errlen, const char *what)
             hint);
 }
 
-static int
-bind_text(sqlite3_stmt *st, int i, const char *v)
+int
+st_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (!v) return sqlite3_bind_null(st, i);
     return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-static int
-bind_textn(sqlite3_stmt *st, int i, const char *v, size_t n)
+int
+st_bind_textn(sqlite3_stmt *st, int i, const char *v, size_t n)
 {
     if (!v) return sqlite3_bind_null(st, i);
     return sqlite3_bind_text64(st, i, v, n, SQLITE_STATIC, SQLITE_UTF8);
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
+const char *
+st_col_text(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
 }
@@ -398,20 +292,21 @@ col_text(sqlite3_stmt *st, int i)
 static char *
 col_dup(sqlite3_stmt *st, int i, arena *mem)
 {
-    const char *t = col_text(st, i);
+    const char *t = st_col_text(st, i);
     return t ? arena_strdup(mem, t) : NULL;
 }
 
 /* now - d, without wrapping; "forever" reaches back to the beginning. */
-static int64_t
-before(int64_t now, int64_t d)
+int64_t
+st_before(int64_t now, int64_t d)
 {
     if (d == STORE_FOREVER || d >= now - INT64_MIN / 2) return INT64_MIN;
     return now - d;
 }
 
-static int
-exec_sql(store *s, const char *sql, char *err, size_t errlen, const char *what)
+int
+st_exec_sql(store *s, const char *sql, char *err, size_t errlen,
+            const char *what)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -425,713 +320,6 @@ exec_sql(store *s, const char *sql, char *err, size_t errlen, const char *what)
         return -1;
     }
     return 0;
-}
-
-/* ---- hashing ------------------------------------------------------------- */
-
-static void
-sha_begin(store *s)
-{
-    EVP_DigestInit_ex(s->md, s->sha256, NULL);
-}
-
-/* Each field is followed by a NUL so that ("ab","c") ≠ ("a","bc"). */
-static void
-sha_field(store *s, const char *v)
-{
-    if (!v) v = "";
-    EVP_DigestUpdate(s->md, v, strlen(v) + 1);
-}
-
-static void
-sha_end(store *s, unsigned char out[32])
-{
-    unsigned int len = 32;
-    EVP_DigestFinal_ex(s->md, out, &len);
-}
-
-static int64_t
-first8(const unsigned char *d)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | d[i];
-    return (int64_t)v;
-}
-
-/* The content hash: a 64-bit multiply-fold hash, not SHA-256. It only
- * tells whether an item's text changed since it was last seen, and it
- * reads every byte of every item of every poll: SHA-256 cost several
- * times as much for that. Chance that a change goes unnoticed: 2^-64 per
- * change; the feed's author could craft one, but the feed's author can
- * change the item's id as well. Stored in `seen`: the function must never
- * change (schema 4 cleared the SHA-256 values it replaced, see
- * migrations). Bytes are read little-endian on every host, so that a
- * database moved between machines keeps its hashes. */
-#define FH_A 0x9e3779b97f4a7c15ULL
-#define FH_B 0xbf58476d1ce4e5b9ULL
-#define FH_C 0x94d049bb133111ebULL
-#define FH_D 0xc2b2ae3d27d4eb4fULL
-
-static uint64_t
-fh_fold(uint64_t a, uint64_t b)
-{
-    unsigned __int128 r = (unsigned __int128)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-static uint64_t
-fh_le64(const unsigned char *p)
-{
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
-/* Absorbs one field: 16 bytes per step, then a last step with the rest
- * and the field's length (so that ("ab","c") and ("a","bc") differ). */
-static uint64_t
-fh_field(uint64_t h, const char *v)
-{
-    const unsigned char *p = (const unsigned char *)(v ? v : "");
-    size_t n = strlen((const char *)p), len = n;
-    for (; n >= 16; p += 16, n -= 16)
-        h = fh_fold(fh_le64(p) ^ FH_A ^ h, fh_le64(p + 8) ^ FH_B);
-    unsigned char t[16] = {0};
-    memcpy(t, p, n);
-    return fh_fold(fh_le64(t) ^ FH_C ^ h, fh_le64(t + 8) ^ FH_D ^ len);
-}
-
-/* Never 0: schema 4 marks a hash it could not recompute with 0. */
-static int64_t
-content_hash(const struct feed_item *it)
-{
-    uint64_t h = FH_D;
-    h = fh_field(h, it->title);
-    h = fh_field(h, it->link);
-    h = fh_field(h, it->summary);
-    h = fh_field(h, it->content);
-    h = fh_fold(h ^ FH_A, FH_B);
-    return (int64_t)(h ? h : 1);
-}
-
-/* The content hash that goes into alert keys (outbox_key): SHA-256 as
- * before schema 4, so that an alert queued again for the same item after
- * an upgrade keeps its Idempotency-Key. Alerts are few: computed only for
- * them. */
-static int64_t
-alert_content_hash(store *s, const struct feed_item *it)
-{
-    unsigned char d[32];
-    sha_begin(s);
-    sha_field(s, it->title);
-    sha_field(s, it->link);
-    sha_field(s, it->summary);
-    sha_field(s, it->content);
-    sha_end(s, d);
-    return first8(d);
-}
-
-/* One SHA-256 over NUL-terminated fields. */
-static void
-sha_fields(EVP_MD_CTX *md, const EVP_MD *sha, const char *const *v, int n,
-           unsigned char out[32])
-{
-    unsigned int len = 32;
-    EVP_DigestInit_ex(md, sha, NULL);
-    for (int i = 0; i < n; i++) {
-        const char *f = v[i] ? v[i] : "";
-        EVP_DigestUpdate(md, f, strlen(f) + 1);
-    }
-    EVP_DigestFinal_ex(md, out, &len);
-}
-
-static void
-key_of(EVP_MD_CTX *md, const EVP_MD *sha, const struct feed_item *it,
-       store_item_key *k)
-{
-    unsigned char d[32];
-    const char *id[] = {it->id};
-    sha_fields(md, sha, id, 1, d);
-    memcpy(k->idh, d, 16);
-    k->hash = content_hash(it);
-    k->has_lt = it->link && *it->link && it->title && *it->title;
-    k->lt = 0;
-    if (k->has_lt) {
-        const char *lt[] = {"link+title", it->link, it->title};
-        sha_fields(md, sha, lt, 3, d);
-        k->lt = first8(d);
-    }
-}
-
-void
-store_item_key_of(store *s, const struct feed_item *it, store_item_key *k)
-{
-    key_of(s->md, s->sha256, it, k);
-}
-
-void
-store_item_keys(const struct feed_item *items, size_t n, store_item_key *out)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!md || !sha) oom(64);
-    for (size_t i = 0; i < n; i++)
-        key_of(md, sha, &items[i], &out[i]);
-    EVP_MD_free(sha);
-    EVP_MD_CTX_free(md);
-}
-
-/* The item's hashes: given (computed by classify), remembered (the same
- * item as the last call), or computed. */
-static const store_item_key *
-hashes_of(store *s, const struct feed_item *it, const store_item_key *given)
-{
-    item_hashes *m = &s->memo;
-    if (given) return given;
-    if (m->it == it && m->id == it->id && m->title == it->title &&
-        m->link == it->link && m->content == it->content)
-        return &m->k;
-    store_item_key_of(s, it, &m->k);
-    m->it = it;
-    m->id = it->id;
-    m->title = it->title;
-    m->link = it->link;
-    m->content = it->content;
-    return &m->k;
-}
-
-static const store_item_key *
-hashes(store *s, const struct feed_item *it)
-{
-    return hashes_of(s, it, NULL);
-}
-
-/* ---- full-text input --------------------------------------------------- */
-
-static bool
-is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static void
-put_utf8(buf *out, uint32_t cp)
-{
-    char t[4];
-    size_t n;
-    if (cp < 0x80) {
-        t[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xc0 | cp >> 6);
-        t[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xe0 | cp >> 12);
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        t[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        t[0] = (char)(0xf0 | cp >> 18);
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        t[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    buf_add(out, t, n);
-}
-
-/* A named reference: the few that matter for words as the index should
- * see them (ligatures spelled out: "oeuvre" finds "&oelig;uvre"), then
- * any HTML name as its characters (as text_from_html decodes it, so that a
- * summary and the content it comes from read the same: see fts_write).
- * An unknown name separates words. */
-static void
-named_ref(buf *out, const char *name, size_t n)
-{
-    static const struct {
-        const char *name, *text;
-    } fixed[] = {
-        {"amp", "&"},    {"lt", "<"},     {"gt", ">"},     {"quot", "\""},
-        {"apos", "'"},   {"szlig", "ss"}, {"aelig", "ae"}, {"AElig", "AE"},
-        {"oelig", "oe"}, {"OElig", "OE"}, {"eth", "d"},    {"ETH", "D"},
-        {"thorn", "th"}, {"THORN", "TH"}, {"shy", ""},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(fixed); i++)
-        if (strlen(fixed[i].name) == n && !memcmp(fixed[i].name, name, n)) {
-            buf_adds(out, fixed[i].text);
-            return;
-        }
-    const char *t = html_entity_lookup(name, n);
-    if (t)
-        buf_adds(out, t);
-    else
-        buf_addc(out, ' ');
-}
-
-/* Decodes the reference at s[0] == '&'; returns bytes consumed, 0 if it is
- * not a reference (the '&' is then text). */
-static size_t
-char_ref(buf *out, const char *s, size_t n)
-{
-    size_t i = 1;
-    if (i < n && s[i] == '#') {
-        i++;
-        bool hex = i < n && (s[i] == 'x' || s[i] == 'X');
-        if (hex) i++;
-        uint32_t cp = 0;
-        size_t digits = 0;
-        while (i < n && digits < 8) {
-            char c = s[i];
-            int v;
-            if (c >= '0' && c <= '9')
-                v = c - '0';
-            else if (hex && c >= 'a' && c <= 'f')
-                v = c - 'a' + 10;
-            else if (hex && c >= 'A' && c <= 'F')
-                v = c - 'A' + 10;
-            else
-                break;
-            cp = cp * (hex ? 16 : 10) + (uint32_t)v;
-            digits++;
-            i++;
-        }
-        if (!digits) return 0;
-        if (i < n && s[i] == ';') i++;
-        if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            buf_addc(out, ' ');
-        else
-            put_utf8(out, cp);
-        return i;
-    }
-    size_t start = i;
-    while (i < n && i - start < 32 &&
-           (is_alpha(s[i]) || (i > start && s[i] >= '0' && s[i] <= '9')))
-        i++;
-    if (i == start || i >= n || s[i] != ';') return 0;
-    named_ref(out, s + start, i - start);
-    return i + 1;
-}
-
-/* Case-insensitive search for the ASCII needle in s[0..n). */
-static size_t
-find_ci(const char *s, size_t n, const char *needle)
-{
-    size_t m = strlen(needle);
-    for (size_t i = 0; i + m <= n; i++)
-        if (!ascii_strncasecmp(s + i, needle, m)) return i;
-    return n;
-}
-
-/* End of the tag opening at s[0] == '<' (index after '>'), quotes
- * respected; n when it never ends. */
-static size_t
-tag_end(const char *s, size_t n)
-{
-    char quote = 0;
-    for (size_t i = 1; i < n; i++) {
-        char c = s[i];
-        if (quote) {
-            if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
-            /* a quote only opens a value after '=' (and spaces) */
-            size_t j = i;
-            while (j > 1 && (s[j - 1] == ' ' || s[j - 1] == '\t'))
-                j--;
-            if (s[j - 1] == '=') quote = c;
-        } else if (c == '>') {
-            return i + 1;
-        }
-    }
-    return n;
-}
-
-void
-store_index_text(buf *out, const char *s, size_t n)
-{
-    size_t i = 0;
-    if (!s) return;
-    buf_grow(out, n);
-    while (i < n) {
-        char c = s[i];
-        if (c == '<' && i + 1 < n) {
-            const char *t = s + i;
-            size_t left = n - i;
-            if (left >= 4 && !memcmp(t, "<!--", 4)) {
-                size_t e = 4;
-                while (e + 3 <= left && memcmp(t + e, "-->", 3))
-                    e++;
-                i += e + 3 <= left ? e + 3 : left;
-                buf_addc(out, ' ');
-                continue;
-            }
-            char d = t[1];
-            if (is_alpha(d) || d == '/' || d == '!' || d == '?') {
-                size_t e = tag_end(t, left);
-                bool script = left > 7 &&
-                              !ascii_strncasecmp(t + 1, "script", 6) &&
-                              !is_alpha(t[7]);
-                bool style = left > 6 &&
-                             !ascii_strncasecmp(t + 1, "style", 5) &&
-                             !is_alpha(t[6]);
-                if (script || style) {
-                    const char *close = script ? "</script" : "</style";
-                    size_t c2 = e + find_ci(t + e, left - e, close);
-                    e = c2 < left ? c2 + tag_end(t + c2, left - c2) : left;
-                }
-                i += e;
-                buf_addc(out, ' ');
-                continue;
-            }
-        } else if (c == '&') {
-            size_t used = char_ref(out, s + i, n - i);
-            if (used) {
-                i += used;
-                continue;
-            }
-        }
-        /* copy a run of plain bytes */
-        size_t j = i + 1;
-        while (j < n && s[j] != '<' && s[j] != '&')
-            j++;
-        buf_add(out, s + i, j - i);
-        i = j;
-    }
-}
-
-/* Tags as the index sees them: the tags of a JSON array, space separated. */
-static void
-tags_text(buf *out, const char *tags_json)
-{
-    if (!tags_json) return;
-    json_t *a = json_loads(tags_json, 0, NULL);
-    if (json_is_array(a)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(a, i, v)
-        {
-            if (!json_is_string(v)) continue;
-            if (out->len) buf_addc(out, ' ');
-            buf_add(out, json_string_value(v), json_string_length(v));
-        }
-    }
-    json_decref(a);
-}
-
-/* ---- the archived text ------------------------------------------------- */
-
-/* An item's summary and content are stored together in `body`:
- *   byte 0     BODY_RAW or BODY_LZ4
- *   bytes 1-4  n, the size of "summary NUL content", little-endian
- *   then       those n bytes, as they are or as one LZ4 block
- * LZ4 because it costs about a microsecond per item each way (zlib took
- * twenty; the store must take tens of thousands of items a second) and
- * still takes a third off feed text and HTML. */
-#define BODY_RAW 0
-#define BODY_LZ4 1
-#define BODY_HEAD 5
-#define BODY_MAX ((size_t)1 << 30)
-
-static void
-body_pack(buf *out, const char *summary, const char *content)
-{
-    if (!summary) summary = "";
-    if (!content) content = "";
-    size_t sn = strlen(summary), cn = strlen(content);
-    /* (never reached: items are bounded by max_body, far below) */
-    if (sn > BODY_MAX / 2) sn = BODY_MAX / 2;
-    if (cn > BODY_MAX / 2) cn = BODY_MAX / 2;
-    size_t n = sn + 1 + cn;
-    buf_reset(out);
-    char plain[512], *src = n <= sizeof plain ? plain : xmalloc(n);
-    memcpy(src, summary, sn);
-    src[sn] = '\0';
-    memcpy(src + sn + 1, content, cn);
-    int bound = LZ4_compressBound((int)n);
-    buf_grow(out, BODY_HEAD + (size_t)bound);
-    unsigned char *h = (unsigned char *)out->p;
-    for (int i = 0; i < 4; i++)
-        h[1 + i] = (unsigned char)(n >> (8 * i));
-    /* small bodies gain nothing */
-    int c = n >= 64 ? LZ4_compress_default(src, out->p + BODY_HEAD, (int)n, bound)
-                    : 0;
-    if (c > 0 && (size_t)c < n) {
-        h[0] = BODY_LZ4;
-        out->len = BODY_HEAD + (size_t)c;
-    } else {
-        h[0] = BODY_RAW;
-        memcpy(out->p + BODY_HEAD, src, n);
-        out->len = BODY_HEAD + n;
-    }
-    if (src != plain) free(src);
-}
-
-/* The summary and the content of a body, NUL-terminated, in out (which
- * they point into). -1 if the body is damaged. */
-static int
-body_unpack(const void *blob, size_t len, buf *out, const char **summary,
-            const char **content)
-{
-    const unsigned char *h = blob;
-    *summary = *content = "";
-    if (!blob || len < BODY_HEAD) return -1;
-    size_t n = 0;
-    for (int i = 0; i < 4; i++)
-        n |= (size_t)h[1 + i] << (8 * i);
-    if (n > BODY_MAX) return -1;
-    buf_reset(out);
-    buf_grow(out, n + 1);
-    if (h[0] == BODY_RAW && len - BODY_HEAD == n) {
-        memcpy(out->p, h + BODY_HEAD, n);
-    } else if (h[0] != BODY_LZ4 ||
-               LZ4_decompress_safe((const char *)h + BODY_HEAD, out->p,
-                                   (int)(len - BODY_HEAD), (int)n) != (int)n) {
-        return -1;
-    }
-    out->p[n] = '\0';
-    out->len = n;
-    size_t sn = strnlen(out->p, n);
-    if (sn == n) return -1; /* no separator */
-    *summary = out->p;
-    *content = out->p + sn + 1;
-    return 0;
-}
-
-/* Whitespace as the index sees it (ASCII, and the no-break space that
- * &nbsp; gives): the length of the run at s. */
-static size_t
-ws_run(const char *s, size_t n)
-{
-    size_t i = 0;
-    for (;;) {
-        if (i < n && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')))
-            i++;
-        else if (i + 1 < n && (unsigned char)s[i] == 0xc2 &&
-                 (unsigned char)s[i + 1] == 0xa0)
-            i += 2;
-        else
-            return i;
-    }
-}
-
-static bool
-word_byte(unsigned char c)
-{
-    return c >= 0x80 || (c >= '0' && c <= '9') || is_alpha((char)c);
-}
-
-/* True when the content's text begins with the summary: the same bytes,
- * whitespace runs aside, and ending where a word ends. Then every word of
- * the summary is in the content column, in the same order: phrases and
- * words find the item as well without the summary indexed again. (Feeds
- * very often give the first paragraph as the summary: a third of the
- * index, and of the time spent indexing.) Whitespace may stand on one side
- * only next to punctuation ("<b>Pristina</b>." is "Pristina ." in the
- * content's text, "Pristina." in the summary): the words are the same.
- * Anything else (other spacing inside words, other references) is simply
- * indexed twice, as before. */
-static bool
-summary_leads(const char *sum, const char *text, size_t tn)
-{
-    size_t sn = strlen(sum), i = ws_run(sum, sn), j = ws_run(text, tn);
-    unsigned char last = 0; /* the last byte matched */
-    if (i == sn) return false;
-    while (i < sn) {
-        size_t a = ws_run(sum + i, sn - i), b = ws_run(text + j, tn - j);
-        if (a && b) {
-            i += a;
-            j += b;
-            last = ' ';
-            continue;
-        }
-        if (a || b) {
-            /* on one side only: harmless between a word and punctuation */
-            unsigned char next = a ? (i + a < sn ? (unsigned char)sum[i + a] : ' ')
-                                   : (j + b < tn ? (unsigned char)text[j + b] : ' ');
-            if (word_byte(last) && word_byte(next)) return false;
-            i += a;
-            j += b;
-            continue;
-        }
-        if (j >= tn || sum[i] != text[j]) return false;
-        last = (unsigned char)sum[i];
-        i++;
-        j++;
-    }
-    return j >= tn || !word_byte(last) || !word_byte((unsigned char)text[j]) ||
-           ws_run(text + j, tn - j) > 0;
-}
-
-/* For the rebuilds of the index in migrations: vigie_body_pack(summary,
- * content), vigie_fts_summary(body), vigie_fts_content(body). */
-static void
-sql_body_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    UNUSED(argc);
-    buf b = {0};
-    body_pack(&b, (const char *)sqlite3_value_text(argv[0]),
-              (const char *)sqlite3_value_text(argv[1]));
-    sqlite3_result_blob(ctx, b.p, (int)b.len, SQLITE_TRANSIENT);
-    buf_free(&b);
-}
-
-static void
-sql_fts_body(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    UNUSED(argc);
-    bool want_summary = sqlite3_user_data(ctx) != NULL;
-    buf body = {0}, text = {0};
-    const char *sum, *con;
-    if (body_unpack(sqlite3_value_blob(argv[0]),
-                    (size_t)sqlite3_value_bytes(argv[0]), &body, &sum,
-                    &con) < 0) {
-        sqlite3_result_error(ctx, "vigie: a damaged item body", -1);
-        buf_free(&body);
-        return;
-    }
-    store_index_text(&text, con, strlen(con));
-    if (!want_summary)
-        sqlite3_result_text(ctx, text.p ? text.p : "", (int)text.len,
-                            SQLITE_TRANSIENT);
-    else if (*con && summary_leads(sum, text.p ? text.p : "", text.len))
-        sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
-    else
-        sqlite3_result_text(ctx, sum, -1, SQLITE_TRANSIENT);
-    buf_free(&body);
-    buf_free(&text);
-}
-
-static void
-sql_index_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    UNUSED(argc);
-    const char *t = (const char *)sqlite3_value_text(argv[0]);
-    buf b = {0};
-    if (t) store_index_text(&b, t, (size_t)sqlite3_value_bytes(argv[0]));
-    sqlite3_result_text(ctx, b.p ? b.p : "", (int)b.len, SQLITE_TRANSIENT);
-    buf_free(&b);
-}
-
-static void
-sql_tags_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    UNUSED(argc);
-    buf b = {0};
-    tags_text(&b, (const char *)sqlite3_value_text(argv[0]));
-    sqlite3_result_text(ctx, b.p ? b.p : "", (int)b.len, SQLITE_TRANSIENT);
-    buf_free(&b);
-}
-
-/* ---- item JSON ---------------------------------------------------------- */
-
-/* A value that is already JSON text, after jsonw_key(). */
-static void
-jsonw_raw(jsonw *w, const char *s)
-{
-    buf_adds(w->out, s);
-    w->need_comma |= (uint64_t)1 << w->depth;
-}
-
-void
-store_item_write_json(buf *out, const struct feed_item *it)
-{
-    jsonw w;
-    jsonw_init(&w, out);
-    jsonw_obj_open(&w);
-    jsonw_key(&w, "id");
-    jsonw_str(&w, it->id ? it->id : "");
-    jsonw_key(&w, "title");
-    jsonw_str(&w, it->title ? it->title : "");
-    jsonw_key(&w, "link");
-    jsonw_str(&w, it->link ? it->link : "");
-    jsonw_key(&w, "summary");
-    jsonw_str(&w, it->summary ? it->summary : "");
-    jsonw_key(&w, "content");
-    jsonw_str(&w, it->content ? it->content : "");
-    jsonw_key(&w, "author");
-    jsonw_str(&w, it->author ? it->author : "");
-    jsonw_key(&w, "categories");
-    jsonw_arr_open(&w);
-    for (size_t i = 0; i < it->ncategories; i++)
-        jsonw_str(&w, it->categories[i]);
-    jsonw_arr_close(&w);
-    jsonw_key(&w, "published");
-    jsonw_date(&w, it->published);
-    jsonw_key(&w, "updated");
-    jsonw_date(&w, it->updated);
-    jsonw_key(&w, "enclosures");
-    jsonw_arr_open(&w);
-    for (size_t i = 0; i < it->nenclosures; i++) {
-        jsonw_obj_open(&w);
-        jsonw_key(&w, "url");
-        jsonw_str(&w, it->enclosures[i].url ? it->enclosures[i].url : "");
-        jsonw_key(&w, "type");
-        jsonw_str(&w, it->enclosures[i].type ? it->enclosures[i].type : "");
-        jsonw_key(&w, "length");
-        jsonw_int(&w, it->enclosures[i].length);
-        jsonw_obj_close(&w);
-    }
-    jsonw_arr_close(&w);
-    jsonw_obj_close(&w);
-}
-
-static const char *
-json_field(json_t *o, const char *k, arena *mem)
-{
-    json_t *v = json_object_get(o, k);
-    if (!json_is_string(v)) return "";
-    return arena_strndup(mem, json_string_value(v), json_string_length(v));
-}
-
-static int64_t
-json_date(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    if (!json_is_string(v)) return DATE_NONE;
-    return date_parse(json_string_value(v), json_string_length(v));
-}
-
-int
-store_item_from_json(const char *text, struct feed_item *it, arena *mem)
-{
-    memset(it, 0, sizeof *it);
-    json_t *o = json_loads(text, 0, NULL);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return -1;
-    }
-    it->id = json_field(o, "id", mem);
-    it->title = json_field(o, "title", mem);
-    it->link = json_field(o, "link", mem);
-    it->summary = json_field(o, "summary", mem);
-    it->content = json_field(o, "content", mem);
-    it->author = json_field(o, "author", mem);
-    it->published = json_date(o, "published");
-    it->updated = json_date(o, "updated");
-    json_t *a = json_object_get(o, "categories");
-    size_t n = json_is_array(a) ? json_array_size(a) : 0;
-    it->categories = arena_alloc(mem, (n ? n : 1) * sizeof *it->categories);
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get(a, i);
-        if (json_is_string(v))
-            it->categories[it->ncategories++] =
-                arena_strndup(mem, json_string_value(v), json_string_length(v));
-    }
-    a = json_object_get(o, "enclosures");
-    n = json_is_array(a) ? json_array_size(a) : 0;
-    it->enclosures = arena_alloc(mem, (n ? n : 1) * sizeof *it->enclosures);
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(a, i);
-        if (!json_is_object(e)) continue;
-        feed_enclosure *fe = &it->enclosures[it->nenclosures++];
-        fe->url = json_field(e, "url", mem);
-        fe->type = json_field(e, "type", mem);
-        json_t *l = json_object_get(e, "length");
-        fe->length = json_is_integer(l) ? (int64_t)json_integer_value(l) : 0;
-    }
-    json_decref(o);
-    return *it->id ? 0 : -1;
 }
 
 /* ---- open, migrate ------------------------------------------------------ */
@@ -1161,14 +349,14 @@ pragma_int(store *s, const char *sql, int64_t *out, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading the schema");
+        st_db_err(s, err, errlen, "reading the schema");
         return -1;
     }
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) {
-        db_err(s, err, errlen, "reading the schema");
+        st_db_err(s, err, errlen, "reading the schema");
         return -1;
     }
     return 0;
@@ -1181,13 +369,13 @@ migrate(store *s, int64_t from, char *err, size_t errlen)
         char what[64], tail[96];
         snprintf(what, sizeof what, "migrating the schema to version %d",
                  (int)(v + 1));
-        if (exec_sql(s, "BEGIN IMMEDIATE", err, errlen, what) < 0) return -1;
+        if (st_exec_sql(s, "BEGIN IMMEDIATE", err, errlen, what) < 0) return -1;
         snprintf(tail, sizeof tail,
                  "PRAGMA application_id = %d; PRAGMA user_version = %d;",
                  APPLICATION_ID, (int)(v + 1));
-        if (exec_sql(s, migrations[v], err, errlen, what) < 0 ||
-            exec_sql(s, tail, err, errlen, what) < 0 ||
-            exec_sql(s, "COMMIT", err, errlen, what) < 0) {
+        if (st_exec_sql(s, migrations[v], err, errlen, what) < 0 ||
+            st_exec_sql(s, tail, err, errlen, what) < 0 ||
+            st_exec_sql(s, "COMMIT", err, errlen, what) < 0) {
             if (!sqlite3_get_autocommit(s->db))
                 sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
@@ -1325,7 +513,7 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
                   ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         if (s->db)
-            db_err(s, err, errlen, "cannot open");
+            st_db_err(s, err, errlen, "cannot open");
         else
             set_err(err, errlen, "%s: cannot open: out of memory", path);
         store_close(s);
@@ -1333,21 +521,7 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    sqlite3_create_function(s->db, "vigie_index_text", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_index_text, NULL, NULL);
-    sqlite3_create_function(s->db, "vigie_tags_text", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_tags_text, NULL, NULL);
-    sqlite3_create_function(s->db, "vigie_body_pack", 2,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_body_pack, NULL, NULL);
-    sqlite3_create_function(s->db, "vigie_fts_summary", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
-                            sql_fts_body, NULL, NULL);
-    sqlite3_create_function(s->db, "vigie_fts_content", 1,
-                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_fts_body, NULL, NULL);
+    st_sql_functions(s);
 
     /* Read before writing anything: a damaged or foreign file must stay
      * exactly as it is. */
@@ -1391,11 +565,11 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
                  "PRAGMA page_size = %d; PRAGMA auto_vacuum = INCREMENTAL;",
                  PAGE_SIZE);
         if ((tables == 0 &&
-             exec_sql(s, setup, err, errlen, "setting up") < 0) ||
-            exec_sql(s,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                     " PRAGMA foreign_keys = ON;",
-                     err, errlen, "setting up") < 0) {
+             st_exec_sql(s, setup, err, errlen, "setting up") < 0) ||
+            st_exec_sql(s,
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                        " PRAGMA foreign_keys = ON;",
+                        err, errlen, "setting up") < 0) {
             store_close(s);
             return NULL;
         }
@@ -1403,9 +577,9 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
         if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) ==
             SQLITE_OK) {
             if (sqlite3_step(st) == SQLITE_ROW &&
-                ascii_strcasecmp(col_text(st, 0), "wal"))
+                ascii_strcasecmp(st_col_text(st, 0), "wal"))
                 log_warn("%s: journal mode is %s, not WAL", path,
-                         col_text(st, 0));
+                         st_col_text(st, 0));
             sqlite3_finalize(st);
         }
         if (migrate(s, version, err, errlen) < 0) {
@@ -1413,7 +587,7 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
             return NULL;
         }
     } else {
-        exec_sql(s, "PRAGMA query_only = ON", NULL, 0, "");
+        st_exec_sql(s, "PRAGMA query_only = ON", NULL, 0, "");
     }
     /* A group's transactions and the upper levels of the trees stay in
      * memory. Set once the page size is settled: on a new database SQLite
@@ -1424,7 +598,7 @@ store_open(const char *state_dir, int flags, char *err, size_t errlen)
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT,
                                &s->q[i], NULL) != SQLITE_OK) {
-            db_err(s, err, errlen, "preparing statements");
+            st_db_err(s, err, errlen, "preparing statements");
             store_close(s);
             return NULL;
         }
@@ -1452,7 +626,7 @@ store_close(store *s)
     fts_truncate(s, 0, 0);
     free(s->fts_new);
     free(s->fts_del);
-    ltmap_free(&s->recent);
+    st_ltmap_free(&s->recent);
     free(s->path);
     free(s);
 }
@@ -1522,13 +696,13 @@ store_feed_get(store *s, const char *key, store_feed_state *out, arena *mem,
     /* prepared once: the daemon reads every feed's row at start (10,000
      * feeds: a prepare each was a quarter of an all-304 poll's CPU) */
     sqlite3_stmt *st = s->q[Q_FEED_GET];
-    bind_text(st, 1, key);
+    st_bind_text(st, 1, key);
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW) {
         read_feed_row(st, out, mem);
         ret = 1;
     } else if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "reading feeds");
+        st_db_err(s, err, errlen, "reading feeds");
         ret = -1;
     }
     sqlite3_reset(st);
@@ -1544,7 +718,7 @@ store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
                            "SELECT " FEED_COLUMNS " FROM feeds"
                            " ORDER BY error IS NULL, key",
                            -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading feeds");
+        st_db_err(s, err, errlen, "reading feeds");
         return -1;
     }
     int rc, ret = 0;
@@ -1557,389 +731,9 @@ store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
         if (ret) break;
     }
     if (!ret && rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "reading feeds");
+        st_db_err(s, err, errlen, "reading feeds");
         ret = -1;
     }
-    sqlite3_finalize(st);
-    return ret;
-}
-
-/* ---- classify ----------------------------------------------------------- */
-
-/* A set of 64-bit values (open addressing; 0 stands for itself via a flag). */
-typedef struct u64set {
-    uint64_t *v;
-    size_t cap;
-    bool has_zero;
-} u64set;
-
-static void
-u64set_init(u64set *set, size_t n)
-{
-    set->cap = 16;
-    while (set->cap < 2 * n)
-        set->cap <<= 1;
-    set->v = xcalloc(set->cap, sizeof *set->v);
-    set->has_zero = false;
-}
-
-/* Adds x; true if it was already there. */
-static bool
-u64set_add(u64set *set, uint64_t x)
-{
-    if (!x) {
-        bool had = set->has_zero;
-        set->has_zero = true;
-        return had;
-    }
-    size_t i = (size_t)(x * 0x9e3779b97f4a7c15ULL >> 7) & (set->cap - 1);
-    while (set->v[i]) {
-        if (set->v[i] == x) return true;
-        i = (i + 1) & (set->cap - 1);
-    }
-    set->v[i] = x;
-    return false;
-}
-
-static bool
-u64set_has(const u64set *set, uint64_t x)
-{
-    if (!x) return set->has_zero;
-    size_t i = (size_t)(x * 0x9e3779b97f4a7c15ULL >> 7) & (set->cap - 1);
-    while (set->v[i]) {
-        if (set->v[i] == x) return true;
-        i = (i + 1) & (set->cap - 1);
-    }
-    return false;
-}
-
-static int
-step_row(sqlite3_stmt *st, bool *row)
-{
-    int rc = sqlite3_step(st);
-    *row = rc == SQLITE_ROW;
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* ---- recent link+title hashes ----------------------------------------- */
-
-static size_t
-lt_slot(const ltmap *m, uint64_t k)
-{
-    size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 7) & (m->cap - 1);
-    while (m->k[i] && m->k[i] != k)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-/* The map's arrays, zeroed. Large ones are mappings of their own: a map
- * that doubles leaves the heap holes that it never gives back (10,000
- * feeds: tens of MB of a process that otherwise needs less than that). */
-#define LT_MMAP_MIN ((size_t)256 << 10)
-
-static void *
-lt_alloc(size_t n)
-{
-    if (n < LT_MMAP_MIN) return xcalloc(1, n);
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED) oom(n);
-    return p;
-}
-
-static void
-lt_release(void *p, size_t n)
-{
-    if (!p) return;
-    if (n < LT_MMAP_MIN)
-        free(p);
-    else
-        munmap(p, n);
-}
-
-static uint32_t
-lt_minutes(int64_t ms)
-{
-    if (ms <= 0) return 0;
-    return ms / 60000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms / 60000);
-}
-
-/* Keeps the latest time for k. */
-static void
-ltmap_put_min(ltmap *m, uint64_t k, uint32_t t)
-{
-    if (!k) {
-        if (!m->has_zero || t > m->zero_t) m->zero_t = t;
-        m->has_zero = true;
-        return;
-    }
-    if (4 * (m->n + 1) > 3 * m->cap) {
-        ltmap old = *m;
-        m->cap = old.cap ? 2 * old.cap : 1024;
-        m->n = 0;
-        m->k = lt_alloc(m->cap * sizeof *m->k);
-        m->t = lt_alloc(m->cap * sizeof *m->t);
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.k[i]) ltmap_put_min(m, old.k[i], old.t[i]);
-        lt_release(old.k, old.cap * sizeof *old.k);
-        lt_release(old.t, old.cap * sizeof *old.t);
-    }
-    size_t i = lt_slot(m, k);
-    if (!m->k[i]) {
-        m->k[i] = k;
-        m->t[i] = t;
-        m->n++;
-    } else if (t > m->t[i]) {
-        m->t[i] = t;
-    }
-}
-
-static void
-ltmap_put(ltmap *m, uint64_t k, int64_t ms)
-{
-    ltmap_put_min(m, k, lt_minutes(ms));
-}
-
-/* Seen at `since` (ms) or later. Times are minutes rounded down, so
- * `since` is rounded up: the window may come out shorter by under a
- * minute, never longer (a story is not a duplicate unless surely within
- * it). */
-static bool
-ltmap_recent(const ltmap *m, uint64_t k, int64_t since)
-{
-    uint32_t from = lt_minutes(since);
-    if (since > 0 && since % 60000 && from < UINT32_MAX) from++;
-    if (!k) return m->has_zero && m->zero_t >= from;
-    if (!m->cap) return false;
-    size_t i = lt_slot(m, k);
-    return m->k[i] == k && m->t[i] >= from;
-}
-
-static void
-ltmap_free(ltmap *m)
-{
-    lt_release(m->k, m->cap * sizeof *m->k);
-    lt_release(m->t, m->cap * sizeof *m->t);
-    memset(m, 0, sizeof *m);
-}
-
-/* Drops what fell out of the window (rebuilding the table). */
-static void
-ltmap_sweep(ltmap *m, int64_t since)
-{
-    uint32_t from = lt_minutes(since);
-    ltmap old = *m;
-    memset(m, 0, sizeof *m);
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.k[i] && old.t[i] >= from) ltmap_put_min(m, old.k[i], old.t[i]);
-    if (old.has_zero && old.zero_t >= from) ltmap_put_min(m, 0, old.zero_t);
-    ltmap_free(&old);
-}
-
-/* Everything seen within the window, from the database, once. */
-static int
-recent_load(store *s, int64_t now, char *err, size_t errlen)
-{
-    int64_t from = before(now, s->params.dedup_window);
-    if (s->recent_loaded && s->recent_from <= from) return 0;
-    ltmap_free(&s->recent);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT lt, last_seen FROM seen"
-                           " WHERE lt IS NOT NULL AND last_seen >= ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading seen items");
-        return -1;
-    }
-    sqlite3_bind_int64(st, 1, from);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ltmap_put(&s->recent, (uint64_t)sqlite3_column_int64(st, 0),
-                  sqlite3_column_int64(st, 1));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "reading seen items");
-        ltmap_free(&s->recent);
-        return -1;
-    }
-    s->recent_loaded = true;
-    s->recent_from = from;
-    return 0;
-}
-
-int
-store_classify(store *s, const char *feed_key, const struct feed_item *items,
-               size_t n, int64_t now, store_verdict *out, char *err,
-               size_t errlen)
-{
-    return store_classify_keys(s, feed_key, items, n, now, out, NULL, err,
-                               errlen);
-}
-
-static int classify(store *s, const char *feed_key,
-                    const struct feed_item *items, size_t n, int64_t now,
-                    store_verdict *out, store_item_key *keys_out,
-                    const store_item_key *keys_in, char *err, size_t errlen);
-
-int
-store_classify_keys(store *s, const char *feed_key,
-                    const struct feed_item *items, size_t n, int64_t now,
-                    store_verdict *out, store_item_key *keys, char *err,
-                    size_t errlen)
-{
-    return classify(s, feed_key, items, n, now, out, keys, NULL, err, errlen);
-}
-
-int
-store_classify_given(store *s, const char *feed_key,
-                     const struct feed_item *items, size_t n, int64_t now,
-                     store_verdict *out, const store_item_key *keys,
-                     char *err, size_t errlen)
-{
-    return classify(s, feed_key, items, n, now, out, NULL, keys, err, errlen);
-}
-
-static int
-classify(store *s, const char *feed_key, const struct feed_item *items,
-         size_t n, int64_t now, store_verdict *out, store_item_key *keys_out,
-         const store_item_key *keys_in, char *err, size_t errlen)
-{
-    int64_t feed_id = 0, last_parsed = 0;
-    bool row;
-    sqlite3_stmt *q = s->q[Q_FEED_LOOKUP];
-    bind_text(q, 1, feed_key);
-    if (step_row(q, &row) < 0) {
-        db_err(s, err, errlen, "reading feeds");
-        sqlite3_reset(q);
-        return -1;
-    }
-    if (row) {
-        feed_id = sqlite3_column_int64(q, 0);
-        last_parsed = sqlite3_column_int64(q, 1);
-    }
-    sqlite3_reset(q);
-    bool first_poll = last_parsed == 0;
-    s->memo.it = NULL;
-    int64_t catch_from = before(now, s->params.catch_up);
-    int64_t dedup_from = before(now, s->params.dedup_window);
-    if (s->params.dedup && recent_load(s, now, err, errlen) < 0) return -1;
-
-    u64set ids, lts;
-    u64set_init(&ids, n);
-    u64set_init(&lts, n);
-    int ret = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct feed_item *it = &items[i];
-        store_item_key tmp;
-        const store_item_key *h = keys_in ? &keys_in[i] : NULL;
-        if (!h) {
-            store_item_key *k = keys_out ? &keys_out[i] : &tmp;
-            store_item_key_of(s, it, k);
-            h = k;
-        }
-        uint64_t id64 = (uint64_t)first8(h->idh);
-        store_verdict v = STORE_NEW;
-        bool known = false;
-        int64_t old_hash = 0;
-        if (feed_id) {
-            q = s->q[Q_SEEN_GET];
-            sqlite3_bind_int64(q, 1, feed_id);
-            sqlite3_bind_blob(q, 2, h->idh, 16, SQLITE_STATIC);
-            if (step_row(q, &known) < 0) {
-                db_err(s, err, errlen, "reading seen items");
-                sqlite3_reset(q);
-                ret = -1;
-                break;
-            }
-            if (known) old_hash = sqlite3_column_int64(q, 0);
-            sqlite3_reset(q);
-        }
-        if (u64set_add(&ids, id64)) {
-            v = STORE_SEEN;
-        } else if (known) {
-            /* 0: not known (schema 4 could not recompute it): as good
-             * as unchanged, store_mark_seen records the real one */
-            v = old_hash == h->hash || old_hash == 0 ? STORE_SEEN
-                                                     : STORE_UPDATED;
-        } else {
-            int64_t date =
-                it->published != DATE_NONE ? it->published : it->updated;
-            /* catch_up 0: nothing on a first poll goes through the rules */
-            bool old = first_poll && s->params.catch_up != STORE_FOREVER &&
-                       (s->params.catch_up <= 0 || date == DATE_NONE ||
-                        (date < INT64_MAX / 1000 && date * 1000 < catch_from));
-            if (old) {
-                v = STORE_OLD;
-            } else if (s->params.dedup && h->has_lt) {
-                if (u64set_has(&lts, (uint64_t)h->lt) ||
-                    ltmap_recent(&s->recent, (uint64_t)h->lt, dedup_from))
-                    v = STORE_DUPLICATE;
-            }
-        }
-        if (h->has_lt) u64set_add(&lts, (uint64_t)h->lt);
-        out[i] = v;
-    }
-    free(ids.v);
-    free(lts.v);
-    return ret;
-}
-
-char *
-store_item_json(store *s, const char *feed_key, const char *item_id)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            s->db,
-            "SELECT i.item_id, i.title, i.link, i.body, i.body,"
-            " i.author, i.categories, i.published, i.updated, i.enclosures,"
-            " i.tags FROM items i JOIN feeds f ON f.id = i.feed"
-            " WHERE f.key = ?1 AND i.idh = ?2",
-            -1, &st, NULL) != SQLITE_OK)
-        return NULL;
-    struct feed_item tmp = {.id = item_id};
-    store_item_key k;
-    store_item_key_of(s, &tmp, &k);
-    unsigned char idh[16];
-    memcpy(idh, k.idh, 16);
-    bind_text(st, 1, feed_key);
-    sqlite3_bind_blob(st, 2, idh, 16, SQLITE_STATIC);
-    char *ret = NULL;
-    buf body = {0};
-    const char *text[6];
-    if (sqlite3_step(st) == SQLITE_ROW &&
-        body_unpack(sqlite3_column_blob(st, 3),
-                    (size_t)sqlite3_column_bytes(st, 3), &body, &text[3],
-                    &text[4]) == 0) {
-        buf b = {0};
-        jsonw w;
-        jsonw_init(&w, &b);
-        static const char *const names[] = {"id",      "title",   "link",
-                                            "summary", "content", "author"};
-        for (int i = 0; i < 6; i++)
-            if (i != 3 && i != 4) text[i] = col_text(st, i);
-        jsonw_obj_open(&w);
-        for (int i = 0; i < 6; i++) {
-            jsonw_key(&w, names[i]);
-            jsonw_str(&w, text[i] ? text[i] : "");
-        }
-        jsonw_key(&w, "categories");
-        jsonw_raw(&w, col_text(st, 6) ? col_text(st, 6) : "[]");
-        jsonw_key(&w, "published");
-        jsonw_date(&w, sqlite3_column_type(st, 7) == SQLITE_NULL
-                           ? DATE_NONE
-                           : sqlite3_column_int64(st, 7));
-        jsonw_key(&w, "updated");
-        jsonw_date(&w, sqlite3_column_type(st, 8) == SQLITE_NULL
-                           ? DATE_NONE
-                           : sqlite3_column_int64(st, 8));
-        jsonw_key(&w, "enclosures");
-        jsonw_raw(&w, col_text(st, 9) ? col_text(st, 9) : "[]");
-        jsonw_key(&w, "tags");
-        jsonw_raw(&w, col_text(st, 10) ? col_text(st, 10) : "[]");
-        jsonw_obj_close(&w);
-        ret = buf_detach(&b);
-    }
-    buf_free(&body);
     sqlite3_finalize(st);
     return ret;
 }
@@ -1951,7 +745,7 @@ tx_fail(store *s, const char *what)
 {
     if (!s->failed) {
         s->failed = true;
-        db_err(s, s->errmsg, sizeof s->errmsg, what);
+        st_db_err(s, s->errmsg, sizeof s->errmsg, what);
     }
     return -1;
 }
@@ -1986,8 +780,8 @@ item_check(store *s, const struct feed_item *it)
 }
 
 /* Runs a write statement to completion; the bindings were made. */
-static int
-tx_step(store *s, int qi, const char *what)
+int
+st_tx_step(store *s, int qi, const char *what)
 {
     sqlite3_stmt *st = s->q[qi];
     int rc = sqlite3_step(st);
@@ -2043,11 +837,11 @@ store_begin(store *s, const store_feed *f, int64_t now)
     s->in_tx = true;
 
     sqlite3_stmt *q = s->q[Q_FEED_UPSERT];
-    bind_text(q, 1, f->key);
-    bind_text(q, 2, f->url);
-    bind_text(q, 3, f->name);
-    bind_text(q, 4, f->title);
-    bind_text(q, 5, f->link);
+    st_bind_text(q, 1, f->key);
+    st_bind_text(q, 2, f->url);
+    st_bind_text(q, 3, f->name);
+    st_bind_text(q, 4, f->title);
+    st_bind_text(q, 5, f->link);
     rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         s->feed_id = sqlite3_column_int64(q, 0);
@@ -2059,7 +853,7 @@ store_begin(store *s, const store_feed *f, int64_t now)
         static const char *const names[] = {"url", "name", "title", "link"};
         for (int i = 0; i < 4; i++) {
             jsonw_key(&w, names[i]);
-            jsonw_str(&w, col_text(q, i + 1));
+            jsonw_str(&w, st_col_text(q, i + 1));
         }
         jsonw_obj_close(&w);
     }
@@ -2083,7 +877,7 @@ store_mark_seen_key(store *s, const struct feed_item *it,
                     const store_item_key *k)
 {
     if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
-    const store_item_key *h = hashes_of(s, it, k);
+    const store_item_key *h = st_hashes_of(s, it, k);
     if (h->has_lt) {
         if (s->nlt_tx == s->caplt_tx) {
             s->caplt_tx = s->caplt_tx ? 2 * s->caplt_tx : 64;
@@ -2100,7 +894,7 @@ store_mark_seen_key(store *s, const struct feed_item *it,
     else
         sqlite3_bind_null(q, 4);
     sqlite3_bind_int64(q, 5, s->now);
-    if (tx_step(s, Q_SEEN_INSERT, "marking an item seen") < 0) return -1;
+    if (st_tx_step(s, Q_SEEN_INSERT, "marking an item seen") < 0) return -1;
     if (sqlite3_changes(s->db) == 1) {
         s->new_seen++;
         return 0;
@@ -2121,7 +915,7 @@ store_mark_seen_key(store *s, const struct feed_item *it,
         sqlite3_bind_null(q, 4);
     sqlite3_bind_int64(q, 5, s->now);
     sqlite3_bind_int64(q, 6, s->now - grain);
-    return tx_step(s, Q_SEEN_TOUCH, "marking an item seen");
+    return st_tx_step(s, Q_SEEN_TOUCH, "marking an item seen");
 }
 
 static void
@@ -2206,42 +1000,14 @@ merge_tags(buf *out, const char *old_json, const char *const *tags,
     json_decref(all);
 }
 
-/* Adds (Q_FTS_INSERT) or removes (Q_FTS_DELETE) an index entry; removing
- * needs the values it was indexed with (a contentless table), which this
- * derives the same way both times: the text of the content, and the
- * summary unless the content's text begins with it (summary_leads). So a
- * `summary:` column filter finds only summaries that say something the
- * content does not; plain words and phrases find the item either way. */
-static int
-fts_write(store *s, int qi, int64_t rowid, const char *title,
-          const char *summary, const char *content, const char *tags_json)
-{
-    buf text = {0}, tags = {0};
-    if (!summary) summary = "";
-    store_index_text(&text, content, content ? strlen(content) : 0);
-    if (content && *content && summary_leads(summary, text.p ? text.p : "", text.len))
-        summary = "";
-    tags_text(&tags, tags_json);
-    sqlite3_stmt *q = s->q[qi];
-    sqlite3_bind_int64(q, 1, rowid);
-    bind_text(q, 2, title ? title : "");
-    bind_text(q, 3, summary);
-    bind_textn(q, 4, text.p ? text.p : "", text.len);
-    bind_textn(q, 5, tags.p ? tags.p : "", tags.len);
-    int rc = tx_step(s, qi, "indexing an item");
-    buf_free(&text);
-    buf_free(&tags);
-    return rc;
-}
-
 /* A damaged body (which the file's checksums do not catch: SQLite has
  * none) fails the transaction rather than index or delete wrong words. */
 static int
 unpack_or_fail(store *s, sqlite3_stmt *q, int col, buf *b, const char **sum,
                const char **con)
 {
-    if (body_unpack(sqlite3_column_blob(q, col),
-                    (size_t)sqlite3_column_bytes(q, col), b, sum, con) == 0)
+    if (st_body_unpack(sqlite3_column_blob(q, col),
+                       (size_t)sqlite3_column_bytes(q, col), b, sum, con) == 0)
         return 0;
     if (!s->failed) {
         s->failed = true;
@@ -2267,8 +1033,8 @@ fts_index_row(store *s, int64_t rowid)
     const char *sum, *con;
     rc = unpack_or_fail(s, q, 1, &s->body_tmp, &sum, &con);
     if (rc == 0)
-        rc = fts_write(s, Q_FTS_INSERT, rowid, col_text(q, 0), sum, con,
-                       col_text(q, 2));
+        rc = st_fts_write(s, Q_FTS_INSERT, rowid, st_col_text(q, 0), sum, con,
+                          st_col_text(q, 2));
     sqlite3_reset(q);
     return rc;
 }
@@ -2327,8 +1093,8 @@ fts_flush(store *s)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < s->nfts_del; i++) {
         const fts_old *o = &s->fts_del[i];
-        rc = fts_write(s, Q_FTS_DELETE, o->rowid, o->title, o->summary,
-                       o->content, o->tags);
+        rc = st_fts_write(s, Q_FTS_DELETE, o->rowid, o->title, o->summary,
+                          o->content, o->tags);
     }
     for (size_t i = 0; rc == 0 && i < s->nfts_new; i++)
         rc = fts_index_row(s, s->fts_new[i]);
@@ -2349,7 +1115,7 @@ store_put_item_key(store *s, const struct feed_item *it,
                    size_t ntags)
 {
     if (tx_check(s) < 0 || item_check(s, it) < 0) return -1;
-    const store_item_key *h = hashes_of(s, it, k);
+    const store_item_key *h = st_hashes_of(s, it, k);
     unsigned char idh[16];
     memcpy(idh, h->idh, 16);
 
@@ -2364,7 +1130,7 @@ store_put_item_key(store *s, const struct feed_item *it,
     bool pending = false;
     if (rc == SQLITE_ROW) {
         rowid = sqlite3_column_int64(q, 0);
-        merge_tags(&tags_json, col_text(q, 3), tags, ntags);
+        merge_tags(&tags_json, st_col_text(q, 3), tags, ntags);
         /* already waiting to be indexed (stored earlier in this
          * transaction): its index entry does not exist yet */
         pending = fts_pending(s, rowid);
@@ -2375,7 +1141,8 @@ store_put_item_key(store *s, const struct feed_item *it,
             return -1;
         }
         if (!pending)
-            fts_defer_delete(s, rowid, col_text(q, 1), os, oc, col_text(q, 3));
+            fts_defer_delete(s, rowid, st_col_text(q, 1), os, oc,
+                             st_col_text(q, 3));
         sqlite3_reset(q);
     } else {
         sqlite3_reset(q);
@@ -2397,14 +1164,14 @@ store_put_item_key(store *s, const struct feed_item *it,
     else
         sqlite3_bind_int64(q, 1, s->feed_id);
     sqlite3_bind_blob(q, 2, idh, 16, SQLITE_STATIC);
-    bind_text(q, 3, it->id);
-    bind_text(q, 4, it->title ? it->title : "");
-    bind_text(q, 5, it->link ? it->link : "");
-    body_pack(&s->body_tmp, it->summary, it->content);
+    st_bind_text(q, 3, it->id);
+    st_bind_text(q, 4, it->title ? it->title : "");
+    st_bind_text(q, 5, it->link ? it->link : "");
+    st_body_pack(&s->body_tmp, it->summary, it->content);
     sqlite3_bind_blob(q, 6, s->body_tmp.p, (int)s->body_tmp.len, SQLITE_STATIC);
-    bind_text(q, 8, it->author ? it->author : "");
-    bind_text(q, 9, cats.len ? cats.p : NULL);
-    bind_text(q, 10, encs.len ? encs.p : NULL);
+    st_bind_text(q, 8, it->author ? it->author : "");
+    st_bind_text(q, 9, cats.len ? cats.p : NULL);
+    st_bind_text(q, 10, encs.len ? encs.p : NULL);
     if (it->published != DATE_NONE)
         sqlite3_bind_int64(q, 11, it->published);
     else
@@ -2413,9 +1180,9 @@ store_put_item_key(store *s, const struct feed_item *it,
         sqlite3_bind_int64(q, 12, it->updated);
     else
         sqlite3_bind_null(q, 12);
-    bind_text(q, 13, tags_json.len ? tags_json.p : NULL);
+    st_bind_text(q, 13, tags_json.len ? tags_json.p : NULL);
     sqlite3_bind_int64(q, 14, s->now);
-    rc = tx_step(s, qi, "storing an item");
+    rc = st_tx_step(s, qi, "storing an item");
     if (rc == 0 && !rowid) {
         rowid = sqlite3_last_insert_rowid(s->db);
         s->stored++;
@@ -2490,25 +1257,25 @@ store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
         return -1;
     }
     const char *id = it ? it->id : "";
-    int64_t hash = it ? alert_content_hash(s, it) : 0;
+    int64_t hash = it ? st_alert_content_hash(s, it) : 0;
     char key[OUTBOX_KEY_LEN];
     outbox_key(key, s->feed_key, id, hash, target, script,
                next_seq(s, id, script, target));
     buf item = {0};
     if (it) store_item_write_json(&item, it);
     sqlite3_stmt *q = s->q[Q_OUTBOX_INSERT];
-    bind_text(q, 1, target);
-    bind_text(q, 2, key);
-    bind_text(q, 3, script);
-    bind_text(q, 4, s->feed_key);
-    bind_text(q, 5, it ? id : NULL);
-    bind_text(q, 6, it && it->title ? it->title : "");
-    bind_textn(q, 7, pay.p, pay.len);
-    bind_textn(q, 8, it ? item.p : NULL, item.len);
-    bind_textn(q, 9, s->feed_json.p ? s->feed_json.p : "{}",
-               s->feed_json.len ? s->feed_json.len : 2);
+    st_bind_text(q, 1, target);
+    st_bind_text(q, 2, key);
+    st_bind_text(q, 3, script);
+    st_bind_text(q, 4, s->feed_key);
+    st_bind_text(q, 5, it ? id : NULL);
+    st_bind_text(q, 6, it && it->title ? it->title : "");
+    st_bind_textn(q, 7, pay.p, pay.len);
+    st_bind_textn(q, 8, it ? item.p : NULL, item.len);
+    st_bind_textn(q, 9, s->feed_json.p ? s->feed_json.p : "{}",
+                  s->feed_json.len ? s->feed_json.len : 2);
     sqlite3_bind_int64(q, 10, s->now);
-    int rc = tx_step(s, Q_OUTBOX_INSERT, "queueing an alert");
+    int rc = st_tx_step(s, Q_OUTBOX_INSERT, "queueing an alert");
     if (rc == 0 && sqlite3_changes(s->db) == 0)
         log_debug("%s: alert %s to %s already queued", s->feed_key, key,
                   target);
@@ -2526,12 +1293,12 @@ store_add_rule_failure(store *s, const struct feed_item *it, const char *script,
     store_item_write_json(&item, it);
     sqlite3_stmt *q = s->q[Q_FAIL_UPSERT];
     sqlite3_bind_int64(q, 1, s->feed_id);
-    bind_text(q, 2, script ? script : "");
-    bind_text(q, 3, it->id);
-    bind_textn(q, 4, item.p, item.len);
-    bind_text(q, 5, error ? error : "");
+    st_bind_text(q, 2, script ? script : "");
+    st_bind_text(q, 3, it->id);
+    st_bind_textn(q, 4, item.p, item.len);
+    st_bind_text(q, 5, error ? error : "");
     sqlite3_bind_int64(q, 6, s->now);
-    int rc = tx_step(s, Q_FAIL_UPSERT, "recording a rule failure");
+    int rc = st_tx_step(s, Q_FAIL_UPSERT, "recording a rule failure");
     buf_free(&item);
     return rc;
 }
@@ -2542,9 +1309,9 @@ store_clear_rule_failure(store *s, const char *item_id, const char *script)
     if (tx_check(s) < 0) return -1;
     sqlite3_stmt *q = s->q[Q_FAIL_DELETE];
     sqlite3_bind_int64(q, 1, s->feed_id);
-    bind_text(q, 2, script ? script : "");
-    bind_text(q, 3, item_id);
-    return tx_step(s, Q_FAIL_DELETE, "clearing a rule failure");
+    st_bind_text(q, 2, script ? script : "");
+    st_bind_text(q, 3, item_id);
+    return st_tx_step(s, Q_FAIL_DELETE, "clearing a rule failure");
 }
 
 /* What store_reserve assumed (link+title hashes of items not committed)
@@ -2553,7 +1320,7 @@ store_clear_rule_failure(store *s, const char *item_id, const char *script)
 static void
 forget_reserved(store *s)
 {
-    ltmap_free(&s->recent);
+    st_ltmap_free(&s->recent);
     s->recent_loaded = false;
 }
 
@@ -2599,24 +1366,26 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
         q = s->q[Q_FEED_STATE];
         sqlite3_bind_int64(q, 1, s->feed_id);
         sqlite3_bind_int(q, 2, st->status);
-        bind_text(q, 3, st->error);
+        st_bind_text(q, 3, st->error);
         sqlite3_bind_int64(q, 4, st->failures);
         sqlite3_bind_int64(q, 5, st->last_poll);
         sqlite3_bind_int64(q, 6, st->next_poll);
         sqlite3_bind_int(q, 7, st->disabled);
-        bind_text(q, 8, st->disabled ? st->disabled_why : NULL);
+        st_bind_text(q, 8, st->disabled ? st->disabled_why : NULL);
         sqlite3_bind_int(q, 9, st->parsed);
-        bind_text(q, 10, st->etag);
-        bind_text(q, 11, st->last_modified);
+        st_bind_text(q, 10, st->etag);
+        st_bind_text(q, 11, st->last_modified);
         sqlite3_bind_int64(q, 12, s->now);
         sqlite3_bind_int64(q, 13, s->new_seen);
         sqlite3_bind_int64(q, 14, s->stored);
-        if (tx_step(s, Q_FEED_STATE, "saving the feed's state") < 0) goto fail;
+        if (st_tx_step(s, Q_FEED_STATE, "saving the feed's state") < 0)
+            goto fail;
     } else if (s->stored) {
         q = s->q[Q_FEED_STORED];
         sqlite3_bind_int64(q, 1, s->feed_id);
         sqlite3_bind_int64(q, 2, s->stored);
-        if (tx_step(s, Q_FEED_STORED, "saving the feed's state") < 0) goto fail;
+        if (st_tx_step(s, Q_FEED_STORED, "saving the feed's state") < 0)
+            goto fail;
     }
     /* alone, this is the outermost commit; in a group, the group's is */
     if (!s->in_group && fts_flush(s) < 0) goto fail;
@@ -2631,7 +1400,7 @@ store_commit(store *s, const store_feed_state *st, char *err, size_t errlen)
     s->memo.it = NULL;
     if (s->recent_loaded)
         for (size_t i = 0; i < s->nlt_tx; i++)
-            ltmap_put(&s->recent, s->lt_tx[i].lt, s->lt_tx[i].t);
+            st_ltmap_put(&s->recent, s->lt_tx[i].lt, s->lt_tx[i].t);
     s->nlt_tx = 0;
     return 0;
 fail:
@@ -2642,6 +1411,12 @@ fail:
 
 /* ---- groups ------------------------------------------------------------- */
 
+static const store_item_key *
+hashes(store *s, const struct feed_item *it)
+{
+    return st_hashes_of(s, it, NULL);
+}
+
 void
 store_reserve(store *s, const struct feed_item *items, const store_verdict *v,
               size_t n, int64_t now)
@@ -2650,7 +1425,7 @@ store_reserve(store *s, const struct feed_item *items, const store_verdict *v,
     for (size_t i = 0; i < n; i++) {
         if (v[i] != STORE_NEW) continue;
         const store_item_key *h = hashes(s, &items[i]);
-        if (h->has_lt) ltmap_put(&s->recent, (uint64_t)h->lt, now);
+        if (h->has_lt) st_ltmap_put(&s->recent, (uint64_t)h->lt, now);
     }
     s->memo.it = NULL;
 }
@@ -2662,7 +1437,7 @@ store_reserve_keys(store *s, const store_item_key *keys,
     if (!s->params.dedup || !s->recent_loaded) return;
     for (size_t i = 0; i < n; i++)
         if (v[i] == STORE_NEW && keys[i].has_lt)
-            ltmap_put(&s->recent, (uint64_t)keys[i].lt, now);
+            st_ltmap_put(&s->recent, (uint64_t)keys[i].lt, now);
 }
 
 /* Back to synchronous=FULL after a relaxed group. */
@@ -2691,7 +1466,7 @@ store_group_begin(store *s, bool durable, char *err, size_t errlen)
     int rc = sqlite3_step(s->q[Q_BEGIN]);
     sqlite3_reset(s->q[Q_BEGIN]);
     if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "starting a transaction");
+        st_db_err(s, err, errlen, "starting a transaction");
         group_strict(s);
         return -1;
     }
@@ -2749,7 +1524,7 @@ commit_group(store *s, char *err, size_t errlen)
     int rc = sqlite3_step(s->q[Q_COMMIT]);
     sqlite3_reset(s->q[Q_COMMIT]);
     if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "committing");
+        st_db_err(s, err, errlen, "committing");
         if (!sqlite3_get_autocommit(s->db)) {
             sqlite3_step(s->q[Q_ROLLBACK]);
             sqlite3_reset(s->q[Q_ROLLBACK]);
@@ -2781,10 +1556,10 @@ store_failures_load(store *s, const char *script, size_t max,
             " JOIN feeds f ON f.id = r.feed"
             " WHERE ?1 IS NULL OR r.script = ?1 ORDER BY r.id LIMIT ?2",
             -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "reading rule failures");
+        st_db_err(s, err, errlen, "reading rule failures");
         return -1;
     }
-    bind_text(st, 1, script);
+    st_bind_text(st, 1, script);
     sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
     store_failure *v = arena_alloc(mem, (max ? max : 1) * sizeof *v);
     long n = 0;
@@ -2792,7 +1567,7 @@ store_failures_load(store *s, const char *script, size_t max,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && (size_t)n < max) {
         store_failure *f = &v[n];
         f->item = arena_alloc(mem, sizeof *f->item);
-        if (store_item_from_json(col_text(st, 7) ? col_text(st, 7) : "",
+        if (store_item_from_json(st_col_text(st, 7) ? st_col_text(st, 7) : "",
                                  f->item, mem) < 0)
             continue; /* unreadable: retention will drop it */
         f->id = sqlite3_column_int64(st, 0);
@@ -2805,297 +1580,11 @@ store_failures_load(store *s, const char *script, size_t max,
         n++;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        db_err(s, err, errlen, "reading rule failures");
+        st_db_err(s, err, errlen, "reading rule failures");
         sqlite3_finalize(st);
         return -1;
     }
     sqlite3_finalize(st);
     *out = v;
     return n;
-}
-
-/* ---- search ------------------------------------------------------------- */
-
-int
-store_search(store *s, const char *query, size_t limit,
-             int (*cb)(const store_hit *, void *), void *ud, char *err,
-             size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            s->db,
-            "SELECT i.title, i.link, i.item_id,"
-            " coalesce(f.name, nullif(f.title, ''), f.url, f.key), f.url,"
-            " coalesce(i.tags, '[]'), i.published, i.stored"
-            " FROM items_fts JOIN items i ON i.id = items_fts.rowid"
-            " JOIN feeds f ON f.id = i.feed"
-            " WHERE items_fts MATCH ?1"
-            " ORDER BY coalesce(i.published, i.stored / 1000) DESC, i.id DESC"
-            " LIMIT ?2",
-            -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "searching");
-        return -1;
-    }
-    bind_text(st, 1, query);
-    sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_hit h = {
-            .title = col_text(st, 0),
-            .link = col_text(st, 1),
-            .item_id = col_text(st, 2),
-            .feed = col_text(st, 3),
-            .feed_url = col_text(st, 4),
-            .tags_json = col_text(st, 5),
-            .published = sqlite3_column_type(st, 6) == SQLITE_NULL
-                             ? DATE_NONE
-                             : sqlite3_column_int64(st, 6),
-            .stored = sqlite3_column_int64(st, 7),
-        };
-        if ((ret = cb(&h, ud)) != 0) break;
-    }
-    if (!ret && rc != SQLITE_DONE) {
-        /* The statement is sound, so an SQLITE_ERROR here is the query's
-         * fault: "fts5: syntax error near ...", "no such column: x". */
-        if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_ERROR) {
-            set_err(err, errlen, "%s", sqlite3_errmsg(s->db));
-            ret = STORE_EQUERY;
-        } else {
-            db_err(s, err, errlen, "searching");
-            ret = -1;
-        }
-    }
-    sqlite3_finalize(st);
-    return ret;
-}
-
-/* ---- retention ---------------------------------------------------------- */
-
-static long
-run_changes(store *s, sqlite3_stmt *st, char *err, size_t errlen,
-            const char *what)
-{
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    }
-    if (rc != SQLITE_DONE) {
-        db_err(s, err, errlen, what);
-        return -1;
-    }
-    return sqlite3_changes(s->db);
-}
-
-/* Seen ids, a few feeds at a time (each feed's rows are contiguous in the
- * primary key, so no index on last_seen is needed): an id goes once it
- * was not in its feed for keep_seen, counted up to the feed's last parsed
- * document, not up to now. */
-static long
-prune_seen(store *s, int64_t now, int budget, char *err, size_t errlen)
-{
-    if (s->params.keep_seen == STORE_FOREVER) return 0;
-    sqlite3_stmt *feeds, *del;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, min(last_parsed, ?2) FROM feeds"
-                           " WHERE id > ?1 AND last_parsed > 0 ORDER BY id",
-                           -1, &feeds, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "pruning seen items");
-        return -1;
-    }
-    if (sqlite3_prepare_v2(s->db,
-                           "DELETE FROM seen WHERE feed = ?1 AND idh IN"
-                           " (SELECT idh FROM seen WHERE feed = ?1"
-                           " AND last_seen < ?2 LIMIT ?3)",
-                           -1, &del, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "pruning seen items");
-        sqlite3_finalize(feeds);
-        return -1;
-    }
-    sqlite3_bind_int64(feeds, 1, s->prune_cursor);
-    sqlite3_bind_int64(feeds, 2, now);
-    long removed = 0;
-    int visited = 0;
-    while (removed < budget && visited < 1000) {
-        int rc = sqlite3_step(feeds);
-        if (rc == SQLITE_DONE) {
-            s->prune_cursor = 0; /* every feed visited: start again */
-            break;
-        }
-        if (rc != SQLITE_ROW) {
-            db_err(s, err, errlen, "pruning seen items");
-            removed = -1;
-            break;
-        }
-        int64_t id = sqlite3_column_int64(feeds, 0);
-        int64_t upto = sqlite3_column_int64(feeds, 1);
-        long limit = budget - removed;
-        sqlite3_bind_int64(del, 1, id);
-        sqlite3_bind_int64(del, 2, before(upto, s->params.keep_seen));
-        sqlite3_bind_int64(del, 3, limit);
-        long n = run_changes(s, del, err, errlen, "pruning seen items");
-        sqlite3_reset(del);
-        if (n < 0) {
-            removed = -1;
-            break;
-        }
-        removed += n;
-        visited++;
-        if (n < limit) s->prune_cursor = id; /* this feed is done */
-    }
-    sqlite3_finalize(feeds);
-    sqlite3_finalize(del);
-    return removed;
-}
-
-static long
-prune_items(store *s, int64_t now, int budget, char *err, size_t errlen)
-{
-    if (s->params.keep_items == STORE_FOREVER) return 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, title, body, tags FROM"
-                           " items WHERE stored < ?1 ORDER BY id LIMIT ?2",
-                           -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, "pruning items");
-        return -1;
-    }
-    sqlite3_bind_int64(st, 1, before(now, s->params.keep_items));
-    sqlite3_bind_int(st, 2, budget);
-    /* Collect first: deleting while the SELECT runs is allowed in SQLite,
-     * but the FTS writes go through the store's transaction helpers. */
-    typedef struct old {
-        int64_t id;
-        char *t, *s, *c, *g;
-    } old;
-    old *v = xcalloc((size_t)budget, sizeof *v);
-    int n = 0, rc;
-    buf body = {0};
-    while (n < budget && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *sum, *con;
-        if (body_unpack(sqlite3_column_blob(st, 2),
-                        (size_t)sqlite3_column_bytes(st, 2), &body, &sum,
-                        &con) < 0)
-            continue; /* damaged: its index entry cannot be named; kept */
-        v[n].id = sqlite3_column_int64(st, 0);
-        v[n].t = xstrdup(col_text(st, 1) ? col_text(st, 1) : "");
-        v[n].s = xstrdup(sum);
-        v[n].c = xstrdup(con);
-        v[n].g = col_text(st, 3) ? xstrdup(col_text(st, 3)) : NULL;
-        n++;
-    }
-    buf_free(&body);
-    sqlite3_finalize(st);
-    long ret = n;
-    if (n) {
-        sqlite3_stmt *del = NULL;
-        s->in_tx = true; /* fts_write/tx_step need it; the caller began */
-        s->failed = false;
-        if (sqlite3_prepare_v2(s->db, "DELETE FROM items WHERE id = ?1", -1,
-                               &del, NULL) != SQLITE_OK)
-            ret = -1;
-        for (int i = 0; ret >= 0 && i < n; i++) {
-            if (fts_write(s, Q_FTS_DELETE, v[i].id, v[i].t, v[i].s, v[i].c,
-                          v[i].g) < 0) {
-                ret = -1;
-                break;
-            }
-            sqlite3_bind_int64(del, 1, v[i].id);
-            if (run_changes(s, del, err, errlen, "pruning items") < 0) ret = -1;
-            sqlite3_reset(del);
-        }
-        if (ret < 0 && s->failed)
-            set_err(err, errlen, "%s", s->errmsg);
-        else if (ret < 0 && !del)
-            db_err(s, err, errlen, "pruning items");
-        s->in_tx = false;
-        sqlite3_finalize(del);
-    }
-    for (int i = 0; i < n; i++) {
-        free(v[i].t);
-        free(v[i].s);
-        free(v[i].c);
-        free(v[i].g);
-    }
-    free(v);
-    return ret;
-}
-
-static long
-prune_simple(store *s, const char *sql, int64_t cutoff, int budget, char *err,
-             size_t errlen, const char *what)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_err(s, err, errlen, what);
-        return -1;
-    }
-    sqlite3_bind_int64(st, 1, cutoff);
-    sqlite3_bind_int(st, 2, budget);
-    long n = run_changes(s, st, err, errlen, what);
-    sqlite3_finalize(st);
-    return n;
-}
-
-long
-store_maintain(store *s, int64_t now, int budget, char *err, size_t errlen)
-{
-    if (s->in_tx) {
-        set_err(err, errlen, "%s: store_maintain inside a transaction",
-                s->path);
-        return -1;
-    }
-    if (budget <= 0) budget = 1000;
-    if (exec_sql(s, "BEGIN IMMEDIATE", err, errlen, "pruning") < 0) return -1;
-    long total = 0, n;
-    if ((n = prune_seen(s, now, budget, err, errlen)) < 0) goto fail;
-    total += n;
-    if ((n = prune_items(s, now, budget, err, errlen)) < 0) goto fail;
-    total += n;
-    if (s->params.keep_delivered != STORE_FOREVER) {
-        n = prune_simple(s,
-                         "DELETE FROM outbox WHERE id IN (SELECT id FROM"
-                         " outbox WHERE state = 2 AND done_at < ?1 LIMIT ?2)",
-                         before(now, s->params.keep_delivered), budget, err,
-                         errlen, "pruning delivered alerts");
-        if (n < 0) goto fail;
-        total += n;
-    }
-    if (s->params.keep_seen != STORE_FOREVER) {
-        n = prune_simple(s,
-                         "DELETE FROM rule_failures WHERE id IN (SELECT id"
-                         " FROM rule_failures WHERE last_failed < ?1"
-                         " LIMIT ?2)",
-                         before(now, s->params.keep_seen), budget, err, errlen,
-                         "pruning rule failures");
-        if (n < 0) goto fail;
-        total += n;
-    }
-    /* bounded FTS merging, so that searches read few segments */
-    if (exec_sql(s,
-                 "INSERT INTO items_fts(items_fts, rank) VALUES('merge', 64)",
-                 err, errlen, "merging the full-text index") < 0)
-        goto fail;
-    if (exec_sql(s, "COMMIT", err, errlen, "pruning") < 0) goto fail;
-    if (s->recent_loaded) {
-        int64_t from = before(now, s->params.dedup_window);
-        ltmap_sweep(&s->recent, from);
-        s->recent_from = from;
-    }
-    /* Give back a bounded number of free pages (never a full VACUUM). */
-    exec_sql(s, "PRAGMA incremental_vacuum(256)", NULL, 0, "");
-    return total;
-fail:
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
-}
-
-void
-store_compact(store *s, int max_pages)
-{
-    if (!s || s->readonly || store_in_transaction(s) || max_pages <= 0) return;
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", max_pages);
-    char err[512];
-    if (exec_sql(s, sql, err, sizeof err, "giving free pages back") < 0)
-        log_warn("%s", err);
 }

@@ -1,7 +1,8 @@
 /* test_store.c — the SQLite store: schema and migrations, refusing damaged
  * files, one transaction per feed, dedup, catch-up, retention, search.
  *
- * Includes store.c to reach the migration steps (libssh style).
+ * Includes store.c and the other store_*.c to reach the migration steps,
+ * the content hash and the body format (libssh style).
  *
  * `test_store --write-fixture DIR` writes a small database into DIR through
  * the real store and outbox code, for tests/integration/test_search_outbox.py
@@ -21,6 +22,11 @@
 #include <cmocka.h>
 
 #include "../daemon/store.c"
+#include "../daemon/store_dedup.c"
+#include "../daemon/store_hash.c"
+#include "../daemon/store_json.c"
+#include "../daemon/store_retention.c"
+#include "../daemon/store_text.c"
 #include "outbox.h"
 
 #define T0 1724419620000LL /* 2024-08-23T13:27:00Z, in ms */
@@ -1399,9 +1405,9 @@ test_migration_packs_bodies(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     buf b = {0};
     const char *sum, *con;
-    assert_int_equal(body_unpack(sqlite3_column_blob(st, 0),
-                                 (size_t)sqlite3_column_bytes(st, 0), &b, &sum,
-                                 &con),
+    assert_int_equal(st_body_unpack(sqlite3_column_blob(st, 0),
+                                    (size_t)sqlite3_column_bytes(st, 0), &b,
+                                    &sum, &con),
                      0);
     assert_string_equal(sum, "court");
     assert_string_equal(con, big);
@@ -1422,24 +1428,24 @@ test_body_pack_roundtrip(void **state)
     UNUSED(state);
     buf b = {0}, u = {0};
     const char *sum, *con;
-    body_pack(&b, "", "");
+    st_body_pack(&b, "", "");
     assert_int_equal(b.p[0], BODY_RAW);
-    assert_int_equal(body_unpack(b.p, b.len, &u, &sum, &con), 0);
+    assert_int_equal(st_body_unpack(b.p, b.len, &u, &sum, &con), 0);
     assert_string_equal(sum, "");
     assert_string_equal(con, "");
     static char big[5000];
     for (size_t i = 0; i < sizeof big - 1; i++)
         big[i] = "abcdefgh <p>&eacute;"[i % 20];
-    body_pack(&b, "a summary", big);
+    st_body_pack(&b, "a summary", big);
     assert_int_equal(b.p[0], BODY_LZ4);
     assert_true(b.len < sizeof big / 2);
-    assert_int_equal(body_unpack(b.p, b.len, &u, &sum, &con), 0);
+    assert_int_equal(st_body_unpack(b.p, b.len, &u, &sum, &con), 0);
     assert_string_equal(sum, "a summary");
     assert_string_equal(con, big);
     b.p[b.len / 2] ^= 0x55; /* damaged */
     b.len -= 3;
-    assert_int_equal(body_unpack(b.p, b.len, &u, &sum, &con), -1);
-    assert_int_equal(body_unpack(b.p, 2, &u, &sum, &con), -1);
+    assert_int_equal(st_body_unpack(b.p, b.len, &u, &sum, &con), -1);
+    assert_int_equal(st_body_unpack(b.p, 2, &u, &sum, &con), -1);
     buf_free(&b);
     buf_free(&u);
 }
