@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "duration.h"
 #include "evcurl.h"
 #include "fetch.h"
 #include "jsonw.h"
@@ -29,8 +30,8 @@ static const char usage_text[] =
     "  --allow-private        allow loopback/private/link-local addresses\n"
     "  --etag E               send If-None-Match: E\n"
     "  --last-modified LM     send If-Modified-Since: LM\n"
-    "  --max-body SIZE        cap on decoded bytes (default 16M; K, M, G)\n"
-    "  --timeout S            total timeout (default 30s; s, m, h)\n"
+    "  --max-body SIZE        cap on decoded bytes (default 16MiB)\n"
+    "  --timeout DURATION     total timeout (default 30s; bare number: s)\n"
     "  --connect-timeout S    connect timeout (default 10s)\n"
     "  --low-speed-time S     cut when under 100 bytes/s this long (15s)\n"
     "  --user-agent UA        User-Agent (default vigie/VERSION (+...))\n"
@@ -40,53 +41,37 @@ static const char usage_text[] =
     "  --max-concurrent N     transfers in flight in all (default 32)\n"
     "Prints one JSON object per URL per line, as each completes.\n";
 
-/* "30", "30s", "2m", "1h" → seconds in [1, 86400], or -1. */
+/* A duration as in the config ("30s", "2m", "1h30m"), or a bare number of
+ * seconds as curl takes it; whole seconds in [1, 86400], or -1. */
 static int
-parse_seconds(const char *s)
+parse_seconds(const char *s, char *why, size_t whylen)
 {
     char *end;
     long v = strtol(s, &end, 10);
-    if (end == s || v < 1) return -1;
-    if (!strcmp(end, "m"))
-        v *= 60;
-    else if (!strcmp(end, "h"))
-        v *= 3600;
-    else if (*end && strcmp(end, "s"))
+    int64_t ms;
+    if (end != s && !*end && *s != '-')
+        ms = (int64_t)v * 1000;
+    else if (duration_parse(s, &ms, why, whylen) < 0)
         return -1;
-    return v > 86400 ? -1 : (int)v;
+    if (ms < 1000 || ms > 86400 * 1000) {
+        snprintf(why, whylen, "want from 1s to 24h");
+        return -1;
+    }
+    return (int)(ms / 1000);
 }
 
-/* "500", "64K", "16M", "16MiB", "1G" → bytes in [1, 1 GiB], or 0. */
+/* A size as in the config ("16MiB", "500KB", bare bytes) in [1, 1GiB], or
+ * 0. */
 static size_t
-parse_size(const char *s)
+parse_size(const char *s, char *why, size_t whylen)
 {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *s == '-' || v == 0) return 0;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        shift = 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        end++;
-        break;
-    default:
-        break;
+    int64_t v;
+    if (size_parse(s, &v, why, whylen) < 0) return 0;
+    if (v < 1 || v > ((int64_t)1 << 30)) {
+        snprintf(why, whylen, "want from 1 byte to 1GiB");
+        return 0;
     }
-    if (shift && (!strcmp(end, "iB") || !strcmp(end, "B"))) end += strlen(end);
-    if (*end && strcmp(end, "B")) return 0;
-    if (v > (1ull << 30) >> shift) return 0;
-    return (size_t)(v << shift);
+    return (size_t)v;
 }
 
 static int
@@ -229,20 +214,26 @@ cmd_fetch(int argc, char **argv)
             headers[nheaders++] = optarg;
             break;
         case O_MAXBODY:
-            if (!(req.max_body = parse_size(optarg))) {
-                cli_error("fetch: --max-body %s: want a size from 1 to 1G "
-                          "(e.g. 16M)",
-                          optarg);
+        {
+            char why[128];
+            if (!(req.max_body = parse_size(optarg, why, sizeof why))) {
+                cli_error("fetch: --max-body %s: %s (e.g. 16MiB)", optarg,
+                          why);
                 return EXIT_USAGE;
             }
             break;
+        }
         case O_TIMEOUT:
         case O_CTIMEOUT:
         case O_LOWSPEED: {
-            int s = parse_seconds(optarg);
+            char why[128];
+            int s = parse_seconds(optarg, why, sizeof why);
             if (s < 0) {
-                cli_error("fetch: %s %s: want a duration from 1s to 24h",
-                          argv[optind - 1], optarg);
+                cli_error("fetch: --%s %s: %s",
+                          c == O_TIMEOUT    ? "timeout"
+                          : c == O_CTIMEOUT ? "connect-timeout"
+                                            : "low-speed-time",
+                          optarg, why);
                 return EXIT_USAGE;
             }
             if (c == O_TIMEOUT) req.timeout_s = s;

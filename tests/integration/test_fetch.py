@@ -326,6 +326,31 @@ class FetchTest(unittest.TestCase):
                      ["--bogus", "http://x/"], []):
             r = run("fetch", *args)
             self.assertEqual(r.returncode, 2, args)
+        # the message names the option, whichever way its value was given
+        for args, says in ((["--timeout", "0"], "--timeout 0: "),
+                           (["--connect-timeout=2d"], "--connect-timeout 2d: "),
+                           (["--max-body", "16M"], "ambiguous unit")):
+            r = run("fetch", *args, "http://x/")
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(says, r.stderr.decode(), args)
+
+    def test_durations_and_sizes_as_in_the_config(self):
+        """--timeout takes "90s", "1m" or bare seconds; --max-body "1MiB"."""
+        for args in (["--timeout", "90s"], ["--timeout", "1m"],
+                     ["--timeout", "45"], ["--max-body", "2KiB"]):
+            r, by_url, (res,) = fetch("--allow-private", *args,
+                                      self.srv.url("/feed/capped"))
+            self.assertEqual(r.returncode, 0 if res["ok"] else 1, args)
+            self.assertNotEqual(res["outcome"], "usage", args)
+        # a unit means what it says: 1MiB is 2^20 bytes, 2MB 2*10^6
+        r, by_url, (res,) = fetch("--allow-private", "--max-body", "1MiB",
+                                  self.srv.url("/big?mib=1"))
+        self.assertEqual(res["outcome"], "ok", res)
+        self.assertEqual(res["bytes"], MIB)
+        r, by_url, (res,) = fetch("--allow-private", "--max-body", "1000KB",
+                                  self.srv.url("/big?mib=1"))
+        self.assertEqual(res["outcome"], "too_big")
+        self.assertEqual(res["error"], "body over 1000000 bytes")
 
     # -- caps ----------------------------------------------------------
     def test_per_host_cap_and_hosts_in_parallel(self):
