@@ -30,7 +30,7 @@
 #include "worker.h"
 
 #define RERUN_MAX 1000 /* rule failures rerun per reload */
-#define GROUP_MAX 64       /* feeds per commit */
+#define GROUP_MAX 64       /* feeds per commit, at most */
 #define GROUP_WAIT_MS 100  /* a finished feed waits at most this for others */
 
 typedef struct job {
@@ -458,6 +458,21 @@ make_ready(pipeline *pl, job *j)
 
 static void pump(pipeline *pl);
 
+/* A group closes at max_concurrent feeds: the poller keeps half again as
+ * many polls in flight (poller.c, busy_cap), so the others go on fetching,
+ * parsing and running rules while it commits. A fixed size above what can
+ * ever be in flight at once would make every group wait for the timer
+ * instead: 10,000 local feeds with max_concurrent = 32 took 31 s rather
+ * than 13 s that way. */
+static size_t
+group_size(const pipeline *pl)
+{
+    size_t n = pl->cfg && pl->cfg->max_concurrent > 0
+                   ? (size_t)pl->cfg->max_concurrent
+                   : GROUP_MAX;
+    return n > GROUP_MAX ? GROUP_MAX : n;
+}
+
 static void
 rules_done(void *ud, worker_result *r)
 {
@@ -556,7 +571,7 @@ pump(pipeline *pl)
                               rules_done, j);
         submitted = true;
     }
-    if (pl->nready >= GROUP_MAX) {
+    if (pl->nready >= group_size(pl)) {
         flush(pl);
     } else if (pl->nready && !ev_is_active(&pl->flush_timer)) {
         ev_timer_set(&pl->flush_timer, GROUP_WAIT_MS / 1000.0, 0.0);
