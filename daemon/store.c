@@ -9,7 +9,7 @@
  *   store_json.c       items as JSON (alerts, rule failures, on_update)
  *   store_retention.c  store_maintain, store_compact
  *
- * Layout of the database (schema version 2):
+ * Layout of the database (schema version 5, STORE_SCHEMA_VERSION):
  *   feeds          one row per feed key: validators, last status, failure
  *                  count, next poll, disabled + why, counters
  *   seen           (feed, SHA-256/128 of the item id) → 64-bit content hash,

@@ -1,7 +1,7 @@
 /* bench_store.c — store throughput and size (not run by `make test`).
  *
  *   make && cc -std=c11 -D_GNU_SOURCE -O2 -Idaemon tests/bench_store.c \
- *       build/libvigie.a -lsqlite3 -ljansson -lcrypto -lm \
+ *       build/libvigie.a -lsqlite3 -ljansson -lcrypto -llz4 -lm \
  *       -o build/bench_store
  *   build/bench_store [FEEDS] [TEXT-FILE]
  *
