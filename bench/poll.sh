@@ -249,10 +249,9 @@ print(c.execute("select count(*) from items").fetchone()[0],
     fi
     set -- $(timeline "$W/first.log")
     tl_fetch=${1:-?} tl_end=${2:-?}
-    set -- $(awk -v f="$tl_fetch" '$2 > p { p = $2 } $3 > w { w = $3 }
-                  f != "?" && $1 <= f * 1000 { a = $2 }
-                  END { print p + 0, w + 0, a + 0 }' "$W/rss.txt")
-    rss_parent=$1 rss_worker=$2 rss_parsed=$3
+    set -- $(awk '$2 > p { p = $2 } $3 > w { w = $3 }
+                  END { print p + 0, w + 0 }' "$W/rss.txt")
+    rss_parent=$1 rss_worker=$2
     FIRST_WALL=$WALL FIRST_CPU=$CPU FIRST_RSS=$RSS
     row "vigie" "first (fresh state)" "$polled/$N"
     if [ "$PERF" = 1 ] && [ -z "${PERF_DONE:-}" ] && command -v perf >/dev/null; then
@@ -410,10 +409,10 @@ print(sum(1 for f in d["feeds"] if f["etag"]), sum(len(f["seen"]) for f in d["fe
         cat "$TABLE"
         echo
         echo "vigie, first poll: \`$done_line\`; $stored items stored ($KW have a" \
-            "keyword), $seen marked seen. All $N fetched and parsed by" \
-            "${tl_fetch} s, the last feed committed at ${tl_end} s (from its" \
-            "log). Resident size (sampled every 0.25 s): the daemon" \
-            "$(mib "$rss_parsed") MiB when the last feed was parsed, at most" \
+            "keyword), $seen marked seen. The slowest feed took ${tl_fetch} s" \
+            "from its request to its parsed document's hand-over to the rules," \
+            "the last feed was committed at ${tl_end} s (from its log)." \
+            "Resident size (sampled every 0.25 s): the daemon at most" \
             "$(mib "$rss_parent") MiB; the rule worker at most $(mib "$rss_worker") MiB."
         [ -n "$syncs" ] && echo "vigie, second poll: $syncs (strace -f -T, one" \
             "more run)."
