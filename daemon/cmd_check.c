@@ -2,8 +2,10 @@
  * every rule script it names, as the daemon would, without starting it.
  * Run by systemd before a start or a reload, so a broken file never
  * replaces a working one. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -20,6 +22,23 @@ check_usage(FILE *f)
             "otherwise prints one error line naming the file, the key and,\n"
             "where known, the line, and exits 2.\n",
             CONFIG_DEFAULT_PATH);
+}
+
+/* A local feed file that is not there is most often a typo, but it may
+ * also be written later by another program: a warning, not an error, so
+ * that a start or a reload is not refused for it. */
+static size_t
+warn_missing_paths(const config *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        const char *p = c->feeds[i].path;
+        if (!p || access(p, R_OK) == 0) continue;
+        fprintf(stderr, "vigie: warning: %s: feeds[%zu].path: %s: %s\n",
+                c->path, i + 1, p, strerror(errno));
+        n++;
+    }
+    return n;
 }
 
 static const char *
@@ -72,6 +91,7 @@ cmd_check(int argc, char **argv)
         config_free(c);
         return EXIT_USAGE;
     }
+    warn_missing_paths(c);
     printf("%s: ok: %zu feed%s, %zu webhook%s, %zu script%s\n", c->path,
            c->nfeeds, plural(c->nfeeds), c->nwebhooks, plural(c->nwebhooks),
            c->nscripts, plural(c->nscripts));

@@ -165,6 +165,22 @@ class CheckTempTreeTest(unittest.TestCase):
         finally:
             shutil.rmtree(elsewhere)
 
+    def test_missing_feed_file_is_a_warning_naming_it(self):
+        """A local feed that is not there yet warns; check still passes, so
+        a start or reload is not refused for a file another program
+        writes later."""
+        self.write("data/here.xml", "<rss/>")
+        p = self.write("vigie.lua",
+                       'feeds = { { path = "data/here.xml" },'
+                       ' { path = "data/not-yet.xml" } }\n')
+        r = run("check", "-c", p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        err = r.stderr.decode()
+        self.assertIn("warning: %s: feeds[2].path: %s: No such file" % (
+            p, os.path.join(self.dir, "data/not-yet.xml")), err)
+        self.assertNotIn("here.xml", err)
+        self.assertIn(b": ok: 2 feeds", r.stdout)
+
     def test_unreadable_script(self):
         if os.geteuid() == 0:
             self.skipTest("root reads everything")
