@@ -1,4 +1,4 @@
-/* cmd_status.c — `vigie status [-c FILE] [--json]`: how every feed and the
+/* cmd_status.c — `vigie status [-c FILE] [--state-dir DIR] [--json]`: how every feed and the
  * outbox stand, read from the state database while the daemon runs.
  *
  * One line per configured feed, failing ones first: name, last poll, HTTP
@@ -19,9 +19,11 @@
 #include "store.h"
 
 static const char status_usage[] =
-    "usage: vigie status [-c FILE] [--json]\n\n"
+    "usage: vigie status [-c FILE] [--state-dir DIR] [--json]\n\n"
     "Shows every configured feed (failing first) and the outbox, from the\n"
-    "state database; safe while the daemon runs.\n";
+    "state database; safe while the daemon runs. --state-dir reads the\n"
+    "database there instead of the config's state_dir (as systemd's\n"
+    "StateDirectory puts it in /var/lib/vigie).\n";
 
 typedef struct row {
     const config_feed *cf;
@@ -221,7 +223,7 @@ print_json(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
 int
 cmd_status(int argc, char **argv)
 {
-    const char *path = CONFIG_DEFAULT_PATH;
+    const char *path = CONFIG_DEFAULT_PATH, *state_dir = NULL;
     bool json = false;
     if (cli_wants_help(argc, argv)) {
         fputs(status_usage, stdout);
@@ -233,6 +235,8 @@ cmd_status(int argc, char **argv)
         } else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
                    i + 1 < argc) {
             path = argv[++i];
+        } else if (!strcmp(argv[i], "--state-dir") && i + 1 < argc) {
+            state_dir = argv[++i];
         } else {
             cli_error("status: %s: unexpected argument", argv[i]);
             fputs(status_usage, stderr);
@@ -246,7 +250,8 @@ cmd_status(int argc, char **argv)
         return EXIT_USAGE;
     }
     int status = EXIT_OK;
-    store *s = cli_open_store(NULL, c->state_dir, 0, &status);
+    store *s = cli_open_store(NULL, state_dir ? state_dir : c->state_dir, 0,
+                              &status);
     if (!s) {
         config_free(c);
         return status;

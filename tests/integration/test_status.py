@@ -85,6 +85,19 @@ class StatusTest(unittest.TestCase):
         names = [f["name"] for f in json.loads(r.stdout)["feeds"]]
         self.assertIn("nato", names)
 
+    def test_state_dir_instead_of_the_configs(self):
+        """--state-dir reads the database there (under systemd, where
+        StateDirectory puts it), not at the config's state_dir."""
+        run("run", "-c", self.cfg, "--once")
+        moved = self.tmp.file("moved")
+        os.rename(self.tmp.file("state"), moved)
+        r = run("status", "-c", self.cfg)
+        self.assertEqual(r.returncode, 1)  # nothing at state_dir now
+        r = run("status", "-c", self.cfg, "--state-dir", moved, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        feeds = {f["name"]: f for f in json.loads(r.stdout)["feeds"]}
+        self.assertEqual(feeds["nato"]["items"], 3)
+
     def test_no_database_yet(self):
         r = run("status", "-c", self.cfg)
         self.assertEqual(r.returncode, 1)
