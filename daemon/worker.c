@@ -140,10 +140,62 @@ struct worker {
     size_t in_off;
     uint64_t obs_seq; /* last shm seq seen, and when */
     int64_t obs_at;
+    int64_t obs_cpu;   /* the worker's CPU time (ms) at obs_at, or -1 */
+    int64_t obs_allow; /* what the call in progress may take (kill_after) */
+    int64_t grace;     /* wall time added for CPU it did not get */
+    int64_t samp_at, samp_cpu; /* the worker's CPU time when last read */
     bool reload_pending;
     buf spare[4]; /* finished jobs' item buffers, for the next jobs */
     char info[256];
 };
+
+/* The worker's CPU time in ms (user + system), or -1. */
+static int64_t
+worker_cpu_ms(const worker *w)
+{
+    clockid_t clk;
+    struct timespec ts;
+    if (!w->pid || clock_getcpuclockid(w->pid, &clk) != 0 ||
+        clock_gettime(clk, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads the worker's CPU time now, and keeps it as the latest sample. */
+static int64_t
+sample_cpu(worker *w, int64_t now)
+{
+    int64_t cpu = worker_cpu_ms(w);
+    if (cpu >= 0) {
+        w->samp_at = now;
+        w->samp_cpu = cpu;
+    }
+    return cpu;
+}
+
+/* A call in progress since `at` (ms, our clock), seen now. The worker's
+ * CPU time when it began is estimated from the rate at which it used the
+ * CPU since the last sample (which kill_deadline keeps recent while a job
+ * is out); without a sample, as if it ran all along, which is what the
+ * wall clock alone assumes. */
+static void
+observe(worker *w, int64_t at)
+{
+    int64_t now = now_ms(), before = w->samp_at, before_cpu = w->samp_cpu;
+    int64_t cpu = sample_cpu(w, now);
+    w->obs_at = at;
+    w->grace = 0;
+    if (cpu < 0) {
+        w->obs_cpu = -1;
+        return;
+    }
+    double rate = 1.0;
+    if (before_cpu >= 0 && before <= at && now > before) {
+        rate = (double)(cpu - before_cpu) / (double)(now - before);
+        rate = rate < 0 ? 0 : rate > 1 ? 1 : rate;
+    }
+    w->obs_cpu = cpu - (int64_t)(rate * (double)(now > at ? now - at : 0));
+}
 
 void
 worker_opts_default(worker_opts *o)
@@ -743,7 +795,8 @@ spawn(worker *w, char *err, size_t errlen)
     w->shm = shm;
     w->hello = false;
     w->obs_seq = 0;
-    w->obs_at = now_ms();
+    w->samp_cpu = -1; /* a new process */
+    observe(w, now_ms());
     return 0;
 }
 
@@ -1049,7 +1102,7 @@ send_job(worker *w, wjob *j)
     uint32_t n = (uint32_t)(w->out.len - at - sizeof n + w->tail_len);
     memcpy(w->out.p + at, &n, sizeof n);
     j->sent = true;
-    w->obs_at = now_ms();
+    observe(w, now_ms());
     /* The worker is idle (its previous job ended): what the shared page
      * says now is the start of the previous job's last call, maybe many
      * seconds ago. Only a change from here on is a call of this job;
@@ -1300,14 +1353,19 @@ kill_deadline(worker *w, int64_t *check)
     if (v.valid && v.seq != w->obs_seq) {
         w->obs_seq = v.seq;
         /* the worker's own clock reading, not later than when we saw it */
-        w->obs_at =
-            v.started <= now && v.started > now - 60000 ? v.started : now;
+        observe(w, v.started <= now && v.started > now - 60000 ? v.started
+                                                                 : now);
     }
     bool item = v.valid && v.serial == w->head->serial && v.pos >= w->head->ns;
-    int64_t dl = w->obs_at + kill_after(w, item);
+    w->obs_allow = kill_after(w, item);
+    int64_t dl = w->obs_at + w->obs_allow + w->grace;
     *check = dl;
     if (!item && now + kill_after(w, true) < dl)
         *check = now + kill_after(w, true);
+    /* a CPU sample at least every quarter allowance, for observe() */
+    int64_t every = w->obs_allow / 4 > 50 ? w->obs_allow / 4 : 50;
+    if (now - w->samp_at >= every / 2) sample_cpu(w, now);
+    if (now + every < *check) *check = now + every;
     return dl;
 }
 
@@ -1445,6 +1503,25 @@ apply_reload(worker *w)
     w->reload_pending = false;
 }
 
+/* A call whose time is up by the wall clock gets the CPU time it was
+ * denied (a busy or swapping machine, a stopped process), up to
+ * STARVED_MAX times its allowance in all: a rule is killed for what it
+ * does, not for what the machine does to it. A call that used its
+ * allowance of CPU is over. True if it was given more time. */
+#define STARVED_MAX 5
+
+static bool
+starved(worker *w)
+{
+    int64_t cpu = worker_cpu_ms(w);
+    if (w->obs_cpu < 0 || cpu < 0) return false;
+    int64_t missing = w->obs_allow - WORKER_KILL_SLACK_MS - (cpu - w->obs_cpu);
+    int64_t room = w->obs_allow * (STARVED_MAX - 1) - w->grace;
+    if (missing <= 0 || room <= 0) return false;
+    w->grace += missing < room ? missing : room;
+    return true;
+}
+
 /* One step does at most this much work, so that a worker streaming
  * results never holds the event loop for long; the descriptor stays
  * readable and the loop comes back. */
@@ -1497,11 +1574,11 @@ worker_step(worker *w)
         if (r > 0) {
             /* Output arrived: the worker is alive, and may have waited for
              * us to read (we are the slow one then). */
-            w->obs_at = now_ms();
+            observe(w, now_ms());
             continue;
         }
         int64_t check, dl = kill_deadline(w, &check);
-        if (dl >= 0 && now_ms() >= dl) {
+        if (dl >= 0 && now_ms() >= dl && !starved(w)) {
             lose_worker(w, LOSS_TIMEOUT, NULL);
             continue;
         }

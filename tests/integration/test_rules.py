@@ -1,10 +1,13 @@
 """`vigie test` and the shipped rules: the actions they produce on fixtures,
 the sandbox seen from the command line, exit codes."""
 import os
+import signal
+import subprocess
 import tempfile
+import time
 import unittest
 
-from vigietest import ROOT, fixture, parse_json_lines, run
+from vigietest import ROOT, VIGIE, fixture, parse_json_lines, run
 
 
 def script(name):
@@ -229,6 +232,68 @@ class SandboxTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         acts = parse_json_lines(r.stdout)
         self.assertEqual([a["payload"]["text"] for a in acts], ["a", "b"] * 3)
+
+
+def children(pid):
+    """Process ids whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(d))
+    return out
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+class StarvedWorkerTest(unittest.TestCase):
+    """The budget is for what a rule does, not for what the machine does to
+    it: a worker that gets no CPU (here: stopped) is not killed for it."""
+
+    def test_a_stopped_worker_is_given_the_time_it_did_not_get(self):
+        with tempfile.TemporaryDirectory() as d:
+            rule = os.path.join(d, "slow.lua")
+            with open(rule, "w") as f:
+                # a C call the Lua hook cannot see: about 0.6 s of CPU here,
+                # well under the 2 s budget (killed at 4.1 s)
+                f.write("function on_item(item)\n"
+                        "  ('a'):rep(55):find(('(.-)'):rep(5) .. 'b')\n"
+                        "  vigie.store(item)\n"
+                        "end\n")
+            p = subprocess.Popen([VIGIE, "test", "-s", rule, "--timeout", "2s",
+                                  rules_fixture("security.rss")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                worker = None
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and p.poll() is None:
+                    kids = children(p.pid)
+                    if kids and cpu_ticks(kids[0]) >= 10:  # inside a call
+                        worker = kids[0]
+                        break
+                    time.sleep(0.01)
+                self.assertIsNotNone(worker, "no busy rule worker seen")
+                os.kill(worker, signal.SIGSTOP)
+                time.sleep(6)  # longer than the 4.1 s it may take by the clock
+                os.kill(worker, signal.SIGCONT)
+                out, err = p.communicate(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.communicate()
+        self.assertEqual(p.returncode, 0, err.decode())
+        acts = parse_json_lines(out)
+        self.assertEqual([a["action"] for a in acts], ["store"] * 3,
+                         err.decode())
 
 
 class UsageTest(unittest.TestCase):
