@@ -144,6 +144,8 @@ struct worker {
     int64_t obs_allow; /* what the call in progress may take (kill_after) */
     int64_t grace;     /* wall time added for CPU it did not get */
     int64_t samp_at, samp_cpu; /* the worker's CPU time when last read */
+    clockid_t cpu_clk;         /* its CPU clock, valid while pid != 0 */
+    bool has_cpu_clk;
     bool reload_pending;
     buf spare[4]; /* finished jobs' item buffers, for the next jobs */
     char info[256];
@@ -153,10 +155,8 @@ struct worker {
 static int64_t
 worker_cpu_ms(const worker *w)
 {
-    clockid_t clk;
     struct timespec ts;
-    if (!w->pid || clock_getcpuclockid(w->pid, &clk) != 0 ||
-        clock_gettime(clk, &ts) != 0)
+    if (!w->pid || !w->has_cpu_clk || clock_gettime(w->cpu_clk, &ts) != 0)
         return -1;
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
@@ -796,6 +796,7 @@ spawn(worker *w, char *err, size_t errlen)
     w->hello = false;
     w->obs_seq = 0;
     w->samp_cpu = -1; /* a new process */
+    w->has_cpu_clk = clock_getcpuclockid(pid, &w->cpu_clk) == 0;
     observe(w, now_ms());
     return 0;
 }
