@@ -6,6 +6,7 @@
 #include <ev.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ parse_seconds(const char *s, char *why, size_t whylen)
     long v = strtol(s, &end, 10);
     int64_t ms;
     if (end != s && !*end && *s != '-')
-        ms = (int64_t)v * 1000;
+        ms = v > 86400 ? INT64_MAX : (int64_t)v * 1000; /* no overflow */
     else if (duration_parse(s, &ms, why, whylen) < 0)
         return -1;
     if (ms < 1000 || ms > 86400 * 1000) {
