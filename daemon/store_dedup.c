@@ -75,19 +75,25 @@ step_row(sqlite3_stmt *st, bool *row)
 
 /* ---- recent link+title hashes ----------------------------------------- */
 
-static size_t
-lt_slot(const ltmap *m, uint64_t k)
+static unsigned
+lt_shard_of(uint64_t k)
 {
-    size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 7) & (m->cap - 1);
-    while (m->k[i] && m->k[i] != k)
-        i = (i + 1) & (m->cap - 1);
+    return (unsigned)(k >> (64 - LT_SHARD_BITS));
+}
+
+static size_t
+lt_slot(const lt_shard *sh, uint64_t k)
+{
+    size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL >> 7) & (sh->cap - 1);
+    while (sh->k[i] && sh->k[i] != k)
+        i = (i + 1) & (sh->cap - 1);
     return i;
 }
 
-/* The map's arrays, zeroed. Large ones are mappings of their own: a map
- * that doubles leaves the heap holes that it never gives back (10,000
- * feeds: tens of MB of a process that otherwise needs less than that). */
-#define LT_MMAP_MIN ((size_t)256 << 10)
+/* A shard's arrays, zeroed. Large ones are mappings of their own: a
+ * shard that doubles leaves the heap holes that it never gives back
+ * (10,000 feeds: tens of MB of a process that otherwise needs less). */
+#define LT_MMAP_MIN ((size_t)64 << 10)
 
 static void *
 lt_alloc(size_t n)
@@ -109,6 +115,14 @@ lt_release(void *p, size_t n)
         munmap(p, n);
 }
 
+static void
+lt_shard_free(lt_shard *sh)
+{
+    lt_release(sh->k, sh->cap * sizeof *sh->k);
+    lt_release(sh->t, sh->cap * sizeof *sh->t);
+    memset(sh, 0, sizeof *sh);
+}
+
 static uint32_t
 lt_minutes(int64_t ms)
 {
@@ -116,76 +130,85 @@ lt_minutes(int64_t ms)
     return ms / 60000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms / 60000);
 }
 
-/* Keeps the latest time for k. */
+/* Keeps the latest time for k (not 0) in its shard. */
 static void
-ltmap_put_min(ltmap *m, uint64_t k, uint32_t t)
+shard_put_max(lt_shard *sh, uint64_t k, uint32_t t)
+{
+    if (4 * (sh->n + 1) > 3 * sh->cap) {
+        lt_shard old = *sh;
+        sh->cap = old.cap ? 2 * old.cap : 256;
+        sh->n = 0;
+        sh->k = lt_alloc(sh->cap * sizeof *sh->k);
+        sh->t = lt_alloc(sh->cap * sizeof *sh->t);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.k[i]) shard_put_max(sh, old.k[i], old.t[i]);
+        lt_shard_free(&old);
+    }
+    size_t i = lt_slot(sh, k);
+    if (!sh->k[i]) {
+        sh->k[i] = k;
+        sh->t[i] = t;
+        sh->n++;
+    } else if (t > sh->t[i]) {
+        sh->t[i] = t;
+    }
+}
+
+static void
+ltmap_put_max(ltmap *m, uint64_t k, uint32_t t)
 {
     if (!k) {
         if (!m->has_zero || t > m->zero_t) m->zero_t = t;
         m->has_zero = true;
         return;
     }
-    if (4 * (m->n + 1) > 3 * m->cap) {
-        ltmap old = *m;
-        m->cap = old.cap ? 2 * old.cap : 1024;
-        m->n = 0;
-        m->k = lt_alloc(m->cap * sizeof *m->k);
-        m->t = lt_alloc(m->cap * sizeof *m->t);
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.k[i]) ltmap_put_min(m, old.k[i], old.t[i]);
-        lt_release(old.k, old.cap * sizeof *old.k);
-        lt_release(old.t, old.cap * sizeof *old.t);
-    }
-    size_t i = lt_slot(m, k);
-    if (!m->k[i]) {
-        m->k[i] = k;
-        m->t[i] = t;
-        m->n++;
-    } else if (t > m->t[i]) {
-        m->t[i] = t;
-    }
+    shard_put_max(&m->shard[lt_shard_of(k)], k, t);
 }
 
 void
 st_ltmap_put(ltmap *m, uint64_t k, int64_t ms)
 {
-    ltmap_put_min(m, k, lt_minutes(ms));
+    ltmap_put_max(m, k, lt_minutes(ms));
 }
 
 /* Seen at `since` (ms) or later. Times are minutes rounded down, so
  * `since` is rounded up: the window may come out shorter by under a
  * minute, never longer (a story is not a duplicate unless surely within
  * it). */
-static bool
-ltmap_recent(const ltmap *m, uint64_t k, int64_t since)
+bool
+st_ltmap_recent(const ltmap *m, uint64_t k, int64_t since)
 {
     uint32_t from = lt_minutes(since);
     if (since > 0 && since % 60000 && from < UINT32_MAX) from++;
     if (!k) return m->has_zero && m->zero_t >= from;
-    if (!m->cap) return false;
-    size_t i = lt_slot(m, k);
-    return m->k[i] == k && m->t[i] >= from;
+    const lt_shard *sh = &m->shard[lt_shard_of(k)];
+    if (!sh->cap) return false;
+    size_t i = lt_slot(sh, k);
+    return sh->k[i] == k && sh->t[i] >= from;
 }
 
 void
 st_ltmap_free(ltmap *m)
 {
-    lt_release(m->k, m->cap * sizeof *m->k);
-    lt_release(m->t, m->cap * sizeof *m->t);
+    for (unsigned i = 0; i < LT_SHARDS; i++)
+        lt_shard_free(&m->shard[i]);
     memset(m, 0, sizeof *m);
 }
 
-/* Drops what fell out of the window (rebuilding the table). */
+/* Drops what fell out of the window (rebuilding each shard in turn). */
 void
 st_ltmap_sweep(ltmap *m, int64_t since)
 {
     uint32_t from = lt_minutes(since);
-    ltmap old = *m;
-    memset(m, 0, sizeof *m);
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.k[i] && old.t[i] >= from) ltmap_put_min(m, old.k[i], old.t[i]);
-    if (old.has_zero && old.zero_t >= from) ltmap_put_min(m, 0, old.zero_t);
-    st_ltmap_free(&old);
+    for (unsigned s = 0; s < LT_SHARDS; s++) {
+        lt_shard old = m->shard[s];
+        memset(&m->shard[s], 0, sizeof m->shard[s]);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.k[i] && old.t[i] >= from)
+                shard_put_max(&m->shard[s], old.k[i], old.t[i]);
+        lt_shard_free(&old);
+    }
+    if (m->has_zero && m->zero_t < from) m->has_zero = false;
 }
 
 /* Everything seen within the window, from the database, once. */
@@ -324,7 +347,7 @@ classify(store *s, const char *feed_key, const struct feed_item *items,
                 v = STORE_OLD;
             } else if (s->params.dedup && h->has_lt) {
                 if (u64set_has(&lts, (uint64_t)h->lt) ||
-                    ltmap_recent(&s->recent, (uint64_t)h->lt, dedup_from))
+                    st_ltmap_recent(&s->recent, (uint64_t)h->lt, dedup_from))
                     v = STORE_DUPLICATE;
             }
         }

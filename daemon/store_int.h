@@ -59,11 +59,21 @@ typedef struct alert_seq {
 /* Recent link+title hashes → when last seen, in minutes since the epoch
  * (a dedup window is days long: a minute's precision is plenty, and 12
  * bytes a slot rather than 16 matter when 10,000 feeds keep 600,000 of
- * them). Open addressing, load at most 3/4; key 0 kept aside. */
-typedef struct ltmap {
+ * them). Open addressing, load at most 3/4; key 0 kept aside. The map is
+ * LT_SHARDS tables, chosen by a key's top bits, each growing on its own:
+ * one table doubling would hold its old and new arrays at once, half
+ * again the whole map's memory at the peak of a big first poll. */
+#define LT_SHARD_BITS 6
+#define LT_SHARDS (1u << LT_SHARD_BITS)
+
+typedef struct lt_shard {
     uint64_t *k;
     uint32_t *t;
     size_t cap, n;
+} lt_shard;
+
+typedef struct ltmap {
+    lt_shard shard[LT_SHARDS];
     bool has_zero;
     uint32_t zero_t;
 } ltmap;
@@ -164,6 +174,8 @@ const store_item_key *st_hashes_of(store *s, const struct feed_item *it,
 
 /* Keeps the latest time (ms) for k. */
 void st_ltmap_put(ltmap *m, uint64_t k, int64_t ms);
+/* Seen at `since` (ms) or later. */
+bool st_ltmap_recent(const ltmap *m, uint64_t k, int64_t since);
 void st_ltmap_free(ltmap *m);
 /* Drops what was last seen before `since` (ms). */
 void st_ltmap_sweep(ltmap *m, int64_t since);

@@ -1485,6 +1485,51 @@ test_summary_leading_content(void **state)
     assert_fts_consistent(f);
 }
 
+/* The recent link+title map keeps the latest time per key across shard
+ * growth, answers "seen since" exactly, and a sweep drops only what fell
+ * out of the window. Enough keys that every shard doubles several times. */
+static void
+test_ltmap_grows_and_sweeps(void **state)
+{
+    (void)state;
+    ltmap m;
+    memset(&m, 0, sizeof m);
+    const uint64_t n = 200000;
+    uint64_t x = 0x243f6a8885a308d3ULL;
+    for (uint64_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        st_ltmap_put(&m, x | 1, (int64_t)(i % 100) * 60000);
+    }
+    st_ltmap_put(&m, 0, 42 * 60000); /* key 0 is kept aside */
+    x = 0x243f6a8885a308d3ULL;
+    for (uint64_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int64_t t = (int64_t)(i % 100) * 60000;
+        assert_true(st_ltmap_recent(&m, x | 1, t));
+        assert_false(st_ltmap_recent(&m, x | 1, t + 60000));
+    }
+    assert_false(st_ltmap_recent(&m, 2, 0)); /* even keys never put */
+    assert_true(st_ltmap_recent(&m, 0, 42 * 60000));
+    /* a later time for a key wins; an earlier one does not undo it */
+    st_ltmap_put(&m, 4, 90 * 60000);
+    st_ltmap_put(&m, 4, 10 * 60000);
+    assert_true(st_ltmap_recent(&m, 4, 90 * 60000));
+
+    st_ltmap_sweep(&m, 50 * 60000);
+    x = 0x243f6a8885a308d3ULL;
+    size_t kept = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        bool old = i % 100 < 50;
+        assert_int_equal(st_ltmap_recent(&m, x | 1, 0), !old);
+        kept += !old;
+    }
+    assert_int_equal(kept, n / 2);
+    assert_false(st_ltmap_recent(&m, 0, 0)); /* 42 < 50: swept */
+    assert_true(st_ltmap_recent(&m, 4, 0));
+    st_ltmap_free(&m);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1546,6 +1591,7 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_migration_packs_bodies,
                                         setup_empty, teardown),
         cmocka_unit_test(test_body_pack_roundtrip),
+        cmocka_unit_test(test_ltmap_grows_and_sweeps),
         cmocka_unit_test_setup_teardown(test_summary_leading_content, setup,
                                         teardown),
     };
