@@ -7,6 +7,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "script.h"
+#include "utf8.h"
 
 void
 action_list_init(action_list *l)
@@ -86,13 +87,28 @@ action_store(action_list *l, const char *sname, int32_t item,
     a->ntags = ntags;
 }
 
+/* A message as valid UTF-8: Lua strings are bytes, and an error raised
+ * with half a character (("é"):sub(1, 1)) or a script saved in Latin-1
+ * must still reach the log and the JSON of `vigie test` readable. */
+static char *
+message_dup(arena *mem, const char *message)
+{
+    size_t n = strlen(message);
+    if (utf8_valid(message, n)) return arena_strdup(mem, message);
+    buf b = {0};
+    utf8_repair(&b, message, n);
+    char *s = arena_strdup(mem, b.p);
+    buf_free(&b);
+    return s;
+}
+
 void
 action_log(action_list *l, const char *sname, int32_t item, const char *item_id,
            int level, const char *message)
 {
     action *a = action_add(l, ACTION_LOG, sname, item, item_id);
     a->level = level;
-    a->message = arena_strdup(&l->mem, message);
+    a->message = message_dup(&l->mem, message);
 }
 
 void
@@ -101,7 +117,7 @@ action_error(action_list *l, const char *sname, int32_t item,
 {
     action *a = action_add(l, ACTION_ERROR, sname, item, item_id);
     a->level = LOG_ERR;
-    a->message = arena_strdup(&l->mem, message);
+    a->message = message_dup(&l->mem, message);
 }
 
 const char *

@@ -62,7 +62,8 @@ print_actions(void *ud, worker_result *r)
             it = &x->f->items[a->item];
         action_write_json(x->out, a, it, x->rf);
         buf_addc(x->out, '\n');
-        x->n->actions++;
+        /* an error is printed as an action but counted apart */
+        if (a->kind != ACTION_ERROR) x->n->actions++;
         switch (a->kind) {
         case ACTION_ALERT:
             x->n->alerts++;
@@ -193,6 +194,7 @@ cmd_test(int argc, char **argv)
         if (read_file(files[i], FEED_DEFAULT_MAX_INPUT, &data) < 0) {
             cli_error("test: %s: %s", files[i],
                       errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
+            n.errors++;
             rc = EXIT_FAIL;
             continue;
         }
@@ -201,8 +203,11 @@ cmd_test(int argc, char **argv)
         fo.base_url = url[0] ? url : NULL;
         feed_parse(data.p ? data.p : "", data.len, &fo, &f);
         if (!feed_is_feed(&f)) {
-            cli_error("test: %s: not a feed%s%s", files[i],
-                      f.nerrors ? ": " : "", f.nerrors ? f.errors[0] : "");
+            /* the parser's reason mostly begins "not a feed:" already */
+            const char *why = f.nerrors ? f.errors[0] : "not a feed";
+            cli_error("test: %s: %s%s", files[i],
+                      strncmp(why, "not a feed", 10) ? "not a feed: " : "", why);
+            n.errors++;
             rc = EXIT_FAIL;
             feed_free(&f);
             continue;

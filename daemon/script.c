@@ -33,6 +33,11 @@ struct script {
     size_t used;      /* bytes held by the state (and charged matchers) */
     bool in_handler;  /* building an error message: allow MEM_SLACK more */
     bool mem_refused; /* an allocation was refused during this call */
+    bool mem_exhausted; /* a refusal became an error: sticky for the rest
+                           of the call, like timed_out */
+    bool refusal_pending; /* the last request was refused; is it retried? */
+    const void *refused_ptr;
+    size_t refused_size;
     int64_t deadline; /* now_ms() value, 0 outside calls */
     int64_t budget;   /* of the call in progress, for the message */
     bool timed_out;   /* sticky for the rest of the call */
@@ -66,7 +71,11 @@ rule_feed_from(rule_feed *rf, const feed *f, const char *url, const char *name)
 
 /* The allocator: the cap counts every byte Lua holds. Lua runs a full
  * emergency collection and retries before it raises "not enough memory",
- * so refusing here never fails a script that only carries garbage. */
+ * so refusing here never fails a script that only carries garbage. A
+ * refusal is an error raised in the script unless the very next request
+ * to grow is its retry and that succeeds (luaL_Buffer, for one, raises
+ * without retrying); such an error fails the call even if a pcall in the
+ * script catches it. */
 static void *
 script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -78,9 +87,20 @@ script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > osize) {
+        bool retry = s->refusal_pending && ptr == s->refused_ptr &&
+                     nsize == s->refused_size;
+        if (s->refusal_pending && !retry && s->deadline) s->mem_exhausted = true;
+        s->refusal_pending = false;
         size_t limit = s->lim.mem + (s->in_handler ? MEM_SLACK : 0);
         if (s->used - osize + nsize > limit) {
             s->mem_refused = true;
+            if (retry) {
+                if (s->deadline) s->mem_exhausted = true;
+            } else {
+                s->refusal_pending = true;
+                s->refused_ptr = ptr;
+                s->refused_size = nsize;
+            }
             return NULL;
         }
     }
@@ -106,13 +126,19 @@ state_script(lua_State *L)
  * Lua 5.4 (lua_newthread copies it), so every thread of the state is
  * covered. After the deadline the hook of the running thread fires on
  * every instruction and raises each time: a pcall that catches the timeout
- * gets it again on the next instruction it runs. */
+ * gets it again on the next instruction it runs. Exhausted memory is
+ * raised the same way. */
 static void
 hook(lua_State *L, lua_Debug *ar)
 {
     UNUSED(ar);
     script *s = state_script(L);
     if (!s->deadline) return;
+    if (s->mem_exhausted) {
+        lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+        lua_pushliteral(L, "memory limit exceeded");
+        lua_error(L);
+    }
     if (!s->timed_out) {
         if (lua_gethookcount(L) != HOOK_COUNT)
             lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_COUNT);
@@ -186,17 +212,27 @@ call(script *s, int nargs, int64_t budget, char *err, size_t errlen)
     s->budget = budget;
     s->timed_out = false;
     s->mem_refused = false;
+    s->mem_exhausted = false;
+    s->refusal_pending = false;
     s->in_handler = false;
     s->deadline = now_ms() + budget;
     lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_COUNT);
     int rc = lua_pcall(L, nargs, 0, base);
     s->deadline = 0;
     s->in_handler = false;
+    if (s->refusal_pending) s->mem_exhausted = true; /* never retried */
+    s->refusal_pending = false;
     int ret = 0;
+    if (rc == LUA_OK && s->mem_exhausted) {
+        /* a pcall inside swallowed it and the call returned before the
+         * hook could raise it again */
+        rc = LUA_ERRMEM;
+        lua_pushliteral(L, "not enough memory");
+    }
     if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         if (!msg) msg = "(no message)";
-        if (rc == LUA_ERRMEM ||
+        if (rc == LUA_ERRMEM || s->mem_exhausted ||
             (s->mem_refused && strstr(msg, "not enough memory"))) {
             char tmp[128];
             snprintf(tmp, sizeof tmp, "%s: memory limit exceeded (%zu MiB)",

@@ -271,6 +271,36 @@ test_memory_cap(void **state)
                 "while true do pcall(function() t[#t+1] = ('y'):rep(2^20) "
                 "end) end"),
         "exceeded");
+    /* a pcall that swallows it does not save the call: the error that Lua
+     * raised after its emergency collection... */
+    fails_then_next_runs(
+        SANDBOX("pcall(function() local t = {}\n"
+                "  for i = 1, 100 do t[i] = ('x'):rep(2^20) .. i end end)"),
+        "t.lua: memory limit exceeded (16 MiB)");
+    /* ...nor one raised at once, by a buffer that does not retry */
+    fails_then_next_runs(SANDBOX("pcall(string.rep, 'x', 2^25)"),
+                         "t.lua: memory limit exceeded (16 MiB)");
+}
+
+/* Garbage is not exhaustion: far more than the cap allocated in a call,
+ * little of it alive at once, and the call succeeds. */
+static void
+test_memory_garbage_is_fine(void **state)
+{
+    UNUSED(state);
+    action_list out;
+    action_list_init(&out);
+    script *s = load_ok("function on_item(item)\n"
+                        "  for i = 1, 64 do local s = ('y'):rep(2^20) .. i end\n"
+                        "  vigie.store(item)\n"
+                        "end\n",
+                        &out);
+    feed_item it = make_item("1", "one");
+    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
+    assert_int_equal(out.len, 1);
+    assert_int_equal(out.v[0].kind, ACTION_STORE);
+    script_free(s);
+    action_list_free(&out);
 }
 
 static void
@@ -300,6 +330,9 @@ test_error_objects(void **state)
                          "custom");
     fails_then_next_runs(SANDBOX("error()"), "(error object is a nil value)");
     fails_then_next_runs(SANDBOX("error(('z'):rep(100000))"), "zzz...");
+    /* half a character: the message is made valid UTF-8, not lost */
+    fails_then_next_runs(SANDBOX("error('x' .. ('\\195\\169'):sub(1, 1))"),
+                         "t.lua:3: x\xEF\xBF\xBD");
 }
 
 static void
@@ -826,6 +859,7 @@ main(void)
         cmocka_unit_test(test_close_metamethod_loop),
         cmocka_unit_test(test_gc_finalizer_refused),
         cmocka_unit_test(test_memory_cap),
+        cmocka_unit_test(test_memory_garbage_is_fine),
         cmocka_unit_test(test_deep_recursion),
         cmocka_unit_test(test_error_objects),
         cmocka_unit_test(test_error_on_one_item_only),

@@ -195,6 +195,44 @@ class SandboxTest(unittest.TestCase):
             "for i = 1, 10 * 2^10 do t[i] = s .. i end",
             "memory limit exceeded (16 MiB)", "--memory", "16MiB")
 
+    def test_memory_error_caught_by_pcall_still_fails_the_call(self):
+        self.check_fails_then_next(
+            "pcall(function() local t = {}\n"
+            "  for i = 1, 100 do t[i] = ('x'):rep(2^20) .. i end end)",
+            "memory limit exceeded (16 MiB)", "--memory", "16MiB")
+
+    def test_error_with_half_a_character(self):
+        # The message is repaired, not refused on its way from the rule
+        # worker: no worker restart, so the other script keeps its state.
+        bad = self.write("half.lua",
+                         "function on_item(item)\n"
+                         "  if item.id == 'adv-2024-002' then\n"
+                         "    error('x' .. ('\\195\\169'):sub(1, 1))\n"
+                         "  end\nend\n")
+        count = self.write("count.lua",
+                           "local n = 0\n"
+                           "function on_item(item) n = n + 1; vigie.log('info', 'n=%d', n) end\n")
+        r = run("test", "-s", bad, "-s", count, rules_fixture("security.rss"))
+        self.assertEqual(r.returncode, 1)
+        acts = parse_json_lines(r.stdout)
+        self.assertEqual([a["message"] for a in acts if a["action"] == "log"],
+                         ["n=1", "n=2", "n=3"])
+        errs = [a for a in acts if a["action"] == "error"]
+        self.assertEqual(len(errs), 1)
+        self.assertTrue(errs[0]["message"].startswith("%s:3: x\ufffd" % bad),
+                        errs[0]["message"])
+        self.assertIn(b"3 actions (0 alerts, 0 stores, 3 logs), 1 error", r.stderr)
+
+    def test_latin1_script_load_error_is_valid_json(self):
+        path = os.path.join(self.dir.name, "latin1.lua")
+        with open(path, "wb") as f:
+            f.write(b'local m = vigie.keywords{"Herz\xe9govine}\n')
+        r = run("test", "-s", path, rules_fixture("security.rss"))
+        self.assertEqual(r.returncode, 1)
+        acts = parse_json_lines(r.stdout)  # strict UTF-8 JSON
+        self.assertEqual(len(acts), 1)
+        self.assertIn("Herz\ufffdgovine", acts[0]["message"])
+
     def test_load_errors_exit_1_once(self):
         path = self.write("syntax.lua", "function on_item(item)\n  x = = 1\nend\n")
         r = run("test", "-s", path, rules_fixture("security.rss"))
@@ -318,6 +356,16 @@ class UsageTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"vigie: test: /nonexistent.rss:", r.stderr)
         self.assertEqual(len(parse_json_lines(r.stdout)), 3)
+        self.assertIn(b"3 actions (0 alerts, 3 stores, 0 logs), 1 error", r.stderr)
+
+    def test_not_a_feed_said_once(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:
+            f.write("hello\n")
+            f.flush()
+            r = run("test", "-s", script("store-all.lua"), f.name)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b": not a feed: the document is neither XML nor JSON", r.stderr)
+        self.assertNotIn(b"not a feed: not a feed", r.stderr)
 
     def test_stdin(self):
         with open(rules_fixture("security.rss"), "rb") as f:
