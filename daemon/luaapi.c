@@ -22,6 +22,10 @@
 #include "utf8.h"
 
 #define MATCHER_MT "vigie.matcher"
+/* The metatable that marks a table as a JSON array: an empty Lua table is
+ * otherwise an object, {}, and a list field would change type with its
+ * length. Lists vigie makes (match results, item.categories...) have it. */
+#define ARRAY_MT "vigie.array"
 #define MAX_KEYWORDS 100000
 #define MAX_KEYWORD_LEN 1024
 #define MAX_HITS 65536 /* m:find returns at most this many hits */
@@ -180,6 +184,44 @@ l_keywords(lua_State *L)
     return 1;
 }
 
+/* Marks the table on top of the stack as a list. */
+static void
+mark_array(lua_State *L)
+{
+    luaL_setmetatable(L, ARRAY_MT);
+}
+
+static bool
+is_marked_array(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx)) return false;
+    luaL_getmetatable(L, ARRAY_MT);
+    bool same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
+/* vigie.array([t]): t (or a new table) marked as a list, so that it is
+ * written [] when empty. */
+static int
+l_array(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lua_settop(L, 0);
+        lua_newtable(L);
+    } else {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        lua_settop(L, 1);
+        if (lua_getmetatable(L, 1)) {
+            bool ours = is_marked_array(L, 1);
+            lua_pop(L, 1);
+            if (!ours) return luaL_error(L, "vigie.array: the table has a metatable already");
+        }
+    }
+    mark_array(L);
+    return 1;
+}
+
 static int
 m_match(lua_State *L)
 {
@@ -190,6 +232,7 @@ m_match(lua_State *L)
     if (k > lm->n) k = lm->n;
     lua_getiuservalue(L, 1, 1);
     lua_createtable(L, (int)k, 0);
+    mark_array(L);
     for (size_t i = 0; i < k; i++) {
         if (lm->ids[i] >= lm->n) continue;
         lua_rawgeti(L, -2, (lua_Integer)lm->ids[i] + 1);
@@ -223,6 +266,7 @@ m_find(lua_State *L)
     lua_getiuservalue(L, 1, 1);
     int list = lua_gettop(L);
     lua_createtable(L, (int)lm->nhits, 0);
+    mark_array(L);
     lua_Integer out = 0;
     for (size_t i = 0; i < lm->nhits; i++) {
         const match_hit *h = &lm->hits[i];
@@ -487,6 +531,29 @@ json_string(luaapi_ctx *c, const char *s, size_t n)
     buf_free(&tmp);
 }
 
+/* Replaces the key string on top of the stack with what JSON will say:
+ * valid UTF-8, no NUL. */
+static void
+clean_key(lua_State *L)
+{
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    if (utf8_valid(s, n) && !memchr(s, '\0', n)) return;
+    buf tmp = {0};
+    utf8_repair(&tmp, s, n);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < tmp.len; i++) {
+        if (tmp.p[i])
+            luaL_addchar(&b, tmp.p[i]);
+        else
+            luaL_addstring(&b, "\xef\xbf\xbd");
+    }
+    buf_free(&tmp);
+    luaL_pushresult(&b);
+    lua_remove(L, -2);
+}
+
 static void
 json_check_size(lua_State *L, luaapi_ctx *c)
 {
@@ -525,6 +592,10 @@ json_table(lua_State *L, luaapi_ctx *c, int idx, int depth)
         if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
             lua_tointeger(L, -1) > n)
             seq = false;
+    }
+    if (count == 0 && is_marked_array(L, idx)) {
+        buf_adds(&c->scratch, "[]");
+        return;
     }
     if (n > 0 && seq && count == n) {
         buf_addc(&c->scratch, '[');
@@ -566,15 +637,22 @@ json_table(lua_State *L, luaapi_ctx *c, int idx, int depth)
                        "strings or numbers)",
                        luaL_typename(L, -1));
         }
+        clean_key(L);
         keys[k - 1].s = lua_tolstring(L, -1, &keys[k - 1].len);
         keys[k - 1].idx = k;
         lua_rawseti(L, names, k);
     }
     qsort(keys, (size_t)k, sizeof *keys, jkey_cmp);
+    /* Keys that differ in Lua but read the same in JSON (1.5 and "1.5";
+     * two invalid bytes, both U+FFFD): a reader would keep one of them. */
+    for (lua_Integer i = 1; i < k; i++)
+        if (jkey_cmp(&keys[i - 1], &keys[i]) == 0)
+            luaL_error(L, "vigie.alert: payload has two keys written \"%s\"",
+                       keys[i].s);
     buf_addc(&c->scratch, '{');
     for (lua_Integer i = 0; i < k; i++) {
         if (i) buf_addc(&c->scratch, ',');
-        json_string(c, keys[i].s, keys[i].len);
+        json_escape(&c->scratch, keys[i].s, keys[i].len);
         buf_addc(&c->scratch, ':');
         lua_rawgeti(L, values, keys[i].idx);
         json_value(L, c, lua_gettop(L), depth + 1, keys[i].s);
@@ -695,7 +773,7 @@ luaapi_push_feed(lua_State *L, const rule_feed *f)
     set_str(L, "link", f->link);
     set_str(L, "subtitle", f->subtitle);
     set_str(L, "language", f->language);
-    set_str(L, "author", f->author);
+    set_str(L, "author", f->author ? f->author : ""); /* "" like the rest */
     set_date(L, "updated", "updated_ts", f->updated);
     set_str(L, "url", f->url);
     set_str(L, "name", f->name);
@@ -712,6 +790,7 @@ luaapi_push_item(lua_State *L, const feed_item *it, int feed_idx)
     set_str(L, "content", it->content);
     set_str(L, "author", it->author);
     lua_createtable(L, (int)it->ncategories, 0);
+    mark_array(L);
     for (size_t i = 0; i < it->ncategories; i++) {
         lua_pushstring(L, it->categories[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -720,6 +799,7 @@ luaapi_push_item(lua_State *L, const feed_item *it, int feed_idx)
     set_date(L, "published", "published_ts", it->published);
     set_date(L, "updated", "updated_ts", it->updated);
     lua_createtable(L, (int)it->nenclosures, 0);
+    mark_array(L);
     for (size_t i = 0; i < it->nenclosures; i++) {
         const feed_enclosure *e = &it->enclosures[i];
         lua_createtable(L, 0, 3);
@@ -760,10 +840,15 @@ luaapi_open(lua_State *L, luaapi_ctx *c)
     lua_pushliteral(L, MATCHER_MT);
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
+    /* Protected the same way: scripts cannot give lists a finalizer. */
+    luaL_newmetatable(L, ARRAY_MT);
+    lua_pushliteral(L, ARRAY_MT);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
 
     static const luaL_Reg funcs[] = {
         {"keywords", l_keywords}, {"fold", l_fold}, {"store", l_store},
-        {"alert", l_alert},       {NULL, NULL},
+        {"alert", l_alert},       {"array", l_array}, {NULL, NULL},
     };
     lua_createtable(L, 0, ARRAY_LEN(funcs));
     lua_pushlightuserdata(L, c);

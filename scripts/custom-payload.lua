@@ -15,9 +15,10 @@ local severe = vigie.keywords{
 }
 local weak = vigie.keywords{ "vulnerability", "vulnérabilité", "patch", "correctif" }
 
--- CVE identifiers, in the order they appear, each once.
+-- CVE identifiers, in the order they appear, each once. vigie.array makes
+-- the list a JSON list even when it is empty ([] rather than {}).
 local function cves(text)
-  local list, seen = {}, {}
+  local list, seen = vigie.array(), {}
   for id in text:gmatch("CVE%-%d%d%d%d%-%d%d%d%d+") do
     if not seen[id] then
       seen[id] = true

@@ -457,7 +457,39 @@ test_item_table(void **state)
                         "https://ex.org/a.mp3\taudio/mpeg\t1234\ttrue");
     assert_string_equal(out.v[3].message,
                         "NATO news\thttps://www.nato.int/\tfr\t"
-                        "https://www.nato.int/rss.xml\tnato\tnil\tnil");
+                        "https://www.nato.int/rss.xml\tnato\t\tnil");
+    script_free(s);
+    action_list_free(&out);
+}
+
+/* Lists stay lists when empty: what vigie makes (item.categories, match
+ * results) and what vigie.array marks; other empty tables are objects. */
+static void
+test_empty_lists_in_payloads(void **state)
+{
+    UNUSED(state);
+    action_list out;
+    action_list_init(&out);
+    script *s = load_ok(
+        "local m = vigie.keywords{'absent'}\n"
+        "function on_item(item)\n"
+        "  local mine = vigie.array()\n"
+        "  vigie.alert('ops', {hits = m:match('text'), where = m:find('text'),\n"
+        "    encl = item.enclosures, mine = mine, two = vigie.array{1, 2},\n"
+        "    obj = {}, k = {['a\\0b'] = 1}})\n"
+        "  print(getmetatable(mine))\n"
+        "end\n",
+        &out);
+    feed_item it = make_item("1", "one");
+    it.nenclosures = 0;
+    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
+    assert_int_equal(out.len, 2);
+    assert_int_equal(out.v[0].kind, ACTION_ALERT);
+    assert_string_equal(out.v[0].payload,
+                        "{\"encl\":[],\"hits\":[],\"k\":{\"a\xEF\xBF\xBD"
+                        "b\":1},\"mine\":[],\"obj\":{},\"two\":[1,2],"
+                        "\"where\":[]}");
+    assert_string_equal(out.v[1].message, "vigie.array");
     script_free(s);
     action_list_free(&out);
 }
@@ -544,6 +576,14 @@ test_api_misuse(void **state)
                          "'x' is not a finite number");
     fails_then_next_runs(SANDBOX("vigie.alert('ops', {[true] = 1})"),
                          "payload has a boolean key");
+    /* keys that would read the same in JSON */
+    fails_then_next_runs(SANDBOX("vigie.alert('ops', {[1.5] = 1, ['1.5'] = 2})"),
+                         "payload has two keys written \"1.5\"");
+    fails_then_next_runs(
+        SANDBOX("vigie.alert('ops', {['k\\255'] = 1, ['k\\254'] = 2})"),
+        "payload has two keys written \"k\xEF\xBF\xBD\"");
+    fails_then_next_runs(SANDBOX("vigie.array(setmetatable({}, {}))"),
+                         "vigie.array: the table has a metatable already");
     fails_then_next_runs(
         SANDBOX("vigie.alert('ops', {x = ('x'):rep(2 * 2^20)})"),
         "payload too large");
@@ -860,6 +900,7 @@ main(void)
         cmocka_unit_test(test_gc_finalizer_refused),
         cmocka_unit_test(test_memory_cap),
         cmocka_unit_test(test_memory_garbage_is_fine),
+        cmocka_unit_test(test_empty_lists_in_payloads),
         cmocka_unit_test(test_deep_recursion),
         cmocka_unit_test(test_error_objects),
         cmocka_unit_test(test_error_on_one_item_only),

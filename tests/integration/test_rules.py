@@ -108,6 +108,24 @@ class ShippedScriptsTest(unittest.TestCase):
         self.assertEqual(stores["adv-2024-001"]["tags"], ["advisory", "critical"])
         self.assertEqual(stores["news-conf"]["tags"], [])
 
+    def test_custom_payload_lists_stay_lists(self):
+        # An empty list is [] in the payload, never {}: a typed receiver
+        # must not see a field change type with its length.
+        feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>S</title>'
+                '<item><guid>a</guid><title>Fix for CVE-2024-12345</title></item>'
+                '<item><guid>b</guid><title>Ransomware gang strikes</title></item>'
+                '</channel></rss>')
+        with tempfile.NamedTemporaryFile("w", suffix=".rss") as f:
+            f.write(feed)
+            f.flush()
+            r = run("test", "-s", script("custom-payload.lua"), f.name)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        alerts = by_item(parse_json_lines(r.stdout), "alert")
+        self.assertEqual(alerts["a"]["payload"]["cves"], ["CVE-2024-12345"])
+        self.assertEqual(alerts["a"]["payload"]["matched"], [])
+        self.assertEqual(alerts["b"]["payload"]["cves"], [])
+        self.assertEqual(alerts["b"]["payload"]["matched"], ["ransomware"])
+
     def test_custom_payload(self):
         r = run("test", "-s", script("custom-payload.lua"),
                 rules_fixture("security.rss"))
