@@ -10,6 +10,7 @@
 
 #include "feed.h"
 #include "feed_json.h"
+#include "url.h"
 #include "utf8.h"
 
 static feed F;
@@ -389,12 +390,45 @@ test_links_resolve_against_feed_link_then_base(void **state)
     assert_string_equal(F.items[1].link, "https://site.example/b");
     assert_string_equal(F.items[2].link, "https://abs.example/c");
     feed_free(&F);
+    /* a fragment alone stays on the page it names */
+    parse_str("<rss version='2.0'><channel><link>https://ex.org/changelog</link>"
+              "<item><link>#v2</link></item></channel></rss>");
+    assert_string_equal(F.items[0].link, "https://ex.org/changelog#v2");
+    feed_free(&F);
     /* no feed link: the URL the feed came from */
     const char *doc2 = "<rss version='2.0'><channel><item><link>x/2</link></item></channel></rss>";
     feed_options opt = {.base_url = "http://from.example/feeds/rss.xml"};
     feed_parse(doc2, strlen(doc2), &opt, &F);
     assert_string_equal(F.items[0].link, "http://from.example/feeds/x/2");
     assert_string_equal(F.items[0].id, "http://from.example/feeds/x/2");
+}
+
+/* RFC 3986 section 5.4.1, every normal example. */
+static void
+test_url_resolve_rfc3986_examples(void **state)
+{
+    UNUSED(state);
+    static const char *const cases[][2] = {
+        {"g:h", "g:h"}, {"g", "http://a/b/c/g"}, {"./g", "http://a/b/c/g"},
+        {"g/", "http://a/b/c/g/"}, {"/g", "http://a/g"}, {"//g", "http://g/"},
+        {"?y", "http://a/b/c/d;p?y"}, {"g?y", "http://a/b/c/g?y"},
+        {"#s", "http://a/b/c/d;p?q#s"}, {"g#s", "http://a/b/c/g#s"},
+        {"g?y#s", "http://a/b/c/g?y#s"}, {";x", "http://a/b/c/;x"},
+        {"g;x", "http://a/b/c/g;x"}, {"g;x?y#s", "http://a/b/c/g;x?y#s"},
+        {".", "http://a/b/c/"}, {"./", "http://a/b/c/"}, {"..", "http://a/b/"},
+        {"../", "http://a/b/"}, {"../g", "http://a/b/g"}, {"../..", "http://a/"},
+        {"../../", "http://a/"}, {"../../g", "http://a/g"},
+    };
+    arena a = {0};
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const char *got = url_resolve(&a, "http://a/b/c/d;p?q", cases[i][0]);
+        if (strcmp(got, cases[i][1]) != 0)
+            fail_msg("'%s': got '%s', want '%s'", cases[i][0], got, cases[i][1]);
+    }
+    /* a base with a fragment of its own */
+    assert_string_equal(url_resolve(&a, "https://ex.org/log?v=1#top", "#v2"),
+                        "https://ex.org/log?v=1#v2");
+    arena_free(&a);
 }
 
 static void
@@ -822,6 +856,7 @@ main(void)
         T(test_unescaped_xhtml_in_description),
         T(test_nfc),
         T(test_links_resolve_against_feed_link_then_base),
+        T(test_url_resolve_rfc3986_examples),
         T(test_nested_xml_base),
         T(test_ids_never_empty),
         T(test_encoding_latin1),
