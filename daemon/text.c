@@ -184,7 +184,8 @@ enum {
     C_AMP = 2,       /* '&' */
     C_WS = 4,        /* tab, LF, FF, CR: ASCII whitespace other than space */
     C_CTL = 8,       /* other C0 controls, dropped */
-    C_HI = 16,       /* lead bytes of U+0300 and up (and invalid 0xF5..0xFF) */
+    C_HI = 16,       /* lead bytes of U+0300 and up (and invalid 0xF5..0xFF),
+                        and 0xC2: U+0080..U+00BF, C1 controls and NBSP */
     C_SP = 32,       /* space */
     C_ALNUM = 64,    /* ASCII letters and digits: reference names */
     C_NAME_END = 128 /* '/' and '>', which with whitespace end tag names */
@@ -215,6 +216,7 @@ static const uint8_t byte_class[256] = {
     A, A, A, A, A, A, A, A, A, A, A, 0, 0, 0, 0, 0,         /* 50 */
     0, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A,         /* 60 */
     A, A, A, A, A, A, A, A, A, A, A, 0, 0, 0, 0, 0,         /* 70 */
+    [0xC2] = H,                                             /* C2 */
     [0xCC] = H, H, H, H,                                    /* CC..CF */
     H16, H16, H16,                                          /* D0..FF */
 };
@@ -281,6 +283,7 @@ run_bytes(unsigned char *o, const unsigned char *p, size_t n, int mode,
             ctl = _mm_andnot_si128(ws, ctl);
         }
         __m128i m = _mm_or_si128(ctl, _mm_cmpgt_epi8(x, lim_hi));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC2)));
         if (mode & M_TAGS)
             m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('<')));
         if (mode & M_REFS)
@@ -370,7 +373,27 @@ ts_unstable_at(tstate *t, const unsigned char *at)
     if (off < t->unstable) t->unstable = off;
 }
 
-/* Writes code point cp decoded from a reference (room already reserved). */
+/* Unicode's other spaces. Line and paragraph separators (and NEL) break
+ * lines like '\n' and collapse with ASCII whitespace; the others (NBSP,
+ * the typographic spaces of U+2000.., the ideographic space) are kept
+ * inside text, where French typography puts them, but never lead or end
+ * a field. */
+enum { SP_NONE, SP_BREAK, SP_WIDE };
+
+static inline int
+unicode_space(uint32_t cp)
+{
+    if (cp == 0x85 || cp == 0x2028 || cp == 0x2029) return SP_BREAK;
+    if (cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+        cp == 0x202F || cp == 0x205F || cp == 0x3000)
+        return SP_WIDE;
+    return SP_NONE;
+}
+
+/* Writes code point cp, decoded from a reference or from the text, as
+ * the field must show it (room already reserved). C1 controls are what
+ * windows-1252 puts at those bytes: a "&#146;" or a mis-decoded ’ of an
+ * old CMS is a quote, never an invisible control. */
 static void
 ts_put_cp(tstate *t, uint32_t cp, int mode)
 {
@@ -382,6 +405,18 @@ ts_put_cp(tstate *t, uint32_t cp, int mode)
         return;
     }
     if (cp < 0x20 || cp == 0x7F) return; /* controls: dropped */
+    if (cp >= 0x80 && cp <= 0x9F && cp != 0x85) {
+        cp = charset_w1252((unsigned char)cp);
+        if (cp <= 0x9F) return; /* the five holes of windows-1252 */
+    }
+    if (mode & M_COLLAPSE) {
+        int sp = unicode_space(cp);
+        if (sp == SP_BREAK) {
+            ts_space(t);
+            return;
+        }
+        if (sp == SP_WIDE && t->o == t->base) return; /* leading */
+    }
     if (!nfc_stable(cp)) ts_unstable_at(t, t->o);
     t->o += scan_put_utf8(t->o, cp);
 }
@@ -714,6 +749,38 @@ markup(tstate *t, const unsigned char *p, const unsigned char *end)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/* Code points that ts_put_cp changes or drops: C1 controls, and in
+ * collapsing text the spaces of unicode_space(). */
+static inline bool
+needs_care(uint32_t cp, int mode)
+{
+    if (cp < 0xA0) return true; /* C1 (the caller saw a 0xC2 lead) */
+    if (!(mode & M_COLLAPSE)) return false;
+    return cp == 0xA0 || (cp >= 0x1680 && unicode_space(cp) != SP_NONE);
+}
+
+/* Removes the spaces, ASCII or Unicode, that end the text written since
+ * base (the text is valid UTF-8 there). */
+static void
+trim_end(tstate *t)
+{
+    unsigned char *q = t->o;
+    for (;;) {
+        while (q > t->base && q[-1] == ' ') q--;
+        unsigned char *c = q;
+        while (c > t->base && (c[-1] & 0xC0) == 0x80) c--;
+        if (c == q || c == t->base) break; /* ASCII last, or nothing */
+        c--;                               /* the lead byte */
+        int32_t cp;
+        size_t len = scan_utf8(c, (size_t)(q - c), &cp);
+        if (len != (size_t)(q - c) || cp < 0 ||
+            unicode_space((uint32_t)cp) == SP_NONE)
+            break;
+        q = c;
+    }
+    t->o = q;
+}
+
 static inline __attribute__((always_inline)) void
 text_core(tstate *t, const unsigned char *p, const unsigned char *end,
           const int mode)
@@ -738,12 +805,15 @@ text_core(tstate *t, const unsigned char *p, const unsigned char *end,
             p = markup(t, p, end);
         } else if ((mode & M_REFS) && c == '&') {
             p = reference(t, p, end, mode);
-        } else { /* a lead byte of U+0300 and up */
+        } else { /* a lead byte of U+0300 and up, or 0xC2 */
             int32_t cp;
             size_t len = scan_utf8(p, (size_t)(end - p), &cp);
             if (cp < 0) {
                 ts_room(t, p + len, 3);
                 t->o += scan_put_utf8(t->o, UTF8_REPLACEMENT);
+            } else if (UNLIKELY(needs_care((uint32_t)cp, mode))) {
+                ts_room(t, p + len, 3);
+                ts_put_cp(t, (uint32_t)cp, mode);
             } else {
                 if (!nfc_stable((uint32_t)cp)) ts_unstable_at(t, t->o);
                 memcpy(t->o, p, len);
@@ -790,10 +860,10 @@ text_run(buf *out, const char *s, size_t n, int mode)
         text_cdata(&t, p, p + n);
     else
         core_refs(&t, p, p + n);
-    if ((mode & M_COLLAPSE) && t.o > t.base && t.o[-1] == ' ') t.o--;
+    if (mode & M_COLLAPSE) trim_end(&t);
     out->len = (size_t)(t.o - (unsigned char *)out->p);
     out->p[out->len] = '\0';
-    if (t.unstable != SIZE_MAX)
+    if (t.unstable < out->len) /* SIZE_MAX if none; or trimmed away */
         nfc_tail(out, (size_t)(t.base - (unsigned char *)out->p), t.unstable);
 }
 
