@@ -10,6 +10,7 @@
 #include "feedbuild.h"
 
 void feed_parse_xml(feed_builder *b, const char *data, size_t len);
+size_t feed_xml_escape_stray_amps(const char *data, size_t len, buf *out);
 void feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len);
 
 const char *
@@ -35,6 +36,28 @@ skip_space(const char *s, size_t n, size_t i)
     return i;
 }
 
+/* An XML document; one whose '&'s libxml2 tripped over ("AT&T", "Q & A":
+ * its recovery drops text after them) is read again with them escaped.
+ * Only broken documents pay for the copy. */
+static void
+parse_xml(feed_builder *b, feed *out, const feed_options *opt, const char *s,
+          size_t n)
+{
+    feed_parse_xml(b, s, n);
+    if (!b->stray_amp) return;
+    buf fixed = {0};
+    size_t k = feed_xml_escape_stray_amps(s, n, &fixed);
+    if (k) {
+        fb_free(b);
+        feed_free(out);
+        fb_init(b, out, opt);
+        feed_parse_xml(b, fixed.p, fixed.len);
+        fb_error(b, "%zu '&' that start%s no entity read as text", k,
+                 k == 1 ? "s" : "");
+    }
+    buf_free(&fixed);
+}
+
 void
 feed_parse(const char *data, size_t len, const feed_options *opt, feed *out)
 {
@@ -56,7 +79,7 @@ feed_parse(const char *data, size_t len, const feed_options *opt, feed *out)
     } else if (cs.data[start] == '{' || cs.data[start] == '[') {
         feed_parse_jsonfeed(&b, cs.data + start, cs.len - start);
     } else if (cs.data[start] == '<') {
-        feed_parse_xml(&b, cs.data + start, cs.len - start);
+        parse_xml(&b, out, opt, cs.data + start, cs.len - start);
     } else {
         fb_error(&b, "not a feed: the document is neither XML nor JSON");
     }

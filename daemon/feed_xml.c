@@ -18,6 +18,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <ctype.h>
 #include <stdlib.h>
 
 #include "feedbuild.h"
@@ -752,6 +753,21 @@ pop_element(parser *p)
 }
 
 static void
+close_cut_document(parser *p)
+{
+    size_t dropped = 0;
+    while (p->depth) {
+        if (p->frames[p->depth] == FR_ITEM && p->b->in_item) {
+            fb_item_drop(p->b);
+            dropped++;
+        }
+        pop_element(p);
+    }
+    if (dropped)
+        fb_error(p->b, "the document ends inside an item: that item was left out");
+}
+
+static void
 on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
 {
     UNUSED(prefix);
@@ -851,6 +867,11 @@ on_error(void *ctx, xmlErrorPtr err)
     parser *p = ctx;
     if (!err || err->level == XML_ERR_WARNING) return;
     if (err->code == XML_ERR_UNDECLARED_ENTITY) return; /* said ourselves */
+    if (err->code == XML_ERR_ENTITYREF_SEMICOL_MISSING ||
+        err->code == XML_ERR_ENTITYREF_NO_NAME ||
+        (err->code == XML_ERR_NAME_REQUIRED && err->message &&
+         strstr(err->message, "EntityRef")))
+        p->b->stray_amp = true;
     if (err->code == XML_ERR_TAG_NAME_MISMATCH && err->str2) {
         const char *n = err->str2, *colon = strchr(n, ':');
         if (colon) n = colon + 1;
@@ -880,6 +901,97 @@ xml_init_once(void)
 }
 
 void feed_parse_xml(feed_builder *b, const char *data, size_t len);
+size_t feed_xml_escape_stray_amps(const char *data, size_t len, buf *out);
+
+static bool
+name_start(unsigned char c)
+{
+    return (unsigned)((c | 0x20) - 'a') < 26u || c == '_' || c == ':' || c >= 0x80;
+}
+
+static bool
+name_char(unsigned char c)
+{
+    return name_start(c) || (unsigned)(c - '0') < 10u || c == '.' || c == '-';
+}
+
+/* Length of the reference at s[0..n) (s[0] is '&'), or 0 when the '&'
+ * starts none: &name; &#123; &#x1F; */
+static size_t
+reference_len(const unsigned char *s, size_t n)
+{
+    size_t i = 1;
+    if (i < n && s[i] == '#') {
+        i++;
+        bool hex = i < n && s[i] == 'x';
+        if (hex) i++;
+        size_t d = i;
+        while (i < n && (hex ? isxdigit(s[i]) : isdigit(s[i]))) i++;
+        if (i == d) return 0;
+    } else {
+        if (i >= n || !name_start(s[i])) return 0;
+        while (i < n && name_char(s[i])) i++;
+    }
+    return i < n && s[i] == ';' ? i + 1 : 0;
+}
+
+static size_t
+next_byte(const unsigned char *s, size_t from, size_t len, int c)
+{
+    const unsigned char *p = memchr(s + from, c, len - from);
+    return p ? (size_t)(p - s) : len;
+}
+
+/* Copies the document with every '&' that starts no reference written
+ * "&amp;" ("AT&T", "Q & A", an unescaped URL query): what their authors
+ * meant, and what libxml2's recovery loses text over. CDATA sections,
+ * comments and processing instructions are copied as they are. Returns
+ * how many were escaped. */
+size_t
+feed_xml_escape_stray_amps(const char *data, size_t len, buf *out)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    size_t i = 0, n = 0;
+    /* the next '&' and '<' at or after i, searched again only once passed */
+    size_t amp = next_byte(s, 0, len, '&'), lt = next_byte(s, 0, len, '<');
+    buf_reset(out);
+    buf_grow(out, len + len / 16 + 16);
+    while (i < len) {
+        if (amp < i) amp = next_byte(s, i, len, '&');
+        if (lt < i) lt = next_byte(s, i, len, '<');
+        if (lt < amp) {
+            const char *close = NULL;
+            if (len - lt >= 9 && memcmp(s + lt, "<![CDATA[", 9) == 0)
+                close = "]]>";
+            else if (len - lt >= 4 && memcmp(s + lt, "<!--", 4) == 0)
+                close = "-->";
+            else if (len - lt >= 2 && s[lt + 1] == '?')
+                close = "?>";
+            size_t end = lt + 1;
+            if (close) {
+                const unsigned char *e =
+                    memmem(s + lt, len - lt, close, strlen(close));
+                end = e ? (size_t)(e - s) + strlen(close) : len;
+            }
+            buf_add(out, data + i, end - i);
+            i = end;
+            continue;
+        }
+        buf_add(out, data + i, amp - i);
+        i = amp;
+        if (i >= len) break;
+        size_t r = reference_len(s + i, len - i);
+        if (r) {
+            buf_add(out, data + i, r);
+            i += r;
+        } else {
+            buf_adds(out, "&amp;");
+            i++;
+            n++;
+        }
+    }
+    return n;
+}
 
 void
 feed_parse_xml(feed_builder *b, const char *data, size_t len)
@@ -924,9 +1036,11 @@ feed_parse_xml(feed_builder *b, const char *data, size_t len)
         off += n;
     } while (off < len);
     keep_going(&p);
-    /* A document cut short: what was read of its open fields and items
-     * still counts. */
-    while (p.depth) pop_element(&p);
+    /* A document cut short (a dropped connection, a server error midway):
+     * the feed's own fields and the items read whole still count, but an
+     * item still open was cut, and half an item must not be marked seen:
+     * its rules would never see the whole of it. */
+    if (p.depth) close_cut_document(&p);
     /* libxml2 builds a document of its own for some DTD declarations even
      * with our SAX handlers; it is ours to free. */
     if (p.ctxt->myDoc) {

@@ -318,6 +318,12 @@ fnv1a(uint64_t h, const char *s)
 }
 
 void
+fb_item_drop(feed_builder *b)
+{
+    b->in_item = false;
+}
+
+void
 fb_item_end(feed_builder *b)
 {
     if (!b->in_item) return;

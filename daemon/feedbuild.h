@@ -49,6 +49,7 @@ typedef struct feed_builder {
     buf scratch, scratch2;
     size_t items_cap;
     bool stop; /* a limit was hit: take no more items */
+    bool stray_amp; /* libxml2 met an '&' that starts no reference */
     /* the feed itself, then the item being read */
     field_acc feed_acc;
     field_acc item_acc;
@@ -83,6 +84,8 @@ void fb_add_enclosure(feed_builder *b, const char *url, const char *type,
 /* Opens an item; false (and an error once) when max_items is reached. */
 bool fb_item_begin(feed_builder *b);
 void fb_item_end(feed_builder *b);
+/* Forgets the item being read (a document cut short in the middle of it). */
+void fb_item_drop(feed_builder *b);
 /* Copies the collected feed fields into b->f. Called once at the end. */
 void fb_finish(feed_builder *b);
 

@@ -208,7 +208,17 @@ finish(job *j, const pipeline_result *r)
 {
     pipeline *pl = j->pl;
     poll_outcome *o = j->o;
+    pipeline_result res = *r;
+    char note[300];
     if (o && o->parsed) {
+        const feed *f = o->parsed;
+        if (!f->wellformed && f->nerrors) {
+            /* the last: vigie's own conclusion (an item left out, '&'s
+                     escaped) comes after libxml2's details */
+            snprintf(note, sizeof note, "%s%s", f->errors[f->nerrors - 1],
+                     f->nerrors > 1 ? " (and more)" : "");
+            res.parse_note = note;
+        }
         feed_free(o->parsed);
         free(o->parsed);
         o->parsed = NULL;
@@ -218,7 +228,7 @@ finish(job *j, const pipeline_result *r)
         o->keys = NULL;
     }
     pl->waiting--;
-    if (j->done) j->done(j->arg, r);
+    if (j->done) j->done(j->arg, &res);
     job_free(j);
 }
 

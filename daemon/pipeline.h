@@ -59,6 +59,8 @@ typedef struct pipeline_result {
     bool committed;     /* false: nothing of this poll was kept */
     const char *error;  /* why not */
     size_t items, new_items, alerts;
+    const char *parse_note; /* the document was not well-formed: why (the
+                               last error), else NULL */
 } pipeline_result;
 
 typedef void (*pipeline_done_fn)(void *arg, const pipeline_result *r);

@@ -277,10 +277,12 @@ log_outcome(const feed_rt *f, const poll_outcome *o, const pipeline_result *r)
         log_info("feed %s: %s not modified, %" PRId64 " ms", label(f), status,
                  o->elapsed_ms);
     } else if (o->ok) {
-        log_info("feed %s: %s, %s, %zu items, %zu new, %zu alerts, %" PRId64 " ms",
-                 label(f), status, size, r->items,
-                 r->new_items, r->alerts,
-                 o->elapsed_ms);
+        /* a document that needed repair says so: it may have lost text */
+        log_info("feed %s: %s, %s, %zu items, %zu new, %zu alerts, %" PRId64
+                 " ms%s%s",
+                 label(f), status, size, r->items, r->new_items, r->alerts,
+                 o->elapsed_ms, r->parse_note ? "; not well-formed: " : "",
+                 r->parse_note ? r->parse_note : "");
     } else if (f->st.disabled) {
         log_err("feed %s: %s: disabled (%s)", label(f), o->error,
                 f->st.disabled_why ? f->st.disabled_why : "");

@@ -584,11 +584,50 @@ static void
 test_truncated_document(void **state)
 {
     UNUSED(state);
-    parse_str("<rss version='2.0'><channel><item><title>one</title></item>"
+    parse_str("<rss version='2.0'><channel><title>Chan</title>"
+              "<item><title>one</title></item>"
               "<item><title>two</title><link>http://x/2</li");
     assert_false(F.wellformed);
+    /* the item the document ends in is left out: half an item marked
+     * seen would never alert whole */
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "one");
+    assert_string_equal(F.title, "Chan");
+    assert_true(has_error("the document ends inside an item"));
+    feed_free(&F);
+    /* items all closed, the end tags of the channel missing: nothing lost */
+    parse_str("<rss version='2.0'><channel><item><title>one</title></item>"
+              "<item><title>two</title></item>");
     assert_int_equal(F.nitems, 2);
-    assert_string_equal(F.items[1].title, "two");
+    assert_false(has_error("ends inside an item"));
+}
+
+/* '&' that starts no reference: libxml2's recovery drops text after it;
+ * the document is read again with them escaped. */
+static void
+test_stray_ampersands(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><title>AT&T news</title>"
+              "<link>http://x/?a=1&b=2</link>"
+              "<item><title>two & three</title>"
+              "<description>Q&amp;A x&y=1 &eacute; &#233; &#xE9;</description></item>"
+              "<item><title><![CDATA[R&D &amp; co]]></title>"
+              "<!-- a & b --></item></channel></rss>");
+    assert_false(F.wellformed);
+    assert_true(has_error("4 '&' that start no entity read as text"));
+    assert_string_equal(F.title, "AT&T news");
+    assert_string_equal(F.link, "http://x/?a=1&b=2");
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[0].title, "two & three");
+    assert_string_equal(F.items[0].summary, "Q&A x&y=1 é é é");
+    /* CDATA is copied as it is (escaped, "R&D" would read "R&amp;D") */
+    assert_string_equal(F.items[1].title, "R&D & co");
+    feed_free(&F);
+    /* a well-formed document is not copied, nor noted */
+    parse_str("<rss version='2.0'><channel><title>A &amp; B</title></channel></rss>");
+    assert_true(F.wellformed);
+    assert_int_equal(F.nerrors, 0);
 }
 
 /* ---- not feeds ---- */
@@ -868,6 +907,7 @@ main(void)
         T(test_invalid_utf8_repaired),
         T(test_forbidden_control_chars_do_not_abort),
         T(test_recovery_keeps_items),
+        T(test_stray_ampersands),
         T(test_undefined_entity_kept_literally),
         T(test_truncated_document),
         T(test_not_feeds),

@@ -61,5 +61,46 @@ class UpdateTest(unittest.TestCase):
                          ["new: First title", "changed: First title -> Second title"])
 
 
+TWO = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><guid>a</guid><title>First story</title></item>
+<item><guid>b</guid><title>Western Balkans summit</title><link>http://example.org/b</link>
+</item></channel></rss>"""
+
+
+class CutDocumentTest(unittest.TestCase):
+    """A body cut in the middle of an item (a server that fails midway,
+    a dropped connection it did not announce) must not mark half an item
+    seen: the whole item alerts when the whole document comes."""
+
+    def test_item_cut_off_alerts_once_complete(self):
+        tmp = TempDir()
+        srv = FeedServer().start()
+        hook = Receiver().start()
+        try:
+            with open(tmp.file("rule.lua"), "w") as f:
+                f.write(PLAIN)
+            write_config(tmp.file("vigie.lua"), state_dir=tmp.file("state"),
+                         allow_private_networks=True, catch_up="forever",
+                         scripts=[tmp.file("rule.lua")],
+                         webhooks={"hook": {"url": hook.url("/")}},
+                         feeds=[srv.url("/feed/two")])
+            cut = TWO[:TWO.index("Balkans")]  # inside the second title
+            srv.add_feed("/feed/two", cut.encode())
+            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
+            self.assertIn(b"1 items, 1 new", r.stderr)
+            self.assertIn(b"not well-formed: the document ends inside an item",
+                          r.stderr)
+            srv.add_feed("/feed/two", TWO.encode())
+            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"2 items, 1 new", r.stderr)
+            self.assertEqual([p.json()["payload"]["text"] for p in hook.snapshot()],
+                             ["new: First story", "new: Western Balkans summit"])
+        finally:
+            hook.stop()
+            srv.stop()
+            tmp.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
