@@ -797,6 +797,8 @@ store_error(const store *s)
     return s->errmsg;
 }
 
+static void forget_reserved(store *s);
+
 int
 store_begin(store *s, const store_feed *f, int64_t now)
 {
@@ -833,7 +835,11 @@ store_begin(store *s, const store_feed *f, int64_t now)
     int qb = s->in_group ? Q_SAVEPOINT : Q_BEGIN;
     int rc = sqlite3_step(s->q[qb]);
     sqlite3_reset(s->q[qb]);
-    if (rc != SQLITE_DONE) return tx_fail(s, "starting a transaction");
+    if (rc != SQLITE_DONE) {
+        /* what classify reserved for this feed will not be committed */
+        forget_reserved(s);
+        return tx_fail(s, "starting a transaction");
+    }
     s->in_tx = true;
 
     sqlite3_stmt *q = s->q[Q_FEED_UPSERT];
@@ -1466,7 +1472,11 @@ store_group_begin(store *s, bool durable, char *err, size_t errlen)
     int rc = sqlite3_step(s->q[Q_BEGIN]);
     sqlite3_reset(s->q[Q_BEGIN]);
     if (rc != SQLITE_DONE) {
+        /* a locked database: none of the group's feeds is kept, so none
+         * of the stories classify reserved for them (else each would be a
+         * duplicate of itself at the next poll, and never alert) */
         st_db_err(s, err, errlen, "starting a transaction");
+        forget_reserved(s);
         group_strict(s);
         return -1;
     }

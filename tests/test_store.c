@@ -1194,6 +1194,36 @@ test_reserve_dedup_and_forget(void **state)
     assert_int_equal(verdict(f, "fb", y, T0), STORE_NEW);
 }
 
+/* A database locked by another process when the group begins: no feed
+ * of it is kept, so what classify reserved is forgotten; the retry finds
+ * the story new, not a duplicate of itself. */
+static void
+test_locked_database_forgets_reservations(void **state)
+{
+    fx *f = *state;
+    store_params p;
+    store_params_default(&p);
+    p.catch_up = STORE_FOREVER;
+    store_set_params(f->s, &p);
+    feed_item x = item("x-in-a", "Locked story", "https://x/locked", T0 / 1000);
+    store_verdict v;
+    assert_int_equal(store_classify(f->s, "fa", &x, 1, T0, &v, f->err, sizeof f->err), 0);
+    assert_int_equal(v, STORE_NEW);
+    store_reserve(f->s, &x, &v, 1, T0);
+
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigie.db", f->dir);
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(f->s->db, 10);
+    assert_int_equal(store_group_begin(f->s, true, f->err, sizeof f->err), -1);
+    assert_non_null(strstr(f->err, "locked"));
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(other);
+    assert_int_equal(verdict(f, "fa", x, T0), STORE_NEW);
+}
+
 /* The index is written at the outermost commit, not in each feed's
  * savepoint: an item stored twice in one transaction is indexed once with
  * its last values, a feed rolled back inside a group leaves no entry, an
@@ -1592,6 +1622,8 @@ main(int argc, char **argv)
                                         setup_empty, teardown),
         cmocka_unit_test(test_body_pack_roundtrip),
         cmocka_unit_test(test_ltmap_grows_and_sweeps),
+        cmocka_unit_test_setup_teardown(test_locked_database_forgets_reservations,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_leading_content, setup,
                                         teardown),
     };
