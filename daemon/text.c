@@ -665,7 +665,8 @@ tag_end(const unsigned char *q, const unsigned char *end)
     return NULL;
 }
 
-/* Position after the end tag </name> closing a raw-text element, or end. */
+/* Position after the end tag </name> closing a raw-text element, or NULL
+ * when there is none. */
 static const unsigned char *
 skip_raw(const unsigned char *p, const unsigned char *end, const char *name,
          size_t len)
@@ -682,7 +683,7 @@ skip_raw(const unsigned char *p, const unsigned char *end, const char *name,
         }
         p = lt + 1;
     }
-    return end;
+    return NULL;
 }
 
 static void text_cdata(tstate *t, const unsigned char *p,
@@ -717,8 +718,12 @@ markup(tstate *t, const unsigned char *p, const unsigned char *end)
         enum tag_kind kind = tag_kind(key, (const char *)n0, len);
         if (kind == TAG_BLOCK) ts_space(t);
         /* <script/> in XHTML content is empty; <script> runs to </script> */
-        if (kind == TAG_SKIP && !closing && after[-2] != '/')
-            return skip_raw(after, end, (const char *)n0, len);
+        /* A <script> that nothing closes is a word in a title ("Use
+         * <script> tags wisely"), not the rest of the text to drop. */
+        if (kind == TAG_SKIP && !closing && after[-2] != '/') {
+            const unsigned char *r = skip_raw(after, end, (const char *)n0, len);
+            return r ? r : after;
+        }
         return after;
     }
     if (q < end && *q == '!') {

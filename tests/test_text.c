@@ -81,7 +81,10 @@ static const struct tcase html_cases[] = {
     {"<iframe src=x>fallback</iframe>ok", "ok"},
     {"<svg><title>icône</title></svg>ok", "ok"},
     {"<script src=x.js/>visible", "visible"},
-    {"<p>début <script>alert(1)", "début"},
+    /* unclosed: a word in the text, not the rest of it to drop */
+    {"<p>début <script>alert(1)", "début alert(1)"},
+    {"Use <script> tags & <div> wisely", "Use tags & wisely"},
+    {"a <style>b</style> c <style> d", "a c d"},
     {"</script>ok", "ok"},
     {"a<!-- commentaire <p> -->b", "ab"},
     {"a<!-->b", "ab"},
