@@ -113,7 +113,10 @@ feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len)
         return;
     }
     json_error_t err;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+    /* Duplicate keys are allowed by RFC 8259 and written by careless
+     * generators: the last one wins (jansson's way) rather than the feed
+     * being lost. */
+    json_t *root = json_loadb(data, len, JSON_ALLOW_NUL, &err);
     if (!root) {
         fb_error(b, "not a feed: JSON error at line %d: %s", err.line, err.text);
         return;

@@ -286,6 +286,18 @@ test_jsonfeed(void **state)
     assert_string_equal(F.items[0].summary, "x");
 }
 
+/* One quirk somewhere in the document must not cost the whole feed. */
+static void
+test_jsonfeed_duplicate_keys(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":"
+              "[{\"id\":\"1\",\"title\":\"a\",\"title\":\"b\"}]}");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "b"); /* the last one wins */
+}
+
 static void
 test_format_from_content_not_name(void **state)
 {
@@ -814,6 +826,7 @@ main(void)
         T(test_atom03),
         T(test_atom_without_namespace),
         T(test_jsonfeed),
+        T(test_jsonfeed_duplicate_keys),
         T(test_format_from_content_not_name),
         T(test_seed_press_release_exact),
         T(test_html_stripping_and_entities),
