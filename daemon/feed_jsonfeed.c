@@ -105,6 +105,131 @@ count_values(const char *s, size_t n)
     return count;
 }
 
+/* ---- numbers jansson cannot hold ----
+ *
+ * jansson refuses the whole document over one integer beyond int64 or one
+ * real beyond double. Only "id" and "size_in_bytes" read numbers, and an id
+ * is better kept as its digits than rounded into a double (which
+ * JSON_DECODE_INT_AS_REAL would do, merging distinct large ids), so when
+ * jansson says a number overflowed, every such number is turned into a
+ * string of its own text and the document is read again. */
+
+static bool
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool
+is_number_byte(char c)
+{
+    return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' ||
+           c == 'E';
+}
+
+/* The exponent of a real ("e-12"), saturated far beyond any double. */
+static int64_t
+exponent(const char *s, size_t n)
+{
+    const char *e = memchr(s, 'e', n);
+    if (!e) e = memchr(s, 'E', n);
+    if (!e) return 0;
+    size_t i = (size_t)(e - s) + 1;
+    bool neg = i < n && s[i] == '-';
+    if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+    int64_t v = 0;
+    for (; i < n && is_digit(s[i]); i++)
+        if (v < 1000000) v = v * 10 + (s[i] - '0');
+    return neg ? -v : v;
+}
+
+/* Whether the number s[0..n) is beyond what jansson holds: an integer
+ * outside int64, or a real of magnitude 1e308 or more (which also takes a
+ * few reals a double could hold: no field reads reals). Decided from the
+ * text alone, so no locale or strtod is involved. */
+static bool
+number_too_big(const char *s, size_t n)
+{
+    bool neg = s[0] == '-';
+    size_t i = neg, lead;
+    while (i < n && s[i] == '0') i++;
+    lead = i;
+    while (i < n && is_digit(s[i])) i++;
+    size_t digits = i - lead;
+    if (i == n) { /* an integer */
+        if (digits != 19) return digits > 19;
+        return memcmp(s + lead, neg ? "9223372036854775808"
+                                    : "9223372036854775807", 19) > 0;
+    }
+    /* a real: the decimal exponent of its first significant digit */
+    int64_t mag;
+    if (digits) {
+        mag = (int64_t)digits - 1;
+    } else {
+        if (s[i] == '.') i++;
+        size_t zeros = i;
+        while (i < n && s[i] == '0') i++;
+        if (i == n || !is_digit(s[i])) return false; /* zero */
+        mag = -(int64_t)(i - zeros) - 1;
+    }
+    return mag + exponent(s, n) >= 308;
+}
+
+/* Copies the JSON text s into out with every number too big for jansson
+ * written as a string ("18446744073709551616"); returns how many. Strings
+ * are copied as they are, escapes included. */
+static size_t
+quote_big_numbers(buf *out, const char *s, size_t n)
+{
+    size_t count = 0, from = 0, i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        if (s[i] == '"') {
+            while (j < n && s[j] != '"') j += s[j] == '\\' ? 2 : 1;
+            i = j + 1;
+            continue;
+        }
+        if (s[i] != '-' && !is_digit(s[i])) {
+            i = j;
+            continue;
+        }
+        while (j < n && is_number_byte(s[j])) j++;
+        if (number_too_big(s + i, j - i)) {
+            buf_add(out, s + from, i - from);
+            buf_addc(out, '"');
+            buf_add(out, s + i, j - i);
+            buf_addc(out, '"');
+            from = j;
+            count++;
+        }
+        i = j;
+    }
+    buf_add(out, s + from, n - from);
+    return count;
+}
+
+/* The document as jansson reads it, or NULL after an error. *quoted says
+ * how many numbers had to be read as text. */
+static json_t *
+load(feed_builder *b, const char *data, size_t len, size_t *quoted)
+{
+    json_error_t err;
+    /* Duplicate keys are allowed by RFC 8259 and written by careless
+     * generators: the last one wins (jansson's way) rather than the feed
+     * being lost. */
+    json_t *root = json_loadb(data, len, JSON_ALLOW_NUL, &err);
+    *quoted = 0;
+    if (!root && json_error_code(&err) == json_error_numeric_overflow) {
+        buf text = {0};
+        *quoted = quote_big_numbers(&text, data, len);
+        if (*quoted) root = json_loadb(text.p, text.len, JSON_ALLOW_NUL, &err);
+        buf_free(&text);
+    }
+    if (!root)
+        fb_error(b, "not a feed: JSON error at line %d: %s", err.line, err.text);
+    return root;
+}
+
 void
 feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len)
 {
@@ -112,15 +237,9 @@ feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len)
         fb_error(b, "not a feed: JSON with more than %u values", MAX_JSON_VALUES);
         return;
     }
-    json_error_t err;
-    /* Duplicate keys are allowed by RFC 8259 and written by careless
-     * generators: the last one wins (jansson's way) rather than the feed
-     * being lost. */
-    json_t *root = json_loadb(data, len, JSON_ALLOW_NUL, &err);
-    if (!root) {
-        fb_error(b, "not a feed: JSON error at line %d: %s", err.line, err.text);
-        return;
-    }
+    size_t quoted;
+    json_t *root = load(b, data, len, &quoted);
+    if (!root) return;
     const char *version = str(root, "version");
     json_t *items = json_object_get(root, "items");
     if (!json_is_object(root) || (!json_is_array(items) &&
@@ -132,6 +251,9 @@ feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len)
     b->f->format = FEED_JSONFEED;
     if (!version || !strstr(version, "jsonfeed.org/version/"))
         fb_error(b, "JSON Feed without a jsonfeed.org \"version\"");
+    if (quoted)
+        fb_note(b, "%zu out-of-range number%s read as text", quoted,
+                quoted == 1 ? "" : "s");
     offer(b, FK_TITLE, 3, TM_TEXT, str(root, "title"));
     offer(b, FK_LINK, 3, TM_RAW, str(root, "home_page_url"));
     offer(b, FK_SUBTITLE, 3, TM_TEXT, str(root, "description"));

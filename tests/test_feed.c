@@ -298,6 +298,26 @@ test_jsonfeed_duplicate_keys(void **state)
     assert_string_equal(F.items[0].title, "b"); /* the last one wins */
 }
 
+/* Integers beyond int64 and reals beyond double, which jansson refuses:
+ * read as text, so a numeric id keeps its exact digits. */
+static void
+test_jsonfeed_numbers_too_big(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\","
+              "\"_x\":{\"n\":18446744073709551616,\"r\":-1.5e400,"
+              "\"ok\":[-9223372036854775808,1e-400,0.000e999]},\"items\":["
+              "{\"id\":123456789012345678901234567890,\"title\":\"a\"},"
+              "{\"id\":9223372036854775807,\"title\":\"99999999999999999999\"}]}");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_true(F.wellformed);
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[0].id, "123456789012345678901234567890");
+    assert_string_equal(F.items[1].id, "9223372036854775807");
+    assert_string_equal(F.items[1].title, "99999999999999999999");
+    assert_true(has_error("3 out-of-range numbers read as text"));
+}
+
 static void
 test_format_from_content_not_name(void **state)
 {
@@ -827,6 +847,7 @@ main(void)
         T(test_atom_without_namespace),
         T(test_jsonfeed),
         T(test_jsonfeed_duplicate_keys),
+        T(test_jsonfeed_numbers_too_big),
         T(test_format_from_content_not_name),
         T(test_seed_press_release_exact),
         T(test_html_stripping_and_entities),
