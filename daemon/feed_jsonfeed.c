@@ -230,30 +230,95 @@ load(feed_builder *b, const char *data, size_t len, size_t *quoted)
     return root;
 }
 
-void
-feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len)
+/* ---- lone surrogates ----
+ *
+ * JavaScript strings are UTF-16, and generators that cut one mid-emoji
+ * write half of a surrogate pair ("cut \ud83d"), which jansson refuses for
+ * the whole document. Such escapes become \uFFFD: the same length, so the
+ * fix is a copy patched in place, made only when there is one to fix. */
+
+static int
+hex_digit(char c)
 {
-    if (count_values(data, len) > MAX_JSON_VALUES) {
-        fb_error(b, "not a feed: JSON with more than %u values", MAX_JSON_VALUES);
-        return;
+    if (is_digit(c)) return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The value of the \uXXXX escape at s[i], or -1 if there is none. */
+static int
+u_escape(const char *s, size_t n, size_t i)
+{
+    if (i > n || n - i < 6 || s[i] != '\\' || s[i + 1] != 'u') return -1;
+    int v = 0;
+    for (size_t k = i + 2; k < i + 6; k++) {
+        int d = hex_digit(s[k]);
+        if (d < 0) return -1;
+        v = v * 16 + d;
     }
-    size_t quoted;
-    json_t *root = load(b, data, len, &quoted);
-    if (!root) return;
+    return v;
+}
+
+/* Whether s holds "\u" then d/D and 8-F anywhere: the cheap test that
+ * spares the common document the scan below. (It also matches an escaped
+ * backslash followed by such text, which the scan then leaves alone.) */
+static bool
+may_have_surrogates(const char *s, size_t n)
+{
+    const char *p = s, *end = s + n;
+    while (end - p > 3 && (p = memchr(p, '\\', (size_t)(end - p - 3)))) {
+        if (p[1] == 'u' && (p[2] | 0x20) == 'd' &&
+            (p[3] == '8' || p[3] == '9' || hex_digit(p[3]) >= 10))
+            return true;
+        p++;
+    }
+    return false;
+}
+
+/* Copies s into out with every surrogate escape that is not a high one
+ * followed by a low one replaced by \uFFFD; returns how many were (out is
+ * left empty when none). Escapes are read in sequence, so the "\\" of an
+ * escaped backslash never starts one. */
+static size_t
+replace_lone_surrogates(buf *out, const char *s, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\') continue;
+        int v = u_escape(s, n, i);
+        if (v < 0xD800 || v > 0xDFFF) {
+            i++; /* the escaped character, whatever it is */
+            continue;
+        }
+        int low = v <= 0xDBFF ? u_escape(s, n, i + 6) : -1;
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+            i += 11; /* a valid pair */
+            continue;
+        }
+        if (!count) buf_add(out, s, n);
+        memcpy(out->p + i + 2, "FFFD", 4);
+        count++;
+        i += 5;
+    }
+    return count;
+}
+
+/* ---- the feed ---- */
+
+/* Reads the feed in root; false if it is not a JSON Feed. */
+static bool
+read_feed(feed_builder *b, json_t *root)
+{
     const char *version = str(root, "version");
     json_t *items = json_object_get(root, "items");
     if (!json_is_object(root) || (!json_is_array(items) &&
                                   !(version && strstr(version, "jsonfeed.org")))) {
         fb_error(b, "not a feed: JSON without a JSON Feed \"version\" or \"items\"");
-        json_decref(root);
-        return;
+        return false;
     }
     b->f->format = FEED_JSONFEED;
     if (!version || !strstr(version, "jsonfeed.org/version/"))
         fb_error(b, "JSON Feed without a jsonfeed.org \"version\"");
-    if (quoted)
-        fb_note(b, "%zu out-of-range number%s read as text", quoted,
-                quoted == 1 ? "" : "s");
     offer(b, FK_TITLE, 3, TM_TEXT, str(root, "title"));
     offer(b, FK_LINK, 3, TM_RAW, str(root, "home_page_url"));
     offer(b, FK_SUBTITLE, 3, TM_TEXT, str(root, "description"));
@@ -269,6 +334,31 @@ feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len)
         }
     } else {
         fb_error(b, "JSON Feed without an \"items\" array");
+    }
+    return true;
+}
+
+void
+feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len)
+{
+    if (count_values(data, len) > MAX_JSON_VALUES) {
+        fb_error(b, "not a feed: JSON with more than %u values", MAX_JSON_VALUES);
+        return;
+    }
+    buf fixed = {0};
+    size_t lone = 0, quoted = 0;
+    if (may_have_surrogates(data, len) &&
+        (lone = replace_lone_surrogates(&fixed, data, len)) > 0)
+        data = fixed.p;
+    json_t *root = load(b, data, len, &quoted);
+    buf_free(&fixed); /* jansson keeps copies of what it read */
+    if (root && read_feed(b, root)) {
+        if (lone)
+            fb_note(b, "%zu lone surrogate escape%s replaced by U+FFFD", lone,
+                    lone == 1 ? "" : "s");
+        if (quoted)
+            fb_note(b, "%zu out-of-range number%s read as text", quoted,
+                    quoted == 1 ? "" : "s");
     }
     json_decref(root);
 }

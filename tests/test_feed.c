@@ -318,6 +318,36 @@ test_jsonfeed_numbers_too_big(void **state)
     assert_true(has_error("3 out-of-range numbers read as text"));
 }
 
+/* Half a surrogate pair, as JavaScript writes a string cut mid-emoji:
+ * U+FFFD, and the rest of the feed kept. */
+static void
+test_jsonfeed_lone_surrogates(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+              "{\"id\":\"1\",\"title\":\"cut \\ud83d\"},"
+              "{\"id\":\"2\",\"title\":\"\\uDE00 \\ud83d\\ud83d\\ude00 \\udbff\\n\"},"
+              "{\"id\":\"3\",\"title\":\"\\\\ud83d \\ud83d\\ude00\"}]}");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_true(F.wellformed);
+    assert_int_equal(F.nitems, 3);
+    assert_string_equal(F.items[0].title, "cut \xef\xbf\xbd");
+    assert_string_equal(F.items[1].title, "\xef\xbf\xbd \xef\xbf\xbd\xf0\x9f\x98\x80 \xef\xbf\xbd");
+    /* an escaped backslash before "ud83d" is no escape; a pair is kept */
+    assert_string_equal(F.items[2].title, "\\ud83d \xf0\x9f\x98\x80");
+    assert_true(has_error("4 lone surrogate escapes replaced"));
+    feed_free(&F);
+    /* valid pairs only: nothing to say */
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+              "{\"id\":\"1\",\"title\":\"\\ud83d\\ude00\"}]}");
+    assert_string_equal(F.items[0].title, "\xf0\x9f\x98\x80");
+    assert_int_equal(F.nerrors, 0);
+    feed_free(&F);
+    /* cut at the very end of the document: still an error, no overread */
+    parse_str("{\"items\":[{\"title\":\"\\ud83d");
+    assert_int_equal(F.format, FEED_UNKNOWN);
+}
+
 static void
 test_format_from_content_not_name(void **state)
 {
@@ -848,6 +878,7 @@ main(void)
         T(test_jsonfeed),
         T(test_jsonfeed_duplicate_keys),
         T(test_jsonfeed_numbers_too_big),
+        T(test_jsonfeed_lone_surrogates),
         T(test_format_from_content_not_name),
         T(test_seed_press_release_exact),
         T(test_html_stripping_and_entities),
