@@ -10,11 +10,28 @@
 
 void feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len);
 
+/* The text of a string value, or NULL. A "\u0000" (kept by jansson with
+ * JSON_ALLOW_NUL) would cut the C string short and lose what follows it,
+ * so NULs are dropped: "a\u0000b" reads "ab". */
 static const char *
-str(json_t *obj, const char *key)
+sval(feed_builder *b, json_t *v)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    if (!json_is_string(v)) return NULL;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (LIKELY(!memchr(s, '\0', n))) return s;
+    char *t = arena_alloc(&b->f->mem, n), *p = t; /* n > the text left */
+    for (size_t i = 0; i < n; i++)
+        if (s[i]) *p++ = s[i];
+    *p = '\0';
+    fb_note(b, "NUL characters (\\u0000) dropped from strings");
+    return t;
+}
+
+static const char *
+str(feed_builder *b, json_t *obj, const char *key)
+{
+    return sval(b, json_object_get(obj, key));
 }
 
 static void
@@ -37,7 +54,7 @@ offer_author(feed_builder *b, json_t *obj)
     json_t *a = json_is_array(authors) ? json_array_get(authors, 0)
                                        : json_object_get(obj, "author");
     if (!json_is_object(a)) return;
-    offer(b, FK_AUTHOR, 3, TM_TEXT, str(a, "name"));
+    offer(b, FK_AUTHOR, 3, TM_TEXT, str(b, a, "name"));
 }
 
 static void
@@ -46,29 +63,29 @@ read_item(feed_builder *b, json_t *it)
     if (!json_is_object(it) || !fb_item_begin(b)) return;
     json_t *id = json_object_get(it, "id");
     if (json_is_string(id)) {
-        offer(b, FK_ID, 3, TM_RAW, json_string_value(id));
+        offer(b, FK_ID, 3, TM_RAW, sval(b, id));
     } else if (json_is_integer(id)) {
         /* 1.0 feeds in the wild use numbers; the spec says string. */
         char tmp[32];
         snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
         offer(b, FK_ID, 3, TM_RAW, tmp);
     }
-    offer(b, FK_LINK, 3, TM_RAW, str(it, "url"));
-    offer(b, FK_LINK, 2, TM_RAW, str(it, "external_url"));
-    offer(b, FK_TITLE, 3, TM_TEXT, str(it, "title"));
-    offer(b, FK_SUMMARY, 3, TM_TEXT, str(it, "summary"));
-    offer(b, FK_CONTENT, 3, TM_HTML, str(it, "content_html"));
-    offer(b, FK_CONTENT, 2, TM_TEXT, str(it, "content_text"));
-    offer(b, FK_SUMMARY, 2, TM_TEXT, str(it, "content_text"));
-    offer_date(b, FK_PUBLISHED, str(it, "date_published"));
-    offer_date(b, FK_UPDATED, str(it, "date_modified"));
+    offer(b, FK_LINK, 3, TM_RAW, str(b, it, "url"));
+    offer(b, FK_LINK, 2, TM_RAW, str(b, it, "external_url"));
+    offer(b, FK_TITLE, 3, TM_TEXT, str(b, it, "title"));
+    offer(b, FK_SUMMARY, 3, TM_TEXT, str(b, it, "summary"));
+    offer(b, FK_CONTENT, 3, TM_HTML, str(b, it, "content_html"));
+    offer(b, FK_CONTENT, 2, TM_TEXT, str(b, it, "content_text"));
+    offer(b, FK_SUMMARY, 2, TM_TEXT, str(b, it, "content_text"));
+    offer_date(b, FK_PUBLISHED, str(b, it, "date_published"));
+    offer_date(b, FK_UPDATED, str(b, it, "date_modified"));
     offer_author(b, it);
     json_t *tags = json_object_get(it, "tags");
     size_t i;
     json_t *v;
     if (json_is_array(tags))
         json_array_foreach(tags, i, v) if (json_is_string(v))
-            offer(b, FK_CATEGORY, 1, TM_TEXT, json_string_value(v));
+            offer(b, FK_CATEGORY, 1, TM_TEXT, sval(b, v));
     json_t *att = json_object_get(it, "attachments");
     if (json_is_array(att)) {
         json_array_foreach(att, i, v)
@@ -78,7 +95,7 @@ read_item(feed_builder *b, json_t *it)
             json_t *sz = json_object_get(v, "size_in_bytes");
             if (json_is_integer(sz))
                 snprintf(size, sizeof size, "%" JSON_INTEGER_FORMAT, json_integer_value(sz));
-            fb_add_enclosure(b, str(v, "url"), str(v, "mime_type"), size, NULL);
+            fb_add_enclosure(b, str(b, v, "url"), str(b, v, "mime_type"), size, NULL);
         }
     }
     fb_item_end(b);
@@ -309,7 +326,7 @@ replace_lone_surrogates(buf *out, const char *s, size_t n)
 static bool
 read_feed(feed_builder *b, json_t *root)
 {
-    const char *version = str(root, "version");
+    const char *version = str(b, root, "version");
     json_t *items = json_object_get(root, "items");
     if (!json_is_object(root) || (!json_is_array(items) &&
                                   !(version && strstr(version, "jsonfeed.org")))) {
@@ -319,10 +336,10 @@ read_feed(feed_builder *b, json_t *root)
     b->f->format = FEED_JSONFEED;
     if (!version || !strstr(version, "jsonfeed.org/version/"))
         fb_error(b, "JSON Feed without a jsonfeed.org \"version\"");
-    offer(b, FK_TITLE, 3, TM_TEXT, str(root, "title"));
-    offer(b, FK_LINK, 3, TM_RAW, str(root, "home_page_url"));
-    offer(b, FK_SUBTITLE, 3, TM_TEXT, str(root, "description"));
-    offer(b, FK_LANGUAGE, 3, TM_RAW, str(root, "language"));
+    offer(b, FK_TITLE, 3, TM_TEXT, str(b, root, "title"));
+    offer(b, FK_LINK, 3, TM_RAW, str(b, root, "home_page_url"));
+    offer(b, FK_SUBTITLE, 3, TM_TEXT, str(b, root, "description"));
+    offer(b, FK_LANGUAGE, 3, TM_RAW, str(b, root, "language"));
     offer_author(b, root);
     if (json_is_array(items)) {
         size_t i;

@@ -348,6 +348,23 @@ test_jsonfeed_lone_surrogates(void **state)
     assert_int_equal(F.format, FEED_UNKNOWN);
 }
 
+/* "\u0000" must not cut a string short: the NUL is dropped. */
+static void
+test_jsonfeed_nul_escapes(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+              "{\"id\":\"i\\u0000d\",\"title\":\"a\\u0000b\",\"tags\":[\"\\u0000t\"],"
+              "\"attachments\":[{\"url\":\"https://x.example/a\\u0000.mp3\"}]}]}");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].id, "id");
+    assert_string_equal(F.items[0].title, "ab");
+    assert_string_equal(F.items[0].categories[0], "t");
+    assert_string_equal(F.items[0].enclosures[0].url, "https://x.example/a.mp3");
+    assert_true(has_error("NUL characters"));
+}
+
 static void
 test_format_from_content_not_name(void **state)
 {
@@ -879,6 +896,7 @@ main(void)
         T(test_jsonfeed_duplicate_keys),
         T(test_jsonfeed_numbers_too_big),
         T(test_jsonfeed_lone_surrogates),
+        T(test_jsonfeed_nul_escapes),
         T(test_format_from_content_not_name),
         T(test_seed_press_release_exact),
         T(test_html_stripping_and_entities),
