@@ -1,7 +1,12 @@
 /* feed_jsonfeed.c — JSON Feed 1.0 and 1.1 (https://jsonfeed.org) through
  * jansson. The document is bounded before jansson sees it: jansson caps
  * nesting itself, and we refuse documents with more values than any feed
- * needs, so a small input cannot make a huge tree. */
+ * needs, so a small input cannot make a huge tree.
+ *
+ * One odd value never costs the whole feed: duplicate keys are taken (the
+ * last wins), numbers too big for jansson are read as their text, lone
+ * surrogate escapes become U+FFFD and \u0000 is dropped, each repair noted
+ * in the feed's errors. */
 #include <jansson.h>
 
 #include "feedbuild.h"
