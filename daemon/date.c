@@ -41,10 +41,11 @@
  * Values: month 1-12, day within the month (Gregorian leap years), hour
  * 0-23 or 24:00:00 exactly (the next day's midnight, as ISO 8601 allows),
  * minute 0-59, second 0-60 (a leap second 60 reads as 59), offset within
- * ±18:00, year 1000-9999 (before the offset is applied). A date without a
- * time is midnight UTC (midnight at the zone for "2024-08-23+02:00").
- * Anything else left over makes the whole date DATE_NONE: a wrong date is
- * worse than none. */
+ * ±18:00, year 1000-9999 (before the offset is applied) and, after it, an
+ * instant no later than 9999-12-31T23:59:59Z. A date without a time is
+ * midnight UTC (midnight at the zone for "2024-08-23+02:00"). Anything
+ * else left over makes the whole date DATE_NONE: a wrong date is worse
+ * than none. */
 #include "date.h"
 
 #include <stdbool.h>
@@ -190,8 +191,11 @@ finish(parts t)
     }
     if (t.s == 60) t.s = 59;
     if (t.off < -OFFSET_MAX || t.off > OFFSET_MAX) return DATE_NONE;
-    return days_from_civil(t.y, t.mon, t.d) * SECS_PER_DAY + t.h * 3600 +
-           t.mi * 60 + t.s - (int64_t)t.off * 60;
+    int64_t v = days_from_civil(t.y, t.mon, t.d) * SECS_PER_DAY +
+                t.h * 3600 + t.mi * 60 + t.s - (int64_t)t.off * 60;
+    /* An offset or 24:00 can carry the instant past what four year digits
+     * hold; the formatters would clamp it into a date nobody wrote. */
+    return v < T_MIN || v > T_MAX ? DATE_NONE : v;
 }
 
 /* ---- lexing ---- */
