@@ -41,7 +41,7 @@
  * Values: month 1-12, day within the month (Gregorian leap years), hour
  * 0-23 or 24:00:00 exactly (the next day's midnight, as ISO 8601 allows),
  * minute 0-59, second 0-60 (a leap second 60 reads as 59), offset within
- * ±18:00, year 1000-9999 (before the offset is applied) and, after it, an
+ * ±23:59, year 1000-9999 (before the offset is applied) and, after it, an
  * instant no later than 9999-12-31T23:59:59Z. A date without a time is
  * midnight UTC (midnight at the zone for "2024-08-23+02:00"). Anything
  * else left over makes the whole date DATE_NONE: a wrong date is worse
@@ -56,7 +56,9 @@
 #define WORD_MAX 16 /* longest name we know is "donnerstag" (10 bytes) */
 #define NUM_MAX 9   /* longer digit runs are refused (and cannot overflow) */
 #define COMMENT_DEPTH 8
-#define OFFSET_MAX (18 * 60)
+/* RFC 3339's time-numoffset and RFC 2822's zone allow any hh < 24, mm < 60;
+ * real zones stop at ±14:00, but a feed writing -23:59 still means it. */
+#define OFFSET_MAX (23 * 60 + 59)
 
 #define SECS_PER_DAY 86400
 /* The range the formatters can write: 0000-01-01 .. 9999-12-31T23:59:59. */
