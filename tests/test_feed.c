@@ -365,6 +365,65 @@ test_jsonfeed_nul_escapes(void **state)
     assert_true(has_error("NUL characters"));
 }
 
+/* An enclosure length is a plain integer in range, or 0 (unknown): never
+ * the number some prefix of the text happens to make. */
+static void
+test_enclosure_length_strict(void **state)
+{
+    UNUSED(state);
+    static const struct {
+        const char *in;
+        int64_t want;
+    } cases[] = {
+        {"12345", 12345},
+        {" 42\n", 42},
+        {"007", 7},
+        {"0", 0},
+        {"9223372036854775807", INT64_MAX},
+        {"9223372036854775808", 0},
+        {"12345678901234567890", 0},
+        {"1,234", 0},
+        {"1e6", 0},
+        {"1.5", 0},
+        {"-5", 0},
+        {"+5", 0},
+        {"12 34", 0},
+        {"", 0},
+        {"abc", 0},
+    };
+    buf doc = {0};
+    buf_adds(&doc, "<rss version='2.0'><channel><item><title>t</title>");
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+        buf_printf(&doc, "<enclosure url='https://x.example/%zu' length='%s'/>",
+                   i, cases[i].in);
+    buf_adds(&doc, "</item></channel></rss>");
+    parse_str(doc.p);
+    buf_free(&doc);
+    assert_int_equal(F.nitems, 1);
+    assert_int_equal(F.items[0].nenclosures, ARRAY_LEN(cases));
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        if (F.items[0].enclosures[i].length != cases[i].want)
+            fail_msg("length '%s': got %lld, want %lld", cases[i].in,
+                     (long long)F.items[0].enclosures[i].length,
+                     (long long)cases[i].want);
+    }
+    feed_free(&F);
+    /* JSON Feed's size_in_bytes: only an integer in range counts */
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{"
+              "\"id\":\"1\",\"attachments\":["
+              "{\"url\":\"https://x.example/a\",\"size_in_bytes\":1234},"
+              "{\"url\":\"https://x.example/b\",\"size_in_bytes\":-5},"
+              "{\"url\":\"https://x.example/c\",\"size_in_bytes\":1e6},"
+              "{\"url\":\"https://x.example/d\",\"size_in_bytes\":\"77\"},"
+              "{\"url\":\"https://x.example/e\",\"size_in_bytes\":12345678901234567890}]}]}");
+    assert_int_equal(F.items[0].nenclosures, 5);
+    assert_int_equal(F.items[0].enclosures[0].length, 1234);
+    assert_int_equal(F.items[0].enclosures[1].length, 0);
+    assert_int_equal(F.items[0].enclosures[2].length, 0);
+    assert_int_equal(F.items[0].enclosures[3].length, 0);
+    assert_int_equal(F.items[0].enclosures[4].length, 0);
+}
+
 static void
 test_format_from_content_not_name(void **state)
 {
@@ -897,6 +956,7 @@ main(void)
         T(test_jsonfeed_numbers_too_big),
         T(test_jsonfeed_lone_surrogates),
         T(test_jsonfeed_nul_escapes),
+        T(test_enclosure_length_strict),
         T(test_format_from_content_not_name),
         T(test_seed_press_release_exact),
         T(test_html_stripping_and_entities),
