@@ -6,17 +6,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "duration.h"
 #include "feed.h"
 #include "feed_json.h"
 #include "log.h"
 #include "utf8.h"
 
+#define MAX_SIZE ((int64_t)1 << 30) /* as the config's max_body */
+
 static const char parse_usage[] =
-    "usage: vigie parse [--base URL] [--charset NAME] [--max-size BYTES] FILE...\n"
+    "usage: vigie parse [--base URL] [--charset NAME] [--max-size SIZE] FILE...\n"
     "Parses RSS, Atom and JSON feeds and prints one JSON object per file per\n"
     "line. FILE '-' reads standard input. --base is the URL the feed came\n"
     "from (relative links resolve against it); --charset the charset of an\n"
-    "HTTP Content-Type. Exit 1 if a file could not be read or is not a feed.\n";
+    "HTTP Content-Type; --max-size the largest input, as max_body is\n"
+    "written (default 16MiB, at most 1GiB). Exit 1 if a file could not be\n"
+    "read or is not a feed.\n";
 
 /* A document we could not even read still gets its line, so the output
  * keeps one line per argument. */
@@ -35,6 +40,24 @@ print_failure(buf *out, const char *why)
     buf_free(&clean);
 }
 
+/* --max-size as the config's max_body is written ("16MiB", bare bytes) and
+ * within the same bounds; 0 after saying what is wrong. */
+static size_t
+parse_max_size(const char *v)
+{
+    char why[128];
+    int64_t n;
+    if (size_parse(v, &n, why, sizeof why) < 0) {
+        cli_error("parse: --max-size '%s': %s (e.g. 16MiB)", v, why);
+        return 0;
+    }
+    if (n < 1 || n > MAX_SIZE) {
+        cli_error("parse: --max-size '%s': want from 1 byte to 1GiB", v);
+        return 0;
+    }
+    return (size_t)n;
+}
+
 int
 cmd_parse(int argc, char **argv)
 {
@@ -48,20 +71,17 @@ cmd_parse(int argc, char **argv)
         } else if (!strcmp(a, "--")) {
             i++;
             break;
-        } else if ((!strcmp(a, "--base") || !strcmp(a, "--charset") ||
-                    !strcmp(a, "--max-size")) && i + 1 < argc) {
+        } else if (!strcmp(a, "--base") || !strcmp(a, "--charset") ||
+                   !strcmp(a, "--max-size")) {
+            if (i + 1 >= argc) {
+                cli_error("parse: %s needs a value (try 'vigie parse --help')", a);
+                return EXIT_USAGE;
+            }
             const char *v = argv[++i];
             if (!strcmp(a, "--base")) opt.base_url = v;
             else if (!strcmp(a, "--charset")) opt.charset = v;
-            else {
-                char *end;
-                unsigned long long n = strtoull(v, &end, 10);
-                if (*end || !n) {
-                    cli_error("parse: --max-size: '%s' is not a number of bytes", v);
-                    return EXIT_USAGE;
-                }
-                opt.limits.max_input = (size_t)n;
-            }
+            else if (!(opt.limits.max_input = parse_max_size(v)))
+                return EXIT_USAGE;
         } else if (a[0] == '-' && a[1]) {
             cli_error("parse: %s: unknown option (try 'vigie parse --help')", a);
             return EXIT_USAGE;

@@ -41,10 +41,11 @@
  * Values: month 1-12, day within the month (Gregorian leap years), hour
  * 0-23 or 24:00:00 exactly (the next day's midnight, as ISO 8601 allows),
  * minute 0-59, second 0-60 (a leap second 60 reads as 59), offset within
- * ±18:00, year 1000-9999 (before the offset is applied). A date without a
- * time is midnight UTC (midnight at the zone for "2024-08-23+02:00").
- * Anything else left over makes the whole date DATE_NONE: a wrong date is
- * worse than none. */
+ * ±23:59, year 1000-9999 (before the offset is applied) and, after it, an
+ * instant no later than 9999-12-31T23:59:59Z. A date without a time is
+ * midnight UTC (midnight at the zone for "2024-08-23+02:00"). Anything
+ * else left over makes the whole date DATE_NONE: a wrong date is worse
+ * than none. */
 #include "date.h"
 
 #include <stdbool.h>
@@ -55,7 +56,9 @@
 #define WORD_MAX 16 /* longest name we know is "donnerstag" (10 bytes) */
 #define NUM_MAX 9   /* longer digit runs are refused (and cannot overflow) */
 #define COMMENT_DEPTH 8
-#define OFFSET_MAX (18 * 60)
+/* RFC 3339's time-numoffset and RFC 2822's zone allow any hh < 24, mm < 60;
+ * real zones stop at ±14:00, but a feed writing -23:59 still means it. */
+#define OFFSET_MAX (23 * 60 + 59)
 
 #define SECS_PER_DAY 86400
 /* The range the formatters can write: 0000-01-01 .. 9999-12-31T23:59:59. */
@@ -190,8 +193,11 @@ finish(parts t)
     }
     if (t.s == 60) t.s = 59;
     if (t.off < -OFFSET_MAX || t.off > OFFSET_MAX) return DATE_NONE;
-    return days_from_civil(t.y, t.mon, t.d) * SECS_PER_DAY + t.h * 3600 +
-           t.mi * 60 + t.s - (int64_t)t.off * 60;
+    int64_t v = days_from_civil(t.y, t.mon, t.d) * SECS_PER_DAY +
+                t.h * 3600 + t.mi * 60 + t.s - (int64_t)t.off * 60;
+    /* An offset or 24:00 can carry the instant past what four year digits
+     * hold; the formatters would clamp it into a date nobody wrote. */
+    return v < T_MIN || v > T_MAX ? DATE_NONE : v;
 }
 
 /* ---- lexing ---- */

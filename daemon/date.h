@@ -5,9 +5,11 @@
  * CEST, UT, Z or military letters, missing seconds, extra whitespace, a
  * comma or not) and RFC 3339/ISO 8601 (fractions, offsets, date only, space
  * instead of 'T'), in English, French or German. Anything it cannot read
- * for certain gives DATE_NONE: a wrong date is worse than no date. The
- * input is any bytes, not NUL-terminated; no locale, no allocation, no
- * global state (thread-safe). date.c lists the exact grammar and zones. */
+ * for certain, or whose instant falls outside the years 0000-9999 in UTC
+ * (which the formatters would clamp), gives DATE_NONE: a wrong date is
+ * worse than no date. The input is any bytes, not NUL-terminated; no
+ * locale, no allocation, no global state (thread-safe). date.c lists the
+ * exact grammar and zones. */
 #ifndef VIGIE_DATE_H
 #define VIGIE_DATE_H
 

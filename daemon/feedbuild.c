@@ -264,6 +264,24 @@ absolute(feed_builder *b, const char *ref, const char *xmlbase)
     return url_resolve(&b->f->mem, effective_base(b, xmlbase), ref);
 }
 
+/* An enclosure's byte count: a plain non-negative integer, spaces around
+ * it allowed. Anything else ("1,234", "1e6", "-1", past INT64_MAX) is 0,
+ * unknown: a prefix read as a number would be a size nobody wrote. */
+static int64_t
+parse_length(const char *s)
+{
+    while (is_space(*s)) s++;
+    if (*s < '0' || *s > '9') return 0;
+    int64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        int d = *s - '0';
+        if (v > (INT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    while (is_space(*s)) s++;
+    return *s ? 0 : v;
+}
+
 void
 fb_add_enclosure(feed_builder *b, const char *url, const char *type,
                  const char *length, const char *base)
@@ -279,15 +297,7 @@ fb_add_enclosure(feed_builder *b, const char *url, const char *type,
     feed_enclosure *e = &b->encs[b->nencs++];
     e->url = absolute(b, fb_strn(b, url, n), base);
     e->type = type ? fb_strn(b, type, strlen(type)) : "";
-    e->length = 0;
-    if (length) {
-        int64_t v = 0;
-        const char *p = length;
-        while (is_space(*p)) p++;
-        for (; *p >= '0' && *p <= '9' && v < INT64_MAX / 10 - 10; p++)
-            v = v * 10 + (*p - '0');
-        e->length = v;
-    }
+    e->length = length ? parse_length(length) : 0;
 }
 
 bool

@@ -287,6 +287,144 @@ test_jsonfeed(void **state)
     assert_string_equal(F.items[0].summary, "x");
 }
 
+/* One quirk somewhere in the document must not cost the whole feed. */
+static void
+test_jsonfeed_duplicate_keys(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":"
+              "[{\"id\":\"1\",\"title\":\"a\",\"title\":\"b\"}]}");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].title, "b"); /* the last one wins */
+}
+
+/* Integers beyond int64 and reals beyond double, which jansson refuses:
+ * read as text, so a numeric id keeps its exact digits. */
+static void
+test_jsonfeed_numbers_too_big(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\","
+              "\"_x\":{\"n\":18446744073709551616,\"r\":-1.5e400,"
+              "\"ok\":[-9223372036854775808,1e-400,0.000e999]},\"items\":["
+              "{\"id\":123456789012345678901234567890,\"title\":\"a\"},"
+              "{\"id\":9223372036854775807,\"title\":\"99999999999999999999\"}]}");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_true(F.wellformed);
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[0].id, "123456789012345678901234567890");
+    assert_string_equal(F.items[1].id, "9223372036854775807");
+    assert_string_equal(F.items[1].title, "99999999999999999999");
+    assert_true(has_error("3 out-of-range numbers read as text"));
+}
+
+/* Half a surrogate pair, as JavaScript writes a string cut mid-emoji:
+ * U+FFFD, and the rest of the feed kept. */
+static void
+test_jsonfeed_lone_surrogates(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+              "{\"id\":\"1\",\"title\":\"cut \\ud83d\"},"
+              "{\"id\":\"2\",\"title\":\"\\uDE00 \\ud83d\\ud83d\\ude00 \\udbff\\n\"},"
+              "{\"id\":\"3\",\"title\":\"\\\\ud83d \\ud83d\\ude00\"}]}");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_true(F.wellformed);
+    assert_int_equal(F.nitems, 3);
+    assert_string_equal(F.items[0].title, "cut \xef\xbf\xbd");
+    assert_string_equal(F.items[1].title, "\xef\xbf\xbd \xef\xbf\xbd\xf0\x9f\x98\x80 \xef\xbf\xbd");
+    /* an escaped backslash before "ud83d" is no escape; a pair is kept */
+    assert_string_equal(F.items[2].title, "\\ud83d \xf0\x9f\x98\x80");
+    assert_true(has_error("4 lone surrogate escapes replaced"));
+    feed_free(&F);
+    /* valid pairs only: nothing to say */
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+              "{\"id\":\"1\",\"title\":\"\\ud83d\\ude00\"}]}");
+    assert_string_equal(F.items[0].title, "\xf0\x9f\x98\x80");
+    assert_int_equal(F.nerrors, 0);
+    feed_free(&F);
+    /* cut at the very end of the document: still an error, no overread */
+    parse_str("{\"items\":[{\"title\":\"\\ud83d");
+    assert_int_equal(F.format, FEED_UNKNOWN);
+}
+
+/* "\u0000" must not cut a string short: the NUL is dropped. */
+static void
+test_jsonfeed_nul_escapes(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+              "{\"id\":\"i\\u0000d\",\"title\":\"a\\u0000b\",\"tags\":[\"\\u0000t\"],"
+              "\"attachments\":[{\"url\":\"https://x.example/a\\u0000.mp3\"}]}]}");
+    assert_int_equal(F.format, FEED_JSONFEED);
+    assert_int_equal(F.nitems, 1);
+    assert_string_equal(F.items[0].id, "id");
+    assert_string_equal(F.items[0].title, "ab");
+    assert_string_equal(F.items[0].categories[0], "t");
+    assert_string_equal(F.items[0].enclosures[0].url, "https://x.example/a.mp3");
+    assert_true(has_error("NUL characters"));
+}
+
+/* An enclosure length is a plain integer in range, or 0 (unknown): never
+ * the number some prefix of the text happens to make. */
+static void
+test_enclosure_length_strict(void **state)
+{
+    UNUSED(state);
+    static const struct {
+        const char *in;
+        int64_t want;
+    } cases[] = {
+        {"12345", 12345},
+        {" 42\n", 42},
+        {"007", 7},
+        {"0", 0},
+        {"9223372036854775807", INT64_MAX},
+        {"9223372036854775808", 0},
+        {"12345678901234567890", 0},
+        {"1,234", 0},
+        {"1e6", 0},
+        {"1.5", 0},
+        {"-5", 0},
+        {"+5", 0},
+        {"12 34", 0},
+        {"", 0},
+        {"abc", 0},
+    };
+    buf doc = {0};
+    buf_adds(&doc, "<rss version='2.0'><channel><item><title>t</title>");
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+        buf_printf(&doc, "<enclosure url='https://x.example/%zu' length='%s'/>",
+                   i, cases[i].in);
+    buf_adds(&doc, "</item></channel></rss>");
+    parse_str(doc.p);
+    buf_free(&doc);
+    assert_int_equal(F.nitems, 1);
+    assert_int_equal(F.items[0].nenclosures, ARRAY_LEN(cases));
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        if (F.items[0].enclosures[i].length != cases[i].want)
+            fail_msg("length '%s': got %lld, want %lld", cases[i].in,
+                     (long long)F.items[0].enclosures[i].length,
+                     (long long)cases[i].want);
+    }
+    feed_free(&F);
+    /* JSON Feed's size_in_bytes: only an integer in range counts */
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{"
+              "\"id\":\"1\",\"attachments\":["
+              "{\"url\":\"https://x.example/a\",\"size_in_bytes\":1234},"
+              "{\"url\":\"https://x.example/b\",\"size_in_bytes\":-5},"
+              "{\"url\":\"https://x.example/c\",\"size_in_bytes\":1e6},"
+              "{\"url\":\"https://x.example/d\",\"size_in_bytes\":\"77\"},"
+              "{\"url\":\"https://x.example/e\",\"size_in_bytes\":12345678901234567890}]}]}");
+    assert_int_equal(F.items[0].nenclosures, 5);
+    assert_int_equal(F.items[0].enclosures[0].length, 1234);
+    assert_int_equal(F.items[0].enclosures[1].length, 0);
+    assert_int_equal(F.items[0].enclosures[2].length, 0);
+    assert_int_equal(F.items[0].enclosures[3].length, 0);
+    assert_int_equal(F.items[0].enclosures[4].length, 0);
+}
+
 static void
 test_format_from_content_not_name(void **state)
 {
@@ -887,6 +1025,11 @@ main(void)
         T(test_atom03),
         T(test_atom_without_namespace),
         T(test_jsonfeed),
+        T(test_jsonfeed_duplicate_keys),
+        T(test_jsonfeed_numbers_too_big),
+        T(test_jsonfeed_lone_surrogates),
+        T(test_jsonfeed_nul_escapes),
+        T(test_enclosure_length_strict),
         T(test_format_from_content_not_name),
         T(test_seed_press_release_exact),
         T(test_html_stripping_and_entities),

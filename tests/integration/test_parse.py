@@ -118,6 +118,29 @@ class ParseTest(unittest.TestCase):
         self.assertIn(b"unknown option", r.stderr)
         self.assertEqual(run("parse", "--help").returncode, 0)
 
+    def test_option_without_value(self):
+        for opt in ("--base", "--charset", "--max-size"):
+            r = run("parse", opt)
+            self.assertEqual(r.returncode, 2, opt)
+            self.assertIn(("parse: %s needs a value" % opt).encode(), r.stderr)
+            self.assertNotIn(b"unknown option", r.stderr)
+
+    def test_max_size_option(self):
+        doc = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+        r = run("parse", "--max-size", "1KiB", "-", input=doc)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run("parse", "--max-size", "20", "-", input=doc)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("input over 20 bytes", parse_json_lines(r.stdout)[0]["errors"][0])
+
+    def test_max_size_refused(self):
+        # as the config's max_body: a size from 1 byte to 1GiB
+        for bad in ("-5", "18446744073709551617", "abc", "0", "2GiB", "1,5", ""):
+            r = run("parse", "--max-size", bad, fixture("feeds/rss090.rdf"))
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn(b"parse: --max-size", r.stderr)
+            self.assertEqual(r.stdout, b"", bad)
+
     def test_input_over_cap(self):
         with tempfile.NamedTemporaryFile(suffix=".xml") as f:
             f.write(b"<rss version='2.0'><channel>" + b" " * (16 << 20))
