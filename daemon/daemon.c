@@ -154,10 +154,12 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     if (d->stopping && poller_busy(d->poller) == 0 && !pipeline_sending(d->pl))
         ev_break(loop, EVBREAK_ALL);
     if (d->once && poller_done(d->poller)) {
-        /* every feed is in; give the alerts a bounded time to go out */
+        /* every feed is in; give the alerts a bounded time to go out,
+         * retries that fall within it included (a 500, then a retry in a
+         * second: the run waits for it) */
         if (!d->once_polled_ms) d->once_polled_ms = now_ms();
-        if (pipeline_delivery_idle(d->pl) ||
-            now_ms() - d->once_polled_ms > ONCE_DELIVERY_WAIT_S * 1000)
+        int64_t left = d->once_polled_ms + ONCE_DELIVERY_WAIT_S * 1000 - now_ms();
+        if (left < 0 || pipeline_delivery_idle(d->pl, left))
             ev_break(loop, EVBREAK_ALL);
     }
 }

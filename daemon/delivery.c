@@ -275,9 +275,9 @@ delivery_kick(delivery *d)
 }
 
 bool
-delivery_idle(const delivery *d)
+delivery_idle(const delivery *d, int64_t within_ms)
 {
-    return d->ninflight == 0 && d->next_due > wall_ms();
+    return d->ninflight == 0 && d->next_due > wall_ms() + within_ms;
 }
 
 size_t

@@ -23,8 +23,9 @@ delivery *delivery_new(struct ev_loop *loop, evcurl *ec, outbox *ob);
 void delivery_configure(delivery *d, const config *cfg);
 /* There may be new work (an alert was committed, or a row retried). */
 void delivery_kick(delivery *d);
-/* Nothing in flight and nothing due now (--once waits for this). */
-bool delivery_idle(const delivery *d);
+/* Nothing in flight and nothing due within the next `within_ms`:
+ * --once waits for this, up to its deadline. */
+bool delivery_idle(const delivery *d, int64_t within_ms);
 size_t delivery_in_flight(const delivery *d);
 size_t delivery_delivered(const delivery *d);
 /* Stops claiming new rows; requests in flight finish (or are aborted by

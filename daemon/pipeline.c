@@ -757,9 +757,9 @@ pipeline_delivered(const pipeline *pl)
 }
 
 bool
-pipeline_delivery_idle(const pipeline *pl)
+pipeline_delivery_idle(const pipeline *pl, int64_t within_ms)
 {
-    return delivery_idle(pl->dl);
+    return delivery_idle(pl->dl, within_ms);
 }
 
 void

@@ -102,5 +102,33 @@ class CutDocumentTest(unittest.TestCase):
             tmp.cleanup()
 
 
+class OnceRetriesTest(unittest.TestCase):
+    """run --once gives its alerts a bounded time to go out: a retry that
+    falls within it is made in the same run, not left pending."""
+
+    def test_a_quick_retry_is_made_before_exiting(self):
+        tmp = TempDir()
+        srv = FeedServer().start()
+        hook = Receiver().start()
+        hook.answer = lambda post: 200 if post.n_key > 1 else 500
+        try:
+            with open(tmp.file("rule.lua"), "w") as f:
+                f.write(PLAIN)
+            write_config(tmp.file("vigie.lua"), state_dir=tmp.file("state"),
+                         allow_private_networks=True, catch_up="forever",
+                         scripts=[tmp.file("rule.lua")],
+                         webhooks={"hook": {"url": hook.url("/")}},
+                         feeds=[srv.url("/feed/story")])
+            srv.add_feed("/feed/story", FEED.format(title="Retried").encode())
+            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"1 alerts delivered, 0 pending", r.stderr)
+            self.assertEqual([p.status for p in hook.snapshot()], [500, 200])
+        finally:
+            hook.stop()
+            srv.stop()
+            tmp.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
