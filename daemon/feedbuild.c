@@ -394,6 +394,12 @@ fb_finish(feed_builder *b)
     if (a->val[FK_SUBTITLE]) f->subtitle = a->val[FK_SUBTITLE];
     if (a->val[FK_LANGUAGE]) f->language = a->val[FK_LANGUAGE];
     if (a->val[FK_AUTHOR]) f->author = a->val[FK_AUTHOR];
+    /* Atom (RFC 4287 4.2.1) and JSON Feed 1.1: an entry without an author
+     * has the feed's. RSS says nothing of the kind. */
+    bool inherits = f->format == FEED_ATOM03 || f->format == FEED_ATOM10 ||
+                    f->format == FEED_JSONFEED;
+    for (size_t i = 0; inherits && f->author && i < f->nitems; i++)
+        if (!*f->items[i].author) f->items[i].author = f->author;
     f->updated = a->date[FK_UPDATED] != DATE_NONE ? a->date[FK_UPDATED]
                                                    : a->date[FK_PUBLISHED];
     if (a->val[FK_LINK])

@@ -740,6 +740,28 @@ test_truncated_document(void **state)
     assert_false(has_error("ends inside an item"));
 }
 
+/* Atom and JSON Feed entries without an author have the feed's (wherever
+ * the feed's author comes in the document); RSS items do not. */
+static void
+test_author_inherited_from_feed(void **state)
+{
+    UNUSED(state);
+    parse_str("<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>"
+              "<entry><id>1</id></entry>"
+              "<author><name>Feed Author</name></author>"
+              "<entry><id>2</id><author><name>Own</name></author></entry></feed>");
+    assert_string_equal(F.items[0].author, "Feed Author");
+    assert_string_equal(F.items[1].author, "Own");
+    feed_free(&F);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"T\","
+              "\"authors\":[{\"name\":\"JF\"}],\"items\":[{\"id\":\"1\"}]}");
+    assert_string_equal(F.items[0].author, "JF");
+    feed_free(&F);
+    parse_str("<rss version='2.0'><channel><managingEditor>ed@x</managingEditor>"
+              "<item><guid>1</guid></item></channel></rss>");
+    assert_string_equal(F.items[0].author, "");
+}
+
 /* '&' that starts no reference: libxml2's recovery drops text after it;
  * the document is read again with them escaped. */
 static void
@@ -1051,6 +1073,7 @@ main(void)
         T(test_forbidden_control_chars_do_not_abort),
         T(test_recovery_keeps_items),
         T(test_stray_ampersands),
+        T(test_author_inherited_from_feed),
         T(test_undefined_entity_kept_literally),
         T(test_truncated_document),
         T(test_not_feeds),
