@@ -157,6 +157,10 @@ l_keywords(lua_State *L)
     /* The automaton lives outside Lua's allocator, so it is charged to the
      * state by hand: refuse early what cannot fit (it takes 10 to 60
      * bytes per keyword byte), then charge what it really took. */
+    /* Lua's collector does not see that memory either: matchers dropped
+     * by the script are only freed (and uncharged) by a collection, which
+     * is Lua's to decide unless we ask before refusing. */
+    if (*c->mem_used + 4096 + total * 8 > c->mem_limit) lua_gc(L, LUA_GCCOLLECT);
     if (*c->mem_used + 4096 + total * 8 > c->mem_limit)
         return luaL_error(L, "vigie.keywords: memory limit exceeded (%d MiB)",
                           (int)(c->mem_limit >> 20));
@@ -176,6 +180,7 @@ l_keywords(lua_State *L)
     charge += lm->n * sizeof *lm->ids;
     lm->charge = charge;
     *c->mem_used += charge;
+    if (*c->mem_used > c->mem_limit) lua_gc(L, LUA_GCCOLLECT);
     if (*c->mem_used > c->mem_limit)
         return luaL_error(L, "vigie.keywords: memory limit exceeded (%d MiB)",
                           (int)(c->mem_limit >> 20));

@@ -836,6 +836,22 @@ test_keywords_charged_to_memory(void **state)
                                  "while true do keep[#keep + 1] = "
                                  "vigie.keywords(kw) end"),
                          "memory limit exceeded");
+    /* ...but matchers dropped are garbage like any other: building many
+     * in turn, each let go, never runs out */
+    action_list out;
+    action_list_init(&out);
+    script *s = load_ok("local kw = {}\n"
+                        "for i = 1, 2000 do kw[i] = 'keyword' .. i .. ' phrase' end\n"
+                        "function on_item(item)\n"
+                        "  for i = 1, 60 do local m = vigie.keywords(kw) end\n"
+                        "  vigie.store(item)\n"
+                        "end\n",
+                        &out);
+    feed_item it = make_item("1", "one");
+    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
+    assert_int_equal(out.v[out.len - 1].kind, ACTION_STORE);
+    script_free(s);
+    action_list_free(&out);
 }
 
 static void
