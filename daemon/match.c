@@ -20,7 +20,15 @@
  * ended it begins (whole words: marks after the last letter included) or
  * ends (a prefix). Hits are buffered in order of start and delivered once
  * no hit still to come can start before them: a hit has at most maxwords
- * words, so nothing starts before the maxwords-th most recent word start. */
+ * words, so nothing starts before the maxwords-th most recent word start.
+ *
+ * Transliterations are more patterns of the same keyword ("Đurić" is also
+ * " djuric "). The one exception to "no checks at hit time": a keyword's
+ * dj stands for đ, which the text folds to d like a plain d, so the pattern
+ * that writes it "d" is marked, and a hit of it counts only if the text
+ * has đ or Đ there (check_dj reads the hit's few bytes again). Hits are
+ * rare next to bytes, and those of such patterns rarer still: the scan
+ * loop does not change. */
 #include "match.h"
 
 #include <stdbool.h>
@@ -50,6 +58,16 @@
 /* Bytes of full-DFA rows, given to the shallowest states (BFS order). */
 #define DENSE_BUDGET ((size_t)1 << 20)
 
+/* A pattern in which a "dj" of the keyword was written "d": it may match
+ * only where the text has đ there, which the text folds to d like a plain
+ * d. Pattern positions pos[0..npos) (ascending, pattern[0] being the
+ * leading SEP) must come from a đ or Đ; bytes holds pattern[1..nbytes],
+ * nbytes being the last such position. */
+typedef struct dj_check {
+    uint32_t pos0, npos;     /* in cpos */
+    uint32_t bytes0, nbytes; /* in cbytes */
+} dj_check;
+
 struct matcher {
     size_t nkw;
     char **kw; /* as written */
@@ -68,9 +86,14 @@ struct matcher {
     uint32_t *dict;  /* next state on the fail chain with output */
     uint32_t *out;   /* own outputs: okw[out[s] .. out[s + 1]) */
     uint32_t *okw;   /* keyword indices (first spelling) */
-    uint32_t start;  /* the state after the virtual SEP before a text */
+    uint32_t *ochk;  /* per output: 0, or 1 + its entry in checks */
+    dj_check *checks;
+    uint32_t *cpos;        /* checks' positions */
+    unsigned char *cbytes; /* checks' pattern bytes */
+    uint32_t start;        /* the state after the virtual SEP before a text */
     uint32_t maxwords;
-    bool prefix_variants; /* a prefix keyword has several patterns */
+    bool prefix_variants; /* several patterns of one keyword may match at
+                             one start: hits are deduplicated */
 };
 
 /* Bytes in the stream: ASCII letters lower-cased, digits kept, other ASCII
@@ -129,15 +152,21 @@ char_stream(int32_t cp, const fold_entry *e, unsigned char *out)
     return o;
 }
 
-/* The stream form of a keyword: " w1 w2 ... wn ", runs of SEP collapsed. */
+/* The stream form of a keyword: " w1 w2 ... wn ", runs of SEP collapsed.
+ * at[0..nat), ascending, are offsets in s of ASCII letters whose place in
+ * the stream goes to pos[]. */
 static void
-kw_stream(const char *s, size_t n, buf *out)
+kw_stream(const char *s, size_t n, buf *out, const size_t *at, size_t nat,
+          uint32_t *pos)
 {
     const unsigned char *u = (const unsigned char *)s;
     unsigned char tmp[CHAR_STREAM_MAX];
     bool sep = true;
+    size_t base = out->len, next = 0;
     buf_addc(out, SEP);
     for (size_t i = 0; i < n;) {
+        if (next < nat && at[next] == i)
+            pos[next++] = (uint32_t)(out->len - base);
         size_t l = 1, nb = 1;
         const unsigned char *b = &stream_byte[u[i]];
         if (u[i] >= 0x80) {
@@ -162,6 +191,7 @@ typedef struct pat {
     const unsigned char *b; /* set once all patterns are in the buffer */
     size_t off;             /* in the pattern byte buffer */
     uint32_t len, kw;
+    uint32_t chk; /* 0, or 1 + its dj_check */
     bool primary; /* the keyword as written, not a transliteration */
 } pat;
 
@@ -170,6 +200,11 @@ typedef struct build {
     pat *p;
     size_t np, cap;
     bool prefix_variants;
+    dj_check *chk; /* the checks, and their positions and bytes */
+    size_t nchk, capchk;
+    uint32_t *cpos;
+    size_t ncpos, capcpos;
+    buf cbytes;
 } build;
 
 static int
@@ -217,10 +252,12 @@ valid_utf8(const char *s, size_t n)
 }
 
 /* A letter with a common transliteration: its bytes in the NFC keyword and
- * the spelling that also has to match. */
+ * the spelling that also has to match; checked if that spelling matches
+ * only where the text has đ. */
 typedef struct special {
     size_t off, len;
     const char *alt;
+    bool checked;
 } special;
 
 static size_t
@@ -238,8 +275,9 @@ find_specials(const char *s, size_t n, special *sp, size_t max)
     for (size_t i = 0; i < n; i++) {
         if ((s[i] == 'd' || s[i] == 'D') && i + 1 < n &&
             (s[i + 1] == 'j' || s[i + 1] == 'J')) {
-            /* dj stands for đ, which the text folds to d. */
-            if (k < max) sp[k] = (special){i, 2, s[i] == 'd' ? "d" : "D"};
+            /* dj stands for đ, which the text folds to d like any d: the
+             * "d" spelling must be checked to come from a đ. */
+            if (k < max) sp[k] = (special){i, 2, s[i] == 'd' ? "d" : "D", true};
             k++;
             i++;
             continue;
@@ -248,7 +286,7 @@ find_specials(const char *s, size_t n, special *sp, size_t max)
             continue;
         for (size_t l = 0; l < ARRAY_LEN(letters); l++) {
             if (i + 1 < n && memcmp(s + i, letters[l].utf8, 2) == 0) {
-                if (k < max) sp[k] = (special){i, 2, letters[l].alt};
+                if (k < max) sp[k] = (special){i, 2, letters[l].alt, false};
                 k++;
                 break;
             }
@@ -274,6 +312,28 @@ ends_in_word(const char *s, size_t n)
         n = start;
     }
     return false;
+}
+
+/* Records the check of a pattern whose positions pos[0..n) (ascending) are
+ * a "d" written for a "dj"; returns 1 + its index. */
+static uint32_t
+add_check(build *b, const buf *pattern, const uint32_t *pos, size_t n)
+{
+    if (b->nchk == b->capchk) {
+        b->capchk = b->capchk ? b->capchk * 2 : 16;
+        b->chk = xrealloc(b->chk, b->capchk * sizeof *b->chk);
+    }
+    if (b->capcpos - b->ncpos < n) {
+        b->capcpos = b->capcpos * 2 + n;
+        b->cpos = xrealloc(b->cpos, b->capcpos * sizeof *b->cpos);
+    }
+    uint32_t last = pos[n - 1];
+    b->chk[b->nchk] = (dj_check){(uint32_t)b->ncpos, (uint32_t)n,
+                                 (uint32_t)b->cbytes.len, last};
+    memcpy(b->cpos + b->ncpos, pos, n * sizeof *pos);
+    b->ncpos += n;
+    buf_add(&b->cbytes, pattern->p + 1, last);
+    return (uint32_t)++b->nchk;
 }
 
 /* Compiles keyword idx into its patterns; returns false and fills err. */
@@ -327,20 +387,23 @@ add_keyword(build *b, const char *kw, size_t idx, char *err, size_t errlen)
     size_t nvar = nsp <= MAX_SPECIALS ? (size_t)1 << nsp : 2;
     bool ok = true;
     buf var = {0}, folded = {0};
+    size_t *chk_at = xmalloc((nsp ? nsp : 1) * sizeof *chk_at);
+    uint32_t *chk_pos = xmalloc((nsp ? nsp : 1) * sizeof *chk_pos);
     for (size_t v = 0; v < nvar && ok; v++) {
         buf_reset(&var);
-        size_t at = 0;
+        size_t at = 0, nchk = 0;
         for (size_t j = 0; j < nsp; j++) {
             bool alt = nsp <= MAX_SPECIALS ? (v >> j) & 1 : v == 1;
             if (!alt) continue;
             buf_add(&var, s + at, sp[j].off - at);
+            if (sp[j].checked) chk_at[nchk++] = var.len;
             buf_adds(&var, sp[j].alt);
             at = sp[j].off + sp[j].len;
         }
         buf_add(&var, s + at, (size_t)nl - at);
 
         buf_reset(&folded);
-        kw_stream(var.p, var.len, &folded);
+        kw_stream(var.p, var.len, &folded, chk_at, nchk, chk_pos);
         /* folded is " w1 w2 ... wn " or " " when there is no word. */
         if (folded.len <= 2) {
             kw_error(err, errlen, idx, kw,
@@ -370,12 +433,15 @@ add_keyword(build *b, const char *kw, size_t idx, char *err, size_t errlen)
             b->cap = b->cap ? b->cap * 2 : 256;
             b->p = xrealloc(b->p, b->cap * sizeof *b->p);
         }
+        uint32_t chk = nchk ? add_check(b, &folded, chk_pos, nchk) : 0;
         b->p[b->np++] = (pat){NULL, b->bytes.len, (uint32_t)folded.len,
-                              (uint32_t)idx, v == 0};
+                              (uint32_t)idx, chk, v == 0};
         buf_add(&b->bytes, folded.p, folded.len);
     }
     buf_free(&var);
     buf_free(&folded);
+    free(chk_at);
+    free(chk_pos);
     free(sp);
     free(nfc);
     return ok;
@@ -394,6 +460,16 @@ child_of(const matcher *m, uint32_t s, unsigned c)
             hi = mid;
     }
     return lo < m->first[s] + m->nchild[s] && m->byte[lo] == c ? lo : NO_STATE;
+}
+
+/* Whether checks x and y (1 + index, non-zero) ask for the same places. */
+static bool
+same_check(const build *b, uint32_t x, uint32_t y)
+{
+    const dj_check *cx = &b->chk[x - 1], *cy = &b->chk[y - 1];
+    return cx->npos == cy->npos &&
+           memcmp(b->cpos + cx->pos0, b->cpos + cy->pos0,
+                  cx->npos * sizeof *b->cpos) == 0;
 }
 
 /* A trie node while building: children as a sorted sibling list. */
@@ -434,6 +510,7 @@ build_automaton(matcher *m, build *b)
     size_t total = b->bytes.len;
     tnode *t = xmalloc((total + 1) * sizeof *t);
     uint32_t *okw = xmalloc((b->np ? b->np : 1) * sizeof *okw);
+    uint32_t *ochk = xmalloc((b->np ? b->np : 1) * sizeof *ochk);
     size_t nt = 1, nokw = 0, maxlen = 0;
     t[0] = (tnode){NO_STATE, NO_STATE, NO_STATE, 0, 0, 0};
     for (size_t k = 0; k < b->np; k++)
@@ -467,11 +544,21 @@ build_automaton(matcher *m, build *b)
         for (; e < b->np && b->p[e].len == p->len &&
                memcmp(b->p[e].b, pb, p->len) == 0;
              e++) {
-            uint32_t c = canon[b->p[e].kw];
-            bool dup = false;
-            for (size_t q = term->out0; q < nokw; q++)
-                dup |= okw[q] == c;
-            if (!dup) okw[nokw++] = c;
+            uint32_t c = canon[b->p[e].kw], chk = b->p[e].chk;
+            bool dup = false, again = false;
+            for (size_t q = term->out0; q < nokw; q++) {
+                if (okw[q] != c) continue;
+                again = true;
+                /* Unchecked wins over checked; equal checks are one. */
+                if (!chk) ochk[q] = 0;
+                dup |= !ochk[q] || same_check(b, ochk[q], chk);
+            }
+            if (!dup) {
+                okw[nokw] = c;
+                ochk[nokw++] = chk;
+                /* Two checked outputs of one keyword: both may pass. */
+                b->prefix_variants |= again;
+            }
         }
         term->nout = (uint32_t)nokw - term->out0;
         prev = p;
@@ -492,6 +579,7 @@ build_automaton(matcher *m, build *b)
     m->words = xmalloc(nt * sizeof *m->words);
     m->out = xmalloc((nt + 1) * sizeof *m->out);
     m->okw = xmalloc((nokw ? nokw : 1) * sizeof *m->okw);
+    m->ochk = xmalloc((nokw ? nokw : 1) * sizeof *m->ochk);
     size_t no = 0;
     m->words[0] = 0;
     m->maxwords = 0;
@@ -500,8 +588,10 @@ build_automaton(matcher *m, build *b)
         m->byte[s] = t[old].byte;
         m->out[s] = (uint32_t)no;
         if (t[old].nout && m->words[s] > m->maxwords) m->maxwords = m->words[s];
-        for (uint32_t q = 0; q < t[old].nout; q++)
-            m->okw[no++] = okw[t[old].out0 + q];
+        for (uint32_t q = 0; q < t[old].nout; q++) {
+            m->okw[no] = okw[t[old].out0 + q];
+            m->ochk[no++] = ochk[t[old].out0 + q];
+        }
         m->first[s] = (uint32_t)tail;
         uint32_t nc = 0;
         for (uint32_t c = t[old].first; c != NO_STATE; c = t[c].next) {
@@ -516,6 +606,7 @@ build_automaton(matcher *m, build *b)
     m->out[nt] = (uint32_t)no;
     free(queue);
     free(okw);
+    free(ochk);
     free(t);
 
     /* Failure and dictionary links, breadth first. */
@@ -605,6 +696,9 @@ matcher_new(const char *const *keywords, size_t n, char *err, size_t errlen)
         if (!add_keyword(&b, keywords[i], i, err, errlen)) {
             buf_free(&b.bytes);
             free(b.p);
+            free(b.chk);
+            free(b.cpos);
+            buf_free(&b.cbytes);
             return NULL;
         }
     }
@@ -615,6 +709,9 @@ matcher_new(const char *const *keywords, size_t n, char *err, size_t errlen)
         m->kw[i] = xstrdup(keywords[i]);
     build_automaton(m, &b);
     m->prefix_variants = b.prefix_variants;
+    m->checks = b.chk;
+    m->cpos = b.cpos;
+    m->cbytes = (unsigned char *)buf_detach(&b.cbytes);
     buf_free(&b.bytes);
     free(b.p);
     return m;
@@ -637,6 +734,10 @@ matcher_free(matcher *m)
     free(m->dict);
     free(m->out);
     free(m->okw);
+    free(m->ochk);
+    free(m->checks);
+    free(m->cpos);
+    free(m->cbytes);
     free(m);
 }
 
@@ -661,6 +762,8 @@ typedef struct pending {
 
 typedef struct scan {
     const matcher *m;
+    const unsigned char *text;
+    size_t len;
     size_t ring[RING]; /* input offsets of the last word starts */
     pending *h, *inl;  /* by start, stop descending, kw, unless unsorted */
     size_t nh, cap, flush_at;
@@ -705,6 +808,79 @@ pending_cmp(const void *a, const void *b)
     return pending_before(a, b) ? -1 : pending_before(b, a) ? 1 : 0;
 }
 
+/* The text's stream again, from a character on, as the scan reads it: runs
+ * of SEP collapsed (and any SEP before the first word byte dropped), each
+ * byte with the code point it comes from. */
+typedef struct reader {
+    const unsigned char *u;
+    size_t i, len; /* the next character */
+    size_t at;     /* where the character of the buffered bytes starts */
+    unsigned char b[CHAR_STREAM_MAX];
+    int32_t cp;
+    size_t nb, k;
+    bool sep; /* the last byte given was SEP */
+} reader;
+
+/* The next stream byte, or -1 at the end of the text. */
+static int
+reader_next(reader *r)
+{
+    for (;;) {
+        while (r->k < r->nb) {
+            unsigned c = r->b[r->k++];
+            if (c == SEP && r->sep) continue;
+            r->sep = c == SEP;
+            return (int)c;
+        }
+        if (r->i >= r->len) return -1;
+        r->at = r->i;
+        if (r->u[r->i] < 0x80) {
+            r->cp = r->u[r->i++];
+            r->b[0] = stream_byte[r->cp];
+            r->nb = 1;
+        } else {
+            r->i +=
+                fold_decode((const char *)r->u + r->i, r->len - r->i, &r->cp);
+            r->nb = char_stream(r->cp, fold_lookup(r->cp), r->b);
+        }
+        r->k = 0;
+    }
+}
+
+/* Whether the text from start reads as the pattern of c with a đ or Đ at
+ * each of its places. The pattern's first word starts at a word start of
+ * the character at start: usually its first byte, but a character may
+ * hold several words ("½" is "1 2"), so each is tried. */
+static bool
+check_dj(const scan *sc, const dj_check *c, size_t start)
+{
+    const uint32_t *pos = sc->m->cpos + c->pos0;
+    const unsigned char *want = sc->m->cbytes + c->bytes0;
+    for (unsigned skip = 0;; skip++) {
+        reader r = {.u = sc->text, .i = start, .len = sc->len, .sep = true};
+        /* the skip-th word start in the character at start */
+        int x = 0;
+        bool prev_sep = true;
+        for (unsigned seen = 0;;) {
+            x = reader_next(&r);
+            if (x < 0 || r.at != start) return false;
+            bool word = x != SEP;
+            if (word && prev_sep && seen++ == skip) break;
+            prev_sep = !word;
+        }
+        uint32_t p = 1, next = 0;
+        for (;; p++) {
+            if ((unsigned)x != want[p - 1]) break;
+            if (p == pos[next]) {
+                if (r.cp != 0x0110 && r.cp != 0x0111) break;
+                if (++next == c->npos) return true;
+            }
+            x = reader_next(&r);
+            if (x < 0) break;
+        }
+    }
+}
+
 /* Records the hits of state s (its outputs, its dict chain). sep_stop is
  * where a whole-word hit stops (the start of the character that ended the
  * word), word_stop where a prefix hit does (the end of its last one). */
@@ -716,8 +892,12 @@ report(scan *sc, size_t nw, uint32_t s, size_t sep_stop, size_t word_stop)
     for (; t != NO_STATE; t = m->dict[t]) {
         size_t start = sc->ring[(nw - m->words[t]) % RING];
         size_t stop = m->byte[t] == SEP ? sep_stop : word_stop;
-        for (uint32_t k = m->out[t]; k < m->out[t + 1]; k++)
+        for (uint32_t k = m->out[t]; k < m->out[t + 1]; k++) {
+            if (UNLIKELY(m->ochk[k]) &&
+                !check_dj(sc, &m->checks[m->ochk[k] - 1], start))
+                continue;
             hit_push(sc, start, stop, m->okw[k]);
+        }
     }
 }
 
@@ -833,6 +1013,8 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
     if (!m || m->nstates <= 1 || !cb || (!text && len)) return;
     pending inl[64];
     scan sc = {.m = m,
+               .text = (const unsigned char *)text,
+               .len = len,
                .cb = cb,
                .ud = ud,
                .h = inl,

@@ -19,14 +19,16 @@
  *   word a prefix: "serb*" finds Serbie, Serbia, serbe; "Otan*" finds OTAN
  *   and Otaniemi. The match still starts at a word start, and covers the
  *   prefix only ("Serb" of "Serbie"). A '*' anywhere else is an error.
- * - Transliterations: a keyword written with đ, or with dj, matches d, dj
- *   and đ in the text ("Đurić" and "Djuric" both find Đurić, Djuric, Duric);
- *   a keyword written with ä, ö or ü also matches ae, oe, ue ("Müller" finds
- *   Müller, Muller, Mueller). The text side only ever strips (đ → d, ü → u),
- *   so "Duric" finds Đurić and Duric but not Djuric, and "Mueller" does not
- *   find Müller: write names with their diacritics to catch every spelling.
- *   Up to 3 such letters per keyword are expanded in every combination;
- *   beyond that, all-plain and all-transliterated only.
+ * - Transliterations: a keyword written with đ matches đ, dj and d in the
+ *   text ("Đurić" finds Đurić, Djuric, Duric); one written with dj matches
+ *   dj and đ, never a bare d ("Djuric" finds Đurić and Djuric, not Duric;
+ *   "Hadj" never finds "had"). A keyword written with ä, ö or ü also
+ *   matches ae, oe, ue ("Müller" finds Müller, Muller, Mueller). The text
+ *   side only ever strips (đ → d, ü → u), so "Duric" finds Đurić and Duric
+ *   but not Djuric, and "Mueller" does not find Müller: write names with
+ *   their diacritics to catch every spelling. Up to 3 such letters per
+ *   keyword are expanded in every combination; beyond that, all-plain and
+ *   all-transliterated only.
  * - Keywords that fold to the same thing ("Vučić", "VUCIC") are one keyword,
  *   reported under its first spelling (its index in the list given).
  *
