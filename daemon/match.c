@@ -55,6 +55,7 @@
 #define FLAG 0x80000000u
 #define NO_STATE 0xFFFFFFFFu
 #define ESC 255 /* raw byte class of a non-ASCII lead: fold it first */
+#define MARKUP_MAX 1024 /* the longest tag read as markup */
 /* Bytes of full-DFA rows, given to the shallowest states (BFS order). */
 #define DENSE_BUDGET ((size_t)1 << 20)
 
@@ -150,6 +151,45 @@ char_stream(int32_t cp, const fold_entry *e, unsigned char *out)
         if (iso) out[o++] = SEP;
     }
     return o;
+}
+
+/* The length of the HTML tag, comment or declaration at s[0] == '<', or 0
+ * if none starts there ("a < b", "<3"). Text given to rules has its markup
+ * removed, but a rule may match an item's content, which keeps it: a tag
+ * is read as a space, its name and attributes are not words of the text.
+ * A tag starts with '<' and a letter, "</" and a letter, "<!" or "<?",
+ * and ends at the first '>' outside a quoted attribute value (a comment at
+ * "-->"). It is at most MARKUP_MAX bytes and never holds another '<':
+ * that is text, not a tag, and the cost stays linear, each byte being
+ * looked at by one such attempt at most. */
+static size_t
+markup_len(const unsigned char *s, size_t n)
+{
+    if (n < 3) return 0;
+    unsigned c = s[1];
+    bool alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    bool close = c == '/' && (s[2] | 0x20) >= 'a' && (s[2] | 0x20) <= 'z';
+    if (!alpha && !close && c != '!' && c != '?') return 0;
+    bool comment = c == '!' && n >= 4 && s[2] == '-' && s[3] == '-';
+    bool eq = false; /* the last byte but spaces was '=': a value starts */
+    size_t lim = n < MARKUP_MAX ? n : MARKUP_MAX;
+    for (size_t k = 2; k < lim; k++) {
+        c = s[k];
+        if (c == '<') return 0;
+        if (comment) {
+            if (c == '>' && k >= 4 && s[k - 1] == '-' && s[k - 2] == '-')
+                return k + 1;
+            continue;
+        }
+        if (c == '>') return k + 1;
+        if ((c == '"' || c == '\'') && eq) {
+            while (++k < lim && s[k] != c)
+                if (s[k] == '<') return 0;
+            if (k == lim) return 0;
+        }
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') eq = c == '=';
+    }
+    return 0;
 }
 
 /* The stream form of a keyword: " w1 w2 ... wn ", runs of SEP collapsed.
@@ -651,6 +691,7 @@ build_automaton(matcher *m, build *b)
     }
     for (unsigned c = 0; c < 256; c++)
         m->cls_raw[c] = c < 0x80 ? m->cls[stream_byte[c]] : ESC;
+    m->cls_raw['<'] = ESC; /* may start a tag: see markup_len */
     m->start = child_of(m, 0, SEP);
 
     /* Full rows for the first states, which name their targets by row
@@ -834,7 +875,14 @@ reader_next(reader *r)
         }
         if (r->i >= r->len) return -1;
         r->at = r->i;
-        if (r->u[r->i] < 0x80) {
+        size_t l = r->u[r->i] == '<' ? markup_len(r->u + r->i, r->len - r->i)
+                                     : 0;
+        if (l) {
+            r->i += l;
+            r->cp = ' ';
+            r->b[0] = SEP;
+            r->nb = 1;
+        } else if (r->u[r->i] < 0x80) {
             r->cp = r->u[r->i++];
             r->b[0] = stream_byte[r->cp];
             r->nb = 1;
@@ -1043,7 +1091,13 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
             }
             if (i >= end) break;
             if (u[i] < 0x80) {
-                /* A state without a full row: the slow way. */
+                /* Markup, or a state without a full row: the slow way. */
+                size_t l = u[i] == '<' ? markup_len(u + i, len - i) : 0;
+                if (l) {
+                    feed(&sc, &cu, SEP, i, i, i + l);
+                    i += l;
+                    continue;
+                }
                 feed(&sc, &cu, stream_byte[u[i]], i, i, i + 1);
                 i++;
                 continue;

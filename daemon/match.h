@@ -15,6 +15,11 @@
  * - Phrases: any run of non-word characters in a keyword (spaces, hyphens,
  *   punctuation) matches any run of one or more non-word characters in the
  *   text: "Bosnie Herzégovine" = "Bosnie-Herzégovine" = "Bosnie\n herzégovine".
+ * - Markup: an HTML tag in the text ('<' then a letter, '/' and a letter,
+ *   '!' or '?', up to the '>' that ends it outside quoted attribute values,
+ *   at most 1 KiB and holding no other '<') or comment is one non-word
+ *   character: "Boris <b>Ruge</b>" has the phrase "Boris Ruge" and no word
+ *   "b". Any other '<' is punctuation ("a < b").
  * - A '*' ending the keyword, right after a letter or digit, makes its last
  *   word a prefix: "serb*" finds Serbie, Serbia, serbe; "Otan*" finds OTAN
  *   and Otaniemi. The match still starts at a word start, and covers the

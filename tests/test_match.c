@@ -110,6 +110,24 @@ static const struct {
      "Balkans occidentaux"},
     {"Balkans » « occidentaux", "Balkans occidentaux", "Balkans occidentaux"},
     {"Balkans oc cidentaux", "Balkans occidentaux", ""},
+    /* markup: a tag is a space, its name and attributes are not text */
+    {"Boris <b>Ruge</b> <span class=\"x\">", "Boris Ruge|b|span|class|x",
+     "Boris Ruge"},
+    {"<p>Boris</p>\n<p>Ruge</p>", "Boris Ruge|p", "Boris Ruge"},
+    {"Boris<br/>Ruge", "Boris Ruge|br", "Boris Ruge"},
+    {"<a href=\"https://ex.org/?q=KFOR\" title='KFOR > OTAN'>l’OTAN</a>",
+     "OTAN|KFOR|href|ex|org", "OTAN"},
+    {"<A HREF = \"x>KFOR\">OTAN</A>", "OTAN|KFOR|x|href", "OTAN"},
+    {"<!-- KFOR > OTAN --> Kosovo <!---->", "OTAN|KFOR|Kosovo", "Kosovo"},
+    {"<?xml version=\"1.0\"?><!DOCTYPE html>OTAN", "OTAN|xml|html|version",
+     "OTAN"},
+    {"Boris <b>Đuric</b>", "Boris Djuric", "Boris Djuric"},
+    /* a '<' that starts no tag is punctuation */
+    {"a < b, 3<4, </ c >", "a b|b|c|3 4", "a b|b|3 4|c"},
+    {"<b OTAN", "OTAN|b", "b|OTAN"},
+    {"<b KFOR <i>OTAN</i>", "OTAN|KFOR|b|i", "b|KFOR|OTAN"},
+    {"<!-- KFOR <b>OTAN</b>", "OTAN|KFOR", "KFOR|OTAN"},
+    {"<a title=\"KFOR <b>\">OTAN", "OTAN|KFOR|title", "title|KFOR|OTAN"},
     /* whole words only */
     {"à Otaniemi", "OTAN", ""},
     {"KFORCE", "KFOR", ""},
@@ -268,6 +286,8 @@ static const struct {
     {"adj*", "un ađust", 3, 6},
     {"Djordje Djordjević", "M. Đorđe Đorđević.", 3, 22},
     {"½", "a ½ b", 2, 4},
+    {"Boris Ruge", "M. <b>Boris</b> <i>Ruge</i>!", 6, 23},
+    {"Ruge", "<p>Ruge</p>", 3, 7},
 };
 
 static void
@@ -436,7 +456,8 @@ test_random_bytes(void **state)
     static const char *pieces[] = {
         "a",    "b",        " ", "é",    "\xCC\x81", "\xFF",
         "\xC3", "\xE2\x82", "’", "OTAN", "\xC2\xA0", "½",
-        "京",   "\xF0\x9F", "-", "\n"};
+        "京",   "\xF0\x9F", "-", "\n",   "<b>",      "<",
+        ">",    "\"",       "=", "<!--", "-->"};
     uint32_t r = 7;
     size_t total = 0;
     for (int round = 0; round < 300; round++) {
@@ -485,6 +506,33 @@ test_long_text(void **state)
     uint32_t out[4];
     assert_int_equal(matcher_match(m, t.p, t.len, out, 4), 3);
     buf_free(&t);
+    matcher_free(m);
+}
+
+/* A tag is at most 1 KiB: a longer one is text. */
+static void
+test_long_tag(void **state)
+{
+    UNUSED(state);
+    const char *kw[] = {"OTAN", "title"};
+    matcher *m = matcher_new(kw, 2, NULL, 0);
+    for (size_t n = 1000; n <= 1040; n += 40) {
+        buf t = {0};
+        buf_adds(&t, "<a title=\"");
+        while (t.len < n - 2)
+            buf_addc(&t, 'x');
+        buf_adds(&t, "\">OTAN");
+        uint32_t out[2];
+        size_t k = matcher_match(m, t.p, t.len, out, 2);
+        if (n < 1024) {
+            assert_int_equal(k, 1);
+            assert_int_equal(out[0], 0);
+        } else {
+            assert_int_equal(k, 2);
+            assert_int_equal(out[0], 1);
+        }
+        buf_free(&t);
+    }
     matcher_free(m);
 }
 
@@ -654,6 +702,7 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_long_text),
+        cmocka_unit_test(test_long_tag),
         cmocka_unit_test(test_prefix_variants_once),
         cmocka_unit_test(test_nested_phrases),
         cmocka_unit_test(test_ten_thousand),

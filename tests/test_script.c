@@ -731,6 +731,34 @@ test_keywords_unicode_offsets(void **state)
 }
 
 static void
+test_keywords_markup(void **state)
+{
+    UNUSED(state);
+    /* item.content keeps its HTML: tags separate words and are not words,
+     * offsets still point into the text as given */
+    action_list out;
+    action_list_init(&out);
+    script *s = load_ok(
+        "local m = vigie.keywords{'Boris Ruge', 'b', 'span', 'class'}\n"
+        "function on_item(item)\n"
+        "  local text = item.content\n"
+        "  print(table.concat(m:match(text), '|'))\n"
+        "  for _, h in ipairs(m:find(text)) do\n"
+        "    print(h.keyword, h.start, h.stop, text:sub(h.start, h.stop))\n"
+        "  end\n"
+        "end\n",
+        &out);
+    feed_item it = make_item("1", "t");
+    it.content = "Boris <b>Ruge</b> <span class=\"x\">";
+    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
+    assert_int_equal(out.len, 2);
+    assert_string_equal(out.v[0].message, "Boris Ruge");
+    assert_string_equal(out.v[1].message, "Boris Ruge\t1\t13\tBoris <b>Ruge");
+    script_free(s);
+    action_list_free(&out);
+}
+
+static void
 test_ten_thousand_keywords(void **state)
 {
     UNUSED(state);
@@ -842,6 +870,7 @@ main(void)
         cmocka_unit_test(test_global_index_cannot_run_outside_budget),
         cmocka_unit_test(test_keywords_api),
         cmocka_unit_test(test_keywords_unicode_offsets),
+        cmocka_unit_test(test_keywords_markup),
         cmocka_unit_test(test_ten_thousand_keywords),
         cmocka_unit_test(test_keywords_charged_to_memory),
         cmocka_unit_test(test_action_json),
