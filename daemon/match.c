@@ -11,8 +11,10 @@
  * non-word byte to SEP's class; runs of SEP collapse inside the automaton
  * itself (a state reached by SEP stays put on SEP, without reporting
  * again). Other characters are folded one by one (cached) and their bytes
- * fed the same way. The hot loop is two table loads per byte and no
- * branch that depends on the text, but for non-ASCII characters and hits.
+ * fed the same way; so are '<' and '&', which may start an HTML tag (fed
+ * as one SEP) or a character reference (fed as its character). The hot
+ * loop is two table loads per byte and no branch that depends on the
+ * text, but for those bytes, non-ASCII characters and hits.
  *
  * Offsets: a hit is found by its end. Its start is the start of its first
  * word, taken from a ring of the most recent word starts (a pattern of k
@@ -37,7 +39,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "charset.h"
 #include "fold.h"
+#include "text.h"
 #include "util.h"
 
 #define SEP ' '
@@ -55,7 +59,10 @@
 #define FLAG 0x80000000u
 #define NO_STATE 0xFFFFFFFFu
 #define ESC 255 /* raw byte class of a non-ASCII lead: fold it first */
-#define MARKUP_MAX 1024 /* the longest tag read as markup */
+
+#define MARKUP_MAX 1024  /* the longest tag read as markup */
+#define CHAR_CPS_MAX 4   /* code points of one character (a reference) */
+#define HTML_NAME_MAX 32 /* above the longest reference name (31 bytes) */
 /* Bytes of full-DFA rows, given to the shallowest states (BFS order). */
 #define DENSE_BUDGET ((size_t)1 << 20)
 
@@ -190,6 +197,88 @@ markup_len(const unsigned char *s, size_t n)
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') eq = c == '=';
     }
     return 0;
+}
+
+/* The length of the character reference at s[0] == '&' and the code points
+ * it stands for, or 0 if there is none. Text given to rules has them
+ * decoded, but an item's content is HTML: "Boris&nbsp;Ruge",
+ * "Vu&#269;i&#263;". Decimal and hex references as HTML reads them (';'
+ * optional; 0, surrogates and values past Unicode are U+FFFD, 128 to 159
+ * windows-1252); named ones only with their ';' ("AT&T", "?a=1&copy=2"
+ * are text). */
+static size_t
+charref_len(const unsigned char *s, size_t n, int32_t *cps, size_t *ncp)
+{
+    size_t k = 1;
+    if (n > 2 && s[1] == '#') {
+        bool hex = (s[2] | 0x20) == 'x';
+        uint32_t v = 0;
+        size_t d0 = k = hex ? 3 : 2;
+        for (; k < n; k++) {
+            unsigned c = s[k], d;
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+                d = (c | 0x20) - 'a' + 10;
+            else
+                break;
+            if (v <= 0x10FFFF) v = v * (hex ? 16 : 10) + d;
+        }
+        if (k == d0) return 0;
+        if (k < n && s[k] == ';') k++;
+        if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            v = 0xFFFD;
+        else if (v >= 0x80 && v <= 0x9F)
+            v = charset_w1252((unsigned char)v);
+        cps[0] = (int32_t)v;
+        *ncp = 1;
+        return k;
+    }
+    while (k < n && k <= HTML_NAME_MAX &&
+           (((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z') ||
+            (s[k] >= '0' && s[k] <= '9')))
+        k++;
+    if (k == 1 || k >= n || s[k] != ';') return 0;
+    const char *v = html_entity_lookup((const char *)s + 1, k - 1);
+    if (!v) return 0;
+    *ncp = 0;
+    for (size_t vl = strlen(v), j = 0; j < vl && *ncp < CHAR_CPS_MAX;)
+        j += fold_decode(v + j, vl - j, &cps[(*ncp)++]);
+    return k + 1;
+}
+
+/* The character at s[0] (n > 0) as the matcher reads it: its length, and
+ * the code points it stands for (a tag is one ' '). */
+static size_t
+read_char(const unsigned char *s, size_t n, int32_t *cps, size_t *ncp)
+{
+    size_t l = 0;
+    *ncp = 1;
+    if (s[0] == '<' && (l = markup_len(s, n))) {
+        cps[0] = ' ';
+        return l;
+    }
+    if (s[0] == '&' && (l = charref_len(s, n, cps, ncp))) return l;
+    if (s[0] < 0x80) {
+        cps[0] = s[0];
+        return 1;
+    }
+    return fold_decode((const char *)s, n, &cps[0]);
+}
+
+/* The stream bytes of code points cps[0..ncp), at most CHAR_STREAM_MAX
+ * each. */
+static size_t
+cps_stream(const int32_t *cps, size_t ncp, unsigned char *out)
+{
+    size_t o = 0;
+    for (size_t k = 0; k < ncp; k++) {
+        if (cps[k] < 0x80)
+            out[o++] = stream_byte[cps[k]];
+        else
+            o += char_stream(cps[k], fold_lookup(cps[k]), out + o);
+    }
+    return o;
 }
 
 /* The stream form of a keyword: " w1 w2 ... wn ", runs of SEP collapsed.
@@ -691,7 +780,8 @@ build_automaton(matcher *m, build *b)
     }
     for (unsigned c = 0; c < 256; c++)
         m->cls_raw[c] = c < 0x80 ? m->cls[stream_byte[c]] : ESC;
-    m->cls_raw['<'] = ESC; /* may start a tag: see markup_len */
+    /* may start a tag or a character reference: see read_char */
+    m->cls_raw['<'] = m->cls_raw['&'] = ESC;
     m->start = child_of(m, 0, SEP);
 
     /* Full rows for the first states, which name their targets by row
@@ -856,8 +946,8 @@ typedef struct reader {
     const unsigned char *u;
     size_t i, len; /* the next character */
     size_t at;     /* where the character of the buffered bytes starts */
-    unsigned char b[CHAR_STREAM_MAX];
-    int32_t cp;
+    unsigned char b[CHAR_STREAM_MAX * CHAR_CPS_MAX];
+    int32_t cp; /* the character's code point, -1 if it has several */
     size_t nb, k;
     bool sep; /* the last byte given was SEP */
 } reader;
@@ -875,22 +965,11 @@ reader_next(reader *r)
         }
         if (r->i >= r->len) return -1;
         r->at = r->i;
-        size_t l = r->u[r->i] == '<' ? markup_len(r->u + r->i, r->len - r->i)
-                                     : 0;
-        if (l) {
-            r->i += l;
-            r->cp = ' ';
-            r->b[0] = SEP;
-            r->nb = 1;
-        } else if (r->u[r->i] < 0x80) {
-            r->cp = r->u[r->i++];
-            r->b[0] = stream_byte[r->cp];
-            r->nb = 1;
-        } else {
-            r->i +=
-                fold_decode((const char *)r->u + r->i, r->len - r->i, &r->cp);
-            r->nb = char_stream(r->cp, fold_lookup(r->cp), r->b);
-        }
+        int32_t cps[CHAR_CPS_MAX];
+        size_t ncp;
+        r->i += read_char(r->u + r->i, r->len - r->i, cps, &ncp);
+        r->cp = ncp == 1 ? cps[0] : -1;
+        r->nb = cps_stream(cps, ncp, r->b);
         r->k = 0;
     }
 }
@@ -1021,6 +1100,20 @@ feed(scan *sc, cursor *cu, unsigned c, size_t i, size_t sep_stop,
     cu->s = s;
 }
 
+/* Feeds the stream bytes b[0..nb) of the input character at i, l bytes
+ * long. A whole word ended by this character stops where it starts,
+ * unless the word is (partly) made of this character. */
+static void
+feed_char(scan *sc, cursor *cu, const unsigned char *b, size_t nb, size_t i,
+          size_t l)
+{
+    bool wrote_word = false;
+    for (size_t q = 0; q < nb; q++) {
+        feed(sc, cu, b[q], i, wrote_word ? i + l : i, i + l);
+        wrote_word |= b[q] != SEP;
+    }
+}
+
 /* The hot loop: ASCII bytes from i, through full rows only. Stops before a
  * non-ASCII byte, before leaving a state without a full row, at end, or
  * just after a byte that reached a state with output (left flagged in
@@ -1090,36 +1183,32 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
                 continue;
             }
             if (i >= end) break;
-            if (u[i] < 0x80) {
-                /* Markup, or a state without a full row: the slow way. */
-                size_t l = u[i] == '<' ? markup_len(u + i, len - i) : 0;
-                if (l) {
-                    feed(&sc, &cu, SEP, i, i, i + l);
-                    i += l;
-                    continue;
-                }
+            if (u[i] < 0x80 && u[i] != '<' && u[i] != '&') {
+                /* A state without a full row: the slow way. */
                 feed(&sc, &cu, stream_byte[u[i]], i, i, i + 1);
                 i++;
+                continue;
+            }
+            unsigned char tmp[CHAR_STREAM_MAX * CHAR_CPS_MAX];
+            if (u[i] < 0x80) {
+                /* A tag, a character reference, or just '<' or '&'. */
+                int32_t cps[CHAR_CPS_MAX];
+                size_t ncp, l = read_char(u + i, len - i, cps, &ncp);
+                feed_char(&sc, &cu, tmp, cps_stream(cps, ncp, tmp), i, l);
+                i += l;
                 continue;
             }
             /* Anything else, folded; its bytes go the same way. */
             int32_t cp;
             size_t l = fold_decode((const char *)u + i, len - i, &cp);
             const fold_entry *e = fold_lookup(cp);
-            unsigned char tmp[CHAR_STREAM_MAX];
             const unsigned char *b = (const unsigned char *)e->s;
             size_t nb = e->len;
             if (e->cls != FOLD_WORD) {
                 nb = char_stream(cp, e, tmp);
                 b = tmp;
             }
-            /* A whole word ended by this character stops where it starts,
-             * unless the word is (partly) made of this character. */
-            bool wrote_word = false;
-            for (size_t q = 0; q < nb; q++) {
-                feed(&sc, &cu, b[q], i, wrote_word ? i + l : i, i + l);
-                wrote_word |= b[q] != SEP;
-            }
+            feed_char(&sc, &cu, b, nb, i, l);
             i += l;
         }
         /* Hits still to come start at one of the last maxwords word

@@ -19,7 +19,9 @@
  *   '!' or '?', up to the '>' that ends it outside quoted attribute values,
  *   at most 1 KiB and holding no other '<') or comment is one non-word
  *   character: "Boris <b>Ruge</b>" has the phrase "Boris Ruge" and no word
- *   "b". Any other '<' is punctuation ("a < b").
+ *   "b". Any other '<' is punctuation ("a < b"). A character reference is
+ *   the character it stands for: "Vu&#269;i&#263;", "Boris&nbsp;Ruge"
+ *   (decimal and hex as in HTML, named ones with their ';' only).
  * - A '*' ending the keyword, right after a letter or digit, makes its last
  *   word a prefix: "serb*" finds Serbie, Serbia, serbe; "Otan*" finds OTAN
  *   and Otaniemi. The match still starts at a word start, and covers the

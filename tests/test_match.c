@@ -128,6 +128,19 @@ static const struct {
     {"<b KFOR <i>OTAN</i>", "OTAN|KFOR|b|i", "b|KFOR|OTAN"},
     {"<!-- KFOR <b>OTAN</b>", "OTAN|KFOR", "KFOR|OTAN"},
     {"<a title=\"KFOR <b>\">OTAN", "OTAN|KFOR|title", "title|KFOR|OTAN"},
+    /* character references are the characters they stand for */
+    {"Boris&nbsp;Ruge", "Boris Ruge", "Boris Ruge"},
+    {"M. Vu&#269;i&#263;", "Vučić", "Vučić"},
+    {"M. VU&#x10C;I&#X106;", "vucic", "vucic"},
+    {"Vuc&#x30c;ic&#x301;", "Vučić", "Vučić"},
+    {"caf&eacute; OTAN&amp;KFOR", "café|OTAN|KFOR|amp|eacute",
+     "café|OTAN|KFOR"},
+    {"l&rsquo;OTAN, l&#8217;OTAN, l&#146;OTAN", "OTAN|rsquo", "OTAN"},
+    {"&#272;uric, &dstrok;uric, &#x111;uric", "Djuric", "Djuric"},
+    {"&lt;b&gt;OTAN&lt;/b&gt;", "OTAN|b|lt|gt", "b|OTAN"},
+    /* and what is not one stays text */
+    {"AT&T, &unknown; &copy &#; &#x;", "T|unknown|copy|x", "T|unknown|copy|x"},
+    {"&eacute &Eacute", "eacute", "eacute"},
     /* whole words only */
     {"à Otaniemi", "OTAN", ""},
     {"KFORCE", "KFOR", ""},
@@ -288,6 +301,8 @@ static const struct {
     {"½", "a ½ b", 2, 4},
     {"Boris Ruge", "M. <b>Boris</b> <i>Ruge</i>!", 6, 23},
     {"Ruge", "<p>Ruge</p>", 3, 7},
+    {"Vučić", "M. Vu&#269;i&#263;!", 3, 18},
+    {"Boris Ruge", "Boris&nbsp;Ruge&nbsp;", 0, 15},
 };
 
 static void
@@ -457,7 +472,8 @@ test_random_bytes(void **state)
         "a",    "b",        " ", "é",    "\xCC\x81", "\xFF",
         "\xC3", "\xE2\x82", "’", "OTAN", "\xC2\xA0", "½",
         "京",   "\xF0\x9F", "-", "\n",   "<b>",      "<",
-        ">",    "\"",       "=", "<!--", "-->"};
+        ">",    "\"",       "=", "<!--", "-->",      "&",
+        "&#",   "&#269;",   ";", "&amp", "&nbsp;"};
     uint32_t r = 7;
     size_t total = 0;
     for (int round = 0; round < 300; round++) {

@@ -749,11 +749,13 @@ test_keywords_markup(void **state)
         "end\n",
         &out);
     feed_item it = make_item("1", "t");
-    it.content = "Boris <b>Ruge</b> <span class=\"x\">";
+    it.content = "Boris <b>Ruge</b> <span class=\"x\">Boris&nbsp;Ruge";
     assert_int_equal(script_on_item(s, &it, 0, &out), 0);
-    assert_int_equal(out.len, 2);
+    assert_int_equal(out.len, 3);
     assert_string_equal(out.v[0].message, "Boris Ruge");
     assert_string_equal(out.v[1].message, "Boris Ruge\t1\t13\tBoris <b>Ruge");
+    assert_string_equal(out.v[2].message,
+                        "Boris Ruge\t35\t49\tBoris&nbsp;Ruge");
     script_free(s);
     action_list_free(&out);
 }
