@@ -28,7 +28,10 @@
 #define ARRAY_MT "vigie.array"
 #define MAX_KEYWORDS 100000
 #define MAX_KEYWORD_LEN 1024
-#define MAX_HITS 65536 /* m:find returns at most this many hits */
+/* m:find lists every hit up to this many; past it, only the first hit of
+ * each keyword not listed yet, so that no keyword m:match finds is missing
+ * (at most MAX_HITS + the number of keywords in all). */
+#define MAX_HITS 65536
 #define JSON_MAX_DEPTH 32
 #define SCRATCH_KEEP ((size_t)1 << 20)
 
@@ -80,7 +83,9 @@ typedef struct lmatcher {
     uint32_t *ids; /* n slots for matcher_match */
     match_hit *hits;
     size_t nhits, caphits;
-    size_t charge; /* bytes charged to the state's memory count */
+    uint64_t *listed; /* past MAX_HITS: one bit per keyword in hits */
+    bool cut;         /* a hit was left out */
+    size_t charge;    /* bytes charged to the state's memory count */
     luaapi_ctx *ctx;
 } lmatcher;
 
@@ -102,8 +107,10 @@ matcher_gc(lua_State *L)
     }
     free(lm->ids);
     free(lm->hits);
+    free(lm->listed);
     lm->ids = NULL;
     lm->hits = NULL;
+    lm->listed = NULL;
     if (lm->ctx && lm->ctx->mem_used) *lm->ctx->mem_used -= lm->charge;
     lm->charge = 0;
     return 0;
@@ -246,11 +253,31 @@ m_match(lua_State *L)
     return 1;
 }
 
+/* Past MAX_HITS: whether keyword kw is listed already (and now it is). */
+static bool
+listed_before(lmatcher *lm, uint32_t kw)
+{
+    if (!lm->listed) {
+        lm->listed = xcalloc((lm->n + 63) / 64, sizeof *lm->listed);
+        for (size_t i = 0; i < lm->nhits; i++)
+            lm->listed[lm->hits[i].keyword / 64] |=
+                (uint64_t)1 << (lm->hits[i].keyword % 64);
+    }
+    uint64_t bit = (uint64_t)1 << (kw % 64);
+    bool was = lm->listed[kw / 64] & bit;
+    lm->listed[kw / 64] |= bit;
+    return was;
+}
+
 static int
 collect_hit(void *ud, const match_hit *h)
 {
     lmatcher *lm = ud;
-    if (lm->nhits >= MAX_HITS) return 1;
+    if (h->keyword >= lm->n) return 0;
+    if (lm->nhits >= MAX_HITS && listed_before(lm, h->keyword)) {
+        lm->cut = true;
+        return 0;
+    }
     if (lm->nhits == lm->caphits) {
         size_t cap = lm->caphits ? lm->caphits * 2 : 64;
         lm->hits = xrealloc(lm->hits, cap * sizeof *lm->hits);
@@ -267,7 +294,10 @@ m_find(lua_State *L)
     size_t len;
     const char *text = luaL_checklstring(L, 2, &len);
     lm->nhits = 0;
+    lm->cut = false;
     if (lm->n) matcher_scan(lm->m, text, len, collect_hit, lm);
+    free(lm->listed);
+    lm->listed = NULL;
     lua_getiuservalue(L, 1, 1);
     int list = lua_gettop(L);
     lua_createtable(L, (int)lm->nhits, 0);
@@ -292,7 +322,9 @@ m_find(lua_State *L)
         lm->caphits = 0;
     }
     lm->nhits = 0;
-    return 1;
+    if (!lm->cut) return 1;
+    lua_pushboolean(L, 1); /* hits were left out */
+    return 2;
 }
 
 static int

@@ -11,8 +11,10 @@
  * non-word byte to SEP's class; runs of SEP collapse inside the automaton
  * itself (a state reached by SEP stays put on SEP, without reporting
  * again). Other characters are folded one by one (cached) and their bytes
- * fed the same way. The hot loop is two table loads per byte and no
- * branch that depends on the text, but for non-ASCII characters and hits.
+ * fed the same way; so are '<' and '&', which may start an HTML tag (fed
+ * as one SEP) or a character reference (fed as its character). The hot
+ * loop is two table loads per byte and no branch that depends on the
+ * text, but for those bytes, non-ASCII characters and hits.
  *
  * Offsets: a hit is found by its end. Its start is the start of its first
  * word, taken from a ring of the most recent word starts (a pattern of k
@@ -20,7 +22,15 @@
  * ended it begins (whole words: marks after the last letter included) or
  * ends (a prefix). Hits are buffered in order of start and delivered once
  * no hit still to come can start before them: a hit has at most maxwords
- * words, so nothing starts before the maxwords-th most recent word start. */
+ * words, so nothing starts before the maxwords-th most recent word start.
+ *
+ * Transliterations are more patterns of the same keyword ("Đurić" is also
+ * " djuric "). The one exception to "no checks at hit time": a keyword's
+ * dj stands for đ, which the text folds to d like a plain d, so the pattern
+ * that writes it "d" is marked, and a hit of it counts only if the text
+ * has đ or Đ there (check_dj reads the hit's few bytes again). Hits are
+ * rare next to bytes, and those of such patterns rarer still: the scan
+ * loop does not change. */
 #include "match.h"
 
 #include <stdbool.h>
@@ -29,7 +39,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "charset.h"
 #include "fold.h"
+#include "text.h"
 #include "util.h"
 
 #define SEP ' '
@@ -47,8 +59,22 @@
 #define FLAG 0x80000000u
 #define NO_STATE 0xFFFFFFFFu
 #define ESC 255 /* raw byte class of a non-ASCII lead: fold it first */
+
+#define MARKUP_MAX 1024  /* the longest tag read as markup */
+#define CHAR_CPS_MAX 4   /* code points of one character (a reference) */
+#define HTML_NAME_MAX 32 /* above the longest reference name (31 bytes) */
 /* Bytes of full-DFA rows, given to the shallowest states (BFS order). */
 #define DENSE_BUDGET ((size_t)1 << 20)
+
+/* A pattern in which a "dj" of the keyword was written "d": it may match
+ * only where the text has đ there, which the text folds to d like a plain
+ * d. Pattern positions pos[0..npos) (ascending, pattern[0] being the
+ * leading SEP) must come from a đ or Đ; bytes holds pattern[1..nbytes],
+ * nbytes being the last such position. */
+typedef struct dj_check {
+    uint32_t pos0, npos;     /* in cpos */
+    uint32_t bytes0, nbytes; /* in cbytes */
+} dj_check;
 
 struct matcher {
     size_t nkw;
@@ -68,9 +94,14 @@ struct matcher {
     uint32_t *dict;  /* next state on the fail chain with output */
     uint32_t *out;   /* own outputs: okw[out[s] .. out[s + 1]) */
     uint32_t *okw;   /* keyword indices (first spelling) */
-    uint32_t start;  /* the state after the virtual SEP before a text */
+    uint32_t *ochk;  /* per output: 0, or 1 + its entry in checks */
+    dj_check *checks;
+    uint32_t *cpos;        /* checks' positions */
+    unsigned char *cbytes; /* checks' pattern bytes */
+    uint32_t start;        /* the state after the virtual SEP before a text */
     uint32_t maxwords;
-    bool prefix_variants; /* a prefix keyword has several patterns */
+    bool prefix_variants; /* several patterns of one keyword may match at
+                             one start: hits are deduplicated */
 };
 
 /* Bytes in the stream: ASCII letters lower-cased, digits kept, other ASCII
@@ -129,15 +160,142 @@ char_stream(int32_t cp, const fold_entry *e, unsigned char *out)
     return o;
 }
 
-/* The stream form of a keyword: " w1 w2 ... wn ", runs of SEP collapsed. */
+/* The length of the HTML tag, comment or declaration at s[0] == '<', or 0
+ * if none starts there ("a < b", "<3"). Text given to rules has its markup
+ * removed, but a rule may match an item's content, which keeps it: a tag
+ * is read as a space, its name and attributes are not words of the text.
+ * A tag starts with '<' and a letter, "</" and a letter, "<!" or "<?",
+ * and ends at the first '>' outside a quoted attribute value (a comment at
+ * "-->"). It is at most MARKUP_MAX bytes and never holds another '<':
+ * that is text, not a tag, and the cost stays linear, each byte being
+ * looked at by one such attempt at most. */
+static size_t
+markup_len(const unsigned char *s, size_t n)
+{
+    if (n < 3) return 0;
+    unsigned c = s[1];
+    bool alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    bool close = c == '/' && (s[2] | 0x20) >= 'a' && (s[2] | 0x20) <= 'z';
+    if (!alpha && !close && c != '!' && c != '?') return 0;
+    bool comment = c == '!' && n >= 4 && s[2] == '-' && s[3] == '-';
+    bool eq = false; /* the last byte but spaces was '=': a value starts */
+    size_t lim = n < MARKUP_MAX ? n : MARKUP_MAX;
+    for (size_t k = 2; k < lim; k++) {
+        c = s[k];
+        if (c == '<') return 0;
+        if (comment) {
+            if (c == '>' && k >= 4 && s[k - 1] == '-' && s[k - 2] == '-')
+                return k + 1;
+            continue;
+        }
+        if (c == '>') return k + 1;
+        if ((c == '"' || c == '\'') && eq) {
+            while (++k < lim && s[k] != c)
+                if (s[k] == '<') return 0;
+            if (k == lim) return 0;
+        }
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') eq = c == '=';
+    }
+    return 0;
+}
+
+/* The length of the character reference at s[0] == '&' and the code points
+ * it stands for, or 0 if there is none. Text given to rules has them
+ * decoded, but an item's content is HTML: "Boris&nbsp;Ruge",
+ * "Vu&#269;i&#263;". Decimal and hex references as HTML reads them (';'
+ * optional; 0, surrogates and values past Unicode are U+FFFD, 128 to 159
+ * windows-1252); named ones only with their ';' ("AT&T", "?a=1&copy=2"
+ * are text). */
+static size_t
+charref_len(const unsigned char *s, size_t n, int32_t *cps, size_t *ncp)
+{
+    size_t k = 1;
+    if (n > 2 && s[1] == '#') {
+        bool hex = (s[2] | 0x20) == 'x';
+        uint32_t v = 0;
+        size_t d0 = k = hex ? 3 : 2;
+        for (; k < n; k++) {
+            unsigned c = s[k], d;
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+                d = (c | 0x20) - 'a' + 10;
+            else
+                break;
+            if (v <= 0x10FFFF) v = v * (hex ? 16 : 10) + d;
+        }
+        if (k == d0) return 0;
+        if (k < n && s[k] == ';') k++;
+        if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            v = 0xFFFD;
+        else if (v >= 0x80 && v <= 0x9F)
+            v = charset_w1252((unsigned char)v);
+        cps[0] = (int32_t)v;
+        *ncp = 1;
+        return k;
+    }
+    while (k < n && k <= HTML_NAME_MAX &&
+           (((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z') ||
+            (s[k] >= '0' && s[k] <= '9')))
+        k++;
+    if (k == 1 || k >= n || s[k] != ';') return 0;
+    const char *v = html_entity_lookup((const char *)s + 1, k - 1);
+    if (!v) return 0;
+    *ncp = 0;
+    for (size_t vl = strlen(v), j = 0; j < vl && *ncp < CHAR_CPS_MAX;)
+        j += fold_decode(v + j, vl - j, &cps[(*ncp)++]);
+    return k + 1;
+}
+
+/* The character at s[0] (n > 0) as the matcher reads it: its length, and
+ * the code points it stands for (a tag is one ' '). */
+static size_t
+read_char(const unsigned char *s, size_t n, int32_t *cps, size_t *ncp)
+{
+    size_t l = 0;
+    *ncp = 1;
+    if (s[0] == '<' && (l = markup_len(s, n))) {
+        cps[0] = ' ';
+        return l;
+    }
+    if (s[0] == '&' && (l = charref_len(s, n, cps, ncp))) return l;
+    if (s[0] < 0x80) {
+        cps[0] = s[0];
+        return 1;
+    }
+    return fold_decode((const char *)s, n, &cps[0]);
+}
+
+/* The stream bytes of code points cps[0..ncp), at most CHAR_STREAM_MAX
+ * each. */
+static size_t
+cps_stream(const int32_t *cps, size_t ncp, unsigned char *out)
+{
+    size_t o = 0;
+    for (size_t k = 0; k < ncp; k++) {
+        if (cps[k] < 0x80)
+            out[o++] = stream_byte[cps[k]];
+        else
+            o += char_stream(cps[k], fold_lookup(cps[k]), out + o);
+    }
+    return o;
+}
+
+/* The stream form of a keyword: " w1 w2 ... wn ", runs of SEP collapsed.
+ * at[0..nat), ascending, are offsets in s of ASCII letters whose place in
+ * the stream goes to pos[]. */
 static void
-kw_stream(const char *s, size_t n, buf *out)
+kw_stream(const char *s, size_t n, buf *out, const size_t *at, size_t nat,
+          uint32_t *pos)
 {
     const unsigned char *u = (const unsigned char *)s;
     unsigned char tmp[CHAR_STREAM_MAX];
     bool sep = true;
+    size_t base = out->len, next = 0;
     buf_addc(out, SEP);
     for (size_t i = 0; i < n;) {
+        if (next < nat && at[next] == i)
+            pos[next++] = (uint32_t)(out->len - base);
         size_t l = 1, nb = 1;
         const unsigned char *b = &stream_byte[u[i]];
         if (u[i] >= 0x80) {
@@ -162,6 +320,7 @@ typedef struct pat {
     const unsigned char *b; /* set once all patterns are in the buffer */
     size_t off;             /* in the pattern byte buffer */
     uint32_t len, kw;
+    uint32_t chk; /* 0, or 1 + its dj_check */
     bool primary; /* the keyword as written, not a transliteration */
 } pat;
 
@@ -170,6 +329,11 @@ typedef struct build {
     pat *p;
     size_t np, cap;
     bool prefix_variants;
+    dj_check *chk; /* the checks, and their positions and bytes */
+    size_t nchk, capchk;
+    uint32_t *cpos;
+    size_t ncpos, capcpos;
+    buf cbytes;
 } build;
 
 static int
@@ -217,10 +381,12 @@ valid_utf8(const char *s, size_t n)
 }
 
 /* A letter with a common transliteration: its bytes in the NFC keyword and
- * the spelling that also has to match. */
+ * the spelling that also has to match; checked if that spelling matches
+ * only where the text has đ. */
 typedef struct special {
     size_t off, len;
     const char *alt;
+    bool checked;
 } special;
 
 static size_t
@@ -238,8 +404,9 @@ find_specials(const char *s, size_t n, special *sp, size_t max)
     for (size_t i = 0; i < n; i++) {
         if ((s[i] == 'd' || s[i] == 'D') && i + 1 < n &&
             (s[i + 1] == 'j' || s[i + 1] == 'J')) {
-            /* dj stands for đ, which the text folds to d. */
-            if (k < max) sp[k] = (special){i, 2, s[i] == 'd' ? "d" : "D"};
+            /* dj stands for đ, which the text folds to d like any d: the
+             * "d" spelling must be checked to come from a đ. */
+            if (k < max) sp[k] = (special){i, 2, s[i] == 'd' ? "d" : "D", true};
             k++;
             i++;
             continue;
@@ -248,7 +415,7 @@ find_specials(const char *s, size_t n, special *sp, size_t max)
             continue;
         for (size_t l = 0; l < ARRAY_LEN(letters); l++) {
             if (i + 1 < n && memcmp(s + i, letters[l].utf8, 2) == 0) {
-                if (k < max) sp[k] = (special){i, 2, letters[l].alt};
+                if (k < max) sp[k] = (special){i, 2, letters[l].alt, false};
                 k++;
                 break;
             }
@@ -274,6 +441,28 @@ ends_in_word(const char *s, size_t n)
         n = start;
     }
     return false;
+}
+
+/* Records the check of a pattern whose positions pos[0..n) (ascending) are
+ * a "d" written for a "dj"; returns 1 + its index. */
+static uint32_t
+add_check(build *b, const buf *pattern, const uint32_t *pos, size_t n)
+{
+    if (b->nchk == b->capchk) {
+        b->capchk = b->capchk ? b->capchk * 2 : 16;
+        b->chk = xrealloc(b->chk, b->capchk * sizeof *b->chk);
+    }
+    if (b->capcpos - b->ncpos < n) {
+        b->capcpos = b->capcpos * 2 + n;
+        b->cpos = xrealloc(b->cpos, b->capcpos * sizeof *b->cpos);
+    }
+    uint32_t last = pos[n - 1];
+    b->chk[b->nchk] = (dj_check){(uint32_t)b->ncpos, (uint32_t)n,
+                                 (uint32_t)b->cbytes.len, last};
+    memcpy(b->cpos + b->ncpos, pos, n * sizeof *pos);
+    b->ncpos += n;
+    buf_add(&b->cbytes, pattern->p + 1, last);
+    return (uint32_t)++b->nchk;
 }
 
 /* Compiles keyword idx into its patterns; returns false and fills err. */
@@ -327,20 +516,23 @@ add_keyword(build *b, const char *kw, size_t idx, char *err, size_t errlen)
     size_t nvar = nsp <= MAX_SPECIALS ? (size_t)1 << nsp : 2;
     bool ok = true;
     buf var = {0}, folded = {0};
+    size_t *chk_at = xmalloc((nsp ? nsp : 1) * sizeof *chk_at);
+    uint32_t *chk_pos = xmalloc((nsp ? nsp : 1) * sizeof *chk_pos);
     for (size_t v = 0; v < nvar && ok; v++) {
         buf_reset(&var);
-        size_t at = 0;
+        size_t at = 0, nchk = 0;
         for (size_t j = 0; j < nsp; j++) {
             bool alt = nsp <= MAX_SPECIALS ? (v >> j) & 1 : v == 1;
             if (!alt) continue;
             buf_add(&var, s + at, sp[j].off - at);
+            if (sp[j].checked) chk_at[nchk++] = var.len;
             buf_adds(&var, sp[j].alt);
             at = sp[j].off + sp[j].len;
         }
         buf_add(&var, s + at, (size_t)nl - at);
 
         buf_reset(&folded);
-        kw_stream(var.p, var.len, &folded);
+        kw_stream(var.p, var.len, &folded, chk_at, nchk, chk_pos);
         /* folded is " w1 w2 ... wn " or " " when there is no word. */
         if (folded.len <= 2) {
             kw_error(err, errlen, idx, kw,
@@ -370,12 +562,15 @@ add_keyword(build *b, const char *kw, size_t idx, char *err, size_t errlen)
             b->cap = b->cap ? b->cap * 2 : 256;
             b->p = xrealloc(b->p, b->cap * sizeof *b->p);
         }
+        uint32_t chk = nchk ? add_check(b, &folded, chk_pos, nchk) : 0;
         b->p[b->np++] = (pat){NULL, b->bytes.len, (uint32_t)folded.len,
-                              (uint32_t)idx, v == 0};
+                              (uint32_t)idx, chk, v == 0};
         buf_add(&b->bytes, folded.p, folded.len);
     }
     buf_free(&var);
     buf_free(&folded);
+    free(chk_at);
+    free(chk_pos);
     free(sp);
     free(nfc);
     return ok;
@@ -394,6 +589,16 @@ child_of(const matcher *m, uint32_t s, unsigned c)
             hi = mid;
     }
     return lo < m->first[s] + m->nchild[s] && m->byte[lo] == c ? lo : NO_STATE;
+}
+
+/* Whether checks x and y (1 + index, non-zero) ask for the same places. */
+static bool
+same_check(const build *b, uint32_t x, uint32_t y)
+{
+    const dj_check *cx = &b->chk[x - 1], *cy = &b->chk[y - 1];
+    return cx->npos == cy->npos &&
+           memcmp(b->cpos + cx->pos0, b->cpos + cy->pos0,
+                  cx->npos * sizeof *b->cpos) == 0;
 }
 
 /* A trie node while building: children as a sorted sibling list. */
@@ -434,6 +639,7 @@ build_automaton(matcher *m, build *b)
     size_t total = b->bytes.len;
     tnode *t = xmalloc((total + 1) * sizeof *t);
     uint32_t *okw = xmalloc((b->np ? b->np : 1) * sizeof *okw);
+    uint32_t *ochk = xmalloc((b->np ? b->np : 1) * sizeof *ochk);
     size_t nt = 1, nokw = 0, maxlen = 0;
     t[0] = (tnode){NO_STATE, NO_STATE, NO_STATE, 0, 0, 0};
     for (size_t k = 0; k < b->np; k++)
@@ -467,11 +673,21 @@ build_automaton(matcher *m, build *b)
         for (; e < b->np && b->p[e].len == p->len &&
                memcmp(b->p[e].b, pb, p->len) == 0;
              e++) {
-            uint32_t c = canon[b->p[e].kw];
-            bool dup = false;
-            for (size_t q = term->out0; q < nokw; q++)
-                dup |= okw[q] == c;
-            if (!dup) okw[nokw++] = c;
+            uint32_t c = canon[b->p[e].kw], chk = b->p[e].chk;
+            bool dup = false, again = false;
+            for (size_t q = term->out0; q < nokw; q++) {
+                if (okw[q] != c) continue;
+                again = true;
+                /* Unchecked wins over checked; equal checks are one. */
+                if (!chk) ochk[q] = 0;
+                dup |= !ochk[q] || same_check(b, ochk[q], chk);
+            }
+            if (!dup) {
+                okw[nokw] = c;
+                ochk[nokw++] = chk;
+                /* Two checked outputs of one keyword: both may pass. */
+                b->prefix_variants |= again;
+            }
         }
         term->nout = (uint32_t)nokw - term->out0;
         prev = p;
@@ -492,6 +708,7 @@ build_automaton(matcher *m, build *b)
     m->words = xmalloc(nt * sizeof *m->words);
     m->out = xmalloc((nt + 1) * sizeof *m->out);
     m->okw = xmalloc((nokw ? nokw : 1) * sizeof *m->okw);
+    m->ochk = xmalloc((nokw ? nokw : 1) * sizeof *m->ochk);
     size_t no = 0;
     m->words[0] = 0;
     m->maxwords = 0;
@@ -500,8 +717,10 @@ build_automaton(matcher *m, build *b)
         m->byte[s] = t[old].byte;
         m->out[s] = (uint32_t)no;
         if (t[old].nout && m->words[s] > m->maxwords) m->maxwords = m->words[s];
-        for (uint32_t q = 0; q < t[old].nout; q++)
-            m->okw[no++] = okw[t[old].out0 + q];
+        for (uint32_t q = 0; q < t[old].nout; q++) {
+            m->okw[no] = okw[t[old].out0 + q];
+            m->ochk[no++] = ochk[t[old].out0 + q];
+        }
         m->first[s] = (uint32_t)tail;
         uint32_t nc = 0;
         for (uint32_t c = t[old].first; c != NO_STATE; c = t[c].next) {
@@ -516,6 +735,7 @@ build_automaton(matcher *m, build *b)
     m->out[nt] = (uint32_t)no;
     free(queue);
     free(okw);
+    free(ochk);
     free(t);
 
     /* Failure and dictionary links, breadth first. */
@@ -560,6 +780,8 @@ build_automaton(matcher *m, build *b)
     }
     for (unsigned c = 0; c < 256; c++)
         m->cls_raw[c] = c < 0x80 ? m->cls[stream_byte[c]] : ESC;
+    /* may start a tag or a character reference: see read_char */
+    m->cls_raw['<'] = m->cls_raw['&'] = ESC;
     m->start = child_of(m, 0, SEP);
 
     /* Full rows for the first states, which name their targets by row
@@ -605,6 +827,9 @@ matcher_new(const char *const *keywords, size_t n, char *err, size_t errlen)
         if (!add_keyword(&b, keywords[i], i, err, errlen)) {
             buf_free(&b.bytes);
             free(b.p);
+            free(b.chk);
+            free(b.cpos);
+            buf_free(&b.cbytes);
             return NULL;
         }
     }
@@ -615,6 +840,9 @@ matcher_new(const char *const *keywords, size_t n, char *err, size_t errlen)
         m->kw[i] = xstrdup(keywords[i]);
     build_automaton(m, &b);
     m->prefix_variants = b.prefix_variants;
+    m->checks = b.chk;
+    m->cpos = b.cpos;
+    m->cbytes = (unsigned char *)buf_detach(&b.cbytes);
     buf_free(&b.bytes);
     free(b.p);
     return m;
@@ -637,6 +865,10 @@ matcher_free(matcher *m)
     free(m->dict);
     free(m->out);
     free(m->okw);
+    free(m->ochk);
+    free(m->checks);
+    free(m->cpos);
+    free(m->cbytes);
     free(m);
 }
 
@@ -661,6 +893,8 @@ typedef struct pending {
 
 typedef struct scan {
     const matcher *m;
+    const unsigned char *text;
+    size_t len;
     size_t ring[RING]; /* input offsets of the last word starts */
     pending *h, *inl;  /* by start, stop descending, kw, unless unsorted */
     size_t nh, cap, flush_at;
@@ -705,6 +939,75 @@ pending_cmp(const void *a, const void *b)
     return pending_before(a, b) ? -1 : pending_before(b, a) ? 1 : 0;
 }
 
+/* The text's stream again, from a character on, as the scan reads it: runs
+ * of SEP collapsed (and any SEP before the first word byte dropped), each
+ * byte with the code point it comes from. */
+typedef struct reader {
+    const unsigned char *u;
+    size_t i, len; /* the next character */
+    size_t at;     /* where the character of the buffered bytes starts */
+    unsigned char b[CHAR_STREAM_MAX * CHAR_CPS_MAX];
+    int32_t cp; /* the character's code point, -1 if it has several */
+    size_t nb, k;
+    bool sep; /* the last byte given was SEP */
+} reader;
+
+/* The next stream byte, or -1 at the end of the text. */
+static int
+reader_next(reader *r)
+{
+    for (;;) {
+        while (r->k < r->nb) {
+            unsigned c = r->b[r->k++];
+            if (c == SEP && r->sep) continue;
+            r->sep = c == SEP;
+            return (int)c;
+        }
+        if (r->i >= r->len) return -1;
+        r->at = r->i;
+        int32_t cps[CHAR_CPS_MAX];
+        size_t ncp;
+        r->i += read_char(r->u + r->i, r->len - r->i, cps, &ncp);
+        r->cp = ncp == 1 ? cps[0] : -1;
+        r->nb = cps_stream(cps, ncp, r->b);
+        r->k = 0;
+    }
+}
+
+/* Whether the text from start reads as the pattern of c with a đ or Đ at
+ * each of its places. The pattern's first word starts at a word start of
+ * the character at start: usually its first byte, but a character may
+ * hold several words ("½" is "1 2"), so each is tried. */
+static bool
+check_dj(const scan *sc, const dj_check *c, size_t start)
+{
+    const uint32_t *pos = sc->m->cpos + c->pos0;
+    const unsigned char *want = sc->m->cbytes + c->bytes0;
+    for (unsigned skip = 0;; skip++) {
+        reader r = {.u = sc->text, .i = start, .len = sc->len, .sep = true};
+        /* the skip-th word start in the character at start */
+        int x = 0;
+        bool prev_sep = true;
+        for (unsigned seen = 0;;) {
+            x = reader_next(&r);
+            if (x < 0 || r.at != start) return false;
+            bool word = x != SEP;
+            if (word && prev_sep && seen++ == skip) break;
+            prev_sep = !word;
+        }
+        uint32_t p = 1, next = 0;
+        for (;; p++) {
+            if ((unsigned)x != want[p - 1]) break;
+            if (p == pos[next]) {
+                if (r.cp != 0x0110 && r.cp != 0x0111) break;
+                if (++next == c->npos) return true;
+            }
+            x = reader_next(&r);
+            if (x < 0) break;
+        }
+    }
+}
+
 /* Records the hits of state s (its outputs, its dict chain). sep_stop is
  * where a whole-word hit stops (the start of the character that ended the
  * word), word_stop where a prefix hit does (the end of its last one). */
@@ -716,8 +1019,12 @@ report(scan *sc, size_t nw, uint32_t s, size_t sep_stop, size_t word_stop)
     for (; t != NO_STATE; t = m->dict[t]) {
         size_t start = sc->ring[(nw - m->words[t]) % RING];
         size_t stop = m->byte[t] == SEP ? sep_stop : word_stop;
-        for (uint32_t k = m->out[t]; k < m->out[t + 1]; k++)
+        for (uint32_t k = m->out[t]; k < m->out[t + 1]; k++) {
+            if (UNLIKELY(m->ochk[k]) &&
+                !check_dj(sc, &m->checks[m->ochk[k] - 1], start))
+                continue;
             hit_push(sc, start, stop, m->okw[k]);
+        }
     }
 }
 
@@ -793,6 +1100,20 @@ feed(scan *sc, cursor *cu, unsigned c, size_t i, size_t sep_stop,
     cu->s = s;
 }
 
+/* Feeds the stream bytes b[0..nb) of the input character at i, l bytes
+ * long. A whole word ended by this character stops where it starts,
+ * unless the word is (partly) made of this character. */
+static void
+feed_char(scan *sc, cursor *cu, const unsigned char *b, size_t nb, size_t i,
+          size_t l)
+{
+    bool wrote_word = false;
+    for (size_t q = 0; q < nb; q++) {
+        feed(sc, cu, b[q], i, wrote_word ? i + l : i, i + l);
+        wrote_word |= b[q] != SEP;
+    }
+}
+
 /* The hot loop: ASCII bytes from i, through full rows only. Stops before a
  * non-ASCII byte, before leaving a state without a full row, at end, or
  * just after a byte that reached a state with output (left flagged in
@@ -833,6 +1154,8 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
     if (!m || m->nstates <= 1 || !cb || (!text && len)) return;
     pending inl[64];
     scan sc = {.m = m,
+               .text = (const unsigned char *)text,
+               .len = len,
                .cb = cb,
                .ud = ud,
                .h = inl,
@@ -860,30 +1183,32 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
                 continue;
             }
             if (i >= end) break;
-            if (u[i] < 0x80) {
+            if (u[i] < 0x80 && u[i] != '<' && u[i] != '&') {
                 /* A state without a full row: the slow way. */
                 feed(&sc, &cu, stream_byte[u[i]], i, i, i + 1);
                 i++;
+                continue;
+            }
+            unsigned char tmp[CHAR_STREAM_MAX * CHAR_CPS_MAX];
+            if (u[i] < 0x80) {
+                /* A tag, a character reference, or just '<' or '&'. */
+                int32_t cps[CHAR_CPS_MAX];
+                size_t ncp, l = read_char(u + i, len - i, cps, &ncp);
+                feed_char(&sc, &cu, tmp, cps_stream(cps, ncp, tmp), i, l);
+                i += l;
                 continue;
             }
             /* Anything else, folded; its bytes go the same way. */
             int32_t cp;
             size_t l = fold_decode((const char *)u + i, len - i, &cp);
             const fold_entry *e = fold_lookup(cp);
-            unsigned char tmp[CHAR_STREAM_MAX];
             const unsigned char *b = (const unsigned char *)e->s;
             size_t nb = e->len;
             if (e->cls != FOLD_WORD) {
                 nb = char_stream(cp, e, tmp);
                 b = tmp;
             }
-            /* A whole word ended by this character stops where it starts,
-             * unless the word is (partly) made of this character. */
-            bool wrote_word = false;
-            for (size_t q = 0; q < nb; q++) {
-                feed(&sc, &cu, b[q], i, wrote_word ? i + l : i, i + l);
-                wrote_word |= b[q] != SEP;
-            }
+            feed_char(&sc, &cu, b, nb, i, l);
             i += l;
         }
         /* Hits still to come start at one of the last maxwords word

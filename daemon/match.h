@@ -15,18 +15,27 @@
  * - Phrases: any run of non-word characters in a keyword (spaces, hyphens,
  *   punctuation) matches any run of one or more non-word characters in the
  *   text: "Bosnie Herzégovine" = "Bosnie-Herzégovine" = "Bosnie\n herzégovine".
+ * - Markup: an HTML tag in the text ('<' then a letter, '/' and a letter,
+ *   '!' or '?', up to the '>' that ends it outside quoted attribute values,
+ *   at most 1 KiB and holding no other '<') or comment is one non-word
+ *   character: "Boris <b>Ruge</b>" has the phrase "Boris Ruge" and no word
+ *   "b". Any other '<' is punctuation ("a < b"). A character reference is
+ *   the character it stands for: "Vu&#269;i&#263;", "Boris&nbsp;Ruge"
+ *   (decimal and hex as in HTML, named ones with their ';' only).
  * - A '*' ending the keyword, right after a letter or digit, makes its last
  *   word a prefix: "serb*" finds Serbie, Serbia, serbe; "Otan*" finds OTAN
  *   and Otaniemi. The match still starts at a word start, and covers the
  *   prefix only ("Serb" of "Serbie"). A '*' anywhere else is an error.
- * - Transliterations: a keyword written with đ, or with dj, matches d, dj
- *   and đ in the text ("Đurić" and "Djuric" both find Đurić, Djuric, Duric);
- *   a keyword written with ä, ö or ü also matches ae, oe, ue ("Müller" finds
- *   Müller, Muller, Mueller). The text side only ever strips (đ → d, ü → u),
- *   so "Duric" finds Đurić and Duric but not Djuric, and "Mueller" does not
- *   find Müller: write names with their diacritics to catch every spelling.
- *   Up to 3 such letters per keyword are expanded in every combination;
- *   beyond that, all-plain and all-transliterated only.
+ * - Transliterations: a keyword written with đ matches đ, dj and d in the
+ *   text ("Đurić" finds Đurić, Djuric, Duric); one written with dj matches
+ *   dj and đ, never a bare d ("Djuric" finds Đurić and Djuric, not Duric;
+ *   "Hadj" never finds "had"). A keyword written with ä, ö or ü also
+ *   matches ae, oe, ue ("Müller" finds Müller, Muller, Mueller). The text
+ *   side only ever strips (đ → d, ü → u), so "Duric" finds Đurić and Duric
+ *   but not Djuric, and "Mueller" does not find Müller: write names with
+ *   their diacritics to catch every spelling. Up to 3 such letters per
+ *   keyword are expanded in every combination; beyond that, all-plain and
+ *   all-transliterated only.
  * - Keywords that fold to the same thing ("Vučić", "VUCIC") are one keyword,
  *   reported under its first spelling (its index in the list given).
  *

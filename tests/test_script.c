@@ -804,6 +804,79 @@ test_keywords_unicode_offsets(void **state)
 }
 
 static void
+test_keywords_markup(void **state)
+{
+    UNUSED(state);
+    /* item.content keeps its HTML: tags separate words and are not words,
+     * offsets still point into the text as given */
+    action_list out;
+    action_list_init(&out);
+    script *s = load_ok(
+        "local m = vigie.keywords{'Boris Ruge', 'b', 'span', 'class'}\n"
+        "function on_item(item)\n"
+        "  local text = item.content\n"
+        "  print(table.concat(m:match(text), '|'))\n"
+        "  for _, h in ipairs(m:find(text)) do\n"
+        "    print(h.keyword, h.start, h.stop, text:sub(h.start, h.stop))\n"
+        "  end\n"
+        "end\n",
+        &out);
+    feed_item it = make_item("1", "t");
+    it.content = "Boris <b>Ruge</b> <span class=\"x\">Boris&nbsp;Ruge";
+    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
+    assert_int_equal(out.len, 3);
+    assert_string_equal(out.v[0].message, "Boris Ruge");
+    assert_string_equal(out.v[1].message, "Boris Ruge\t1\t13\tBoris <b>Ruge");
+    assert_string_equal(out.v[2].message,
+                        "Boris Ruge\t35\t49\tBoris&nbsp;Ruge");
+    script_free(s);
+    action_list_free(&out);
+}
+
+static void
+test_find_many_hits(void **state)
+{
+    UNUSED(state);
+    /* m:find lists every hit up to 65,536, then the first of each keyword
+     * not listed yet: every keyword m:match finds is in it */
+    action_list out;
+    action_list_init(&out);
+    script_limits l = small_limits();
+    /* 65,538 hit tables: the default memory cap, and time for ASan */
+    l.call_ms = 10000;
+    l.mem = 64u << 20;
+    const char *src =
+        "local m = vigie.keywords{'x', 'y', 'z', 'w'}\n"
+        "function on_item(item)\n"
+        "  local t = ('x '):rep(70000) .. 'y z y x z'\n"
+        "  local hits, cut = m:find(t)\n"
+        "  print(#hits, tostring(cut), table.concat(m:match(t), ','))\n"
+        "  for i = #hits - 2, #hits do\n"
+        "    local h = hits[i]\n"
+        "    print(h.keyword, h.start, t:sub(h.start, h.stop))\n"
+        "  end\n"
+        "  local few, more = m:find(('x '):rep(65536))\n"
+        "  print(#few, tostring(more))\n"
+        "end\n";
+    char err[1024] = "";
+    script *s =
+        script_load("t.lua", src, strlen(src), &l, &out, err, sizeof err);
+    if (!s) fail_msg("load failed: %s", err);
+    script_set_feed(s, &test_feed);
+    feed_item it = make_item("1", "t");
+    int rc = script_on_item(s, &it, 0, &out);
+    if (rc) fail_msg("%s", out.len ? out.v[out.len - 1].message : "?");
+    assert_int_equal(out.len, 5);
+    assert_string_equal(out.v[0].message, "65538\ttrue\tx,y,z");
+    assert_string_equal(out.v[1].message, "x\t131071\tx");
+    assert_string_equal(out.v[2].message, "y\t140001\ty");
+    assert_string_equal(out.v[3].message, "z\t140003\tz");
+    assert_string_equal(out.v[4].message, "65536\tnil");
+    script_free(s);
+    action_list_free(&out);
+}
+
+static void
 test_ten_thousand_keywords(void **state)
 {
     UNUSED(state);
@@ -933,6 +1006,8 @@ main(void)
         cmocka_unit_test(test_global_index_cannot_run_outside_budget),
         cmocka_unit_test(test_keywords_api),
         cmocka_unit_test(test_keywords_unicode_offsets),
+        cmocka_unit_test(test_keywords_markup),
+        cmocka_unit_test(test_find_many_hits),
         cmocka_unit_test(test_ten_thousand_keywords),
         cmocka_unit_test(test_keywords_charged_to_memory),
         cmocka_unit_test(test_action_json),
