@@ -49,6 +49,10 @@ typedef struct fetch_request {
     size_t post_len;
     bool no_redirects;    /* a 3xx is the answer, not a hop */
     bool keep_error_body; /* keep the body of non-2xx answers too (capped) */
+    /* A body over max_body is cut there, the rest never read, and the
+     * answer stands on its status (webhook answers: only the status and
+     * the first bytes matter) instead of failing as FETCH_TOO_BIG. */
+    bool cut_body;
 } fetch_request;
 
 typedef enum fetch_outcome {
