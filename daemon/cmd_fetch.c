@@ -17,6 +17,7 @@
 #include "fetch.h"
 #include "jsonw.h"
 #include "log.h"
+#include "utf8.h"
 
 #define MAX_HEADERS 32
 
@@ -91,11 +92,12 @@ print_result(const job *j, const fetch_result *r)
     jsonw_init(&w, &out);
     jsonw_obj_open(&w);
     jsonw_key(&w, "url");
-    char *url = xstrdup(j->url);
-    for (char *p = url; *p; p++) /* argv may hold anything */
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) *p = '?';
-    jsonw_str(&w, url);
-    free(url);
+    /* As given, "bücher.example" included: argv may hold any bytes, and
+     * the writer wants UTF-8 (it escapes control characters itself). */
+    buf url = {0};
+    utf8_repair(&url, j->url, strlen(j->url));
+    jsonw_strn(&w, url.p ? url.p : "", url.len);
+    buf_free(&url);
     jsonw_key(&w, "ok");
     jsonw_bool(&w, r->ok);
     jsonw_key(&w, "outcome");

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "config_lua.h"
 #include "log.h"
+#include "url.h"
 
 #ifndef VIGIE_URL
 #define VIGIE_URL "https://github.com/vigie-monitor/vigie"
@@ -576,8 +577,8 @@ url_char_ok(unsigned char c)
     return c > 0x20 && c != 0x7f;
 }
 
-char *
-config_url_key(arena *a, const char *url, char *why, size_t whylen)
+static char *
+url_key(arena *a, const char *url, char *why, size_t whylen)
 {
     size_t len = strlen(url);
     if (len > CONFIG_MAX_URL) {
@@ -677,6 +678,19 @@ config_url_key(arena *a, const char *url, char *why, size_t whylen)
     buf_add(&b, rest, restlen);
     char *key = arena_strndup(a, b.p, b.len);
     buf_free(&b);
+    return key;
+}
+
+/* An international host is keyed in punycode, the form fetched:
+ * "bücher.example" and "xn--bcher-kva.example" are one feed, and a name
+ * that cannot be converted is refused by `vigie check`, not at each poll. */
+char *
+config_url_key(arena *a, const char *url, char *why, size_t whylen)
+{
+    char *ascii = url_ascii_host(url, why, whylen);
+    if (!ascii) return NULL;
+    char *key = url_key(a, ascii, why, whylen);
+    free(ascii);
     return key;
 }
 

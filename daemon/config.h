@@ -173,8 +173,8 @@ const char *webhook_format_name(webhook_format f);
 int config_path_resolve(const char *base, const char *p, char *out,
                         size_t outlen);
 /* http(s) URL → the key used for duplicate detection (lower-case scheme and
- * host, default port and empty path normalised); NULL with why if the URL
- * is not an acceptable http(s) URL. */
+ * host, an international host in punycode, default port and empty path
+ * normalised); NULL with why if the URL is not an acceptable http(s) URL. */
 char *config_url_key(arena *a, const char *url, char *why, size_t whylen);
 
 #endif

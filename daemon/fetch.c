@@ -11,6 +11,7 @@
 #include "backoff.h"
 #include "log.h"
 #include "netguard.h"
+#include "url.h"
 
 #define MAX_HOPS 16        /* URLs remembered for loop detection */
 #define MAX_VALIDATOR 1024 /* longer ETag/Last-Modified are not kept */
@@ -35,6 +36,7 @@ struct fetch {
     netguard guard;
     char errbuf[CURL_ERROR_SIZE];
     const char *setup_error;
+    char setup_msg[200]; /* what setup_error points to, when built */
     int64_t t0;
 
     /* the response being read (redirects are several responses) */
@@ -577,7 +579,16 @@ fetch_start(evcurl_pool *pool, const fetch_request *req, fetch_done_fn done,
     fetch *f = xcalloc(1, sizeof *f);
     f->done = done;
     f->arg = arg;
-    f->url = xstrdup(req->url ? req->url : "");
+    /* DNS and TLS know an international host name by its punycode form;
+     * libcurl's own conversion depends on the process locale. */
+    const char *url = req->url ? req->url : "";
+    char why[160];
+    f->url = url_ascii_host(url, why, sizeof why);
+    if (!f->url) {
+        f->url = xstrdup(url);
+        snprintf(f->setup_msg, sizeof f->setup_msg, "bad URL: %s", why);
+        f->setup_error = f->setup_msg;
+    }
     if (req->etag)
         f->etag = ascii_dup(req->etag, strlen(req->etag), MAX_VALIDATOR);
     if (req->last_modified)
