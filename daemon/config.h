@@ -60,7 +60,7 @@ typedef struct config_feed {
     const char *url;   /* http(s) URL as written, or NULL */
     const char *path;  /* absolute local path, or NULL */
     const char *name;  /* as given (or from OPML), or NULL */
-    const char *label; /* for humans: name, else url, else path */
+    const char *label; /* for humans: name, else url (redacted), else path */
     const char *where; /* its place in the config: "feeds[3]" */
     int64_t interval, timeout, silent_after; /* ms; silent_after may be
                                                  DURATION_FOREVER (off) */

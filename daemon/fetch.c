@@ -470,7 +470,11 @@ finalize(fetch *f, CURL *easy, CURLcode rc)
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
     char *s = NULL;
     curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &s);
-    r->final_url = url_dup(s ? s : f->url);
+    /* The base of the feed's relative links, shown by `vigie fetch`:
+     * without the credentials the request carried (url.h). */
+    char *bare = url_strip_userinfo(s ? s : f->url);
+    r->final_url = url_dup(bare);
+    free(bare);
     s = NULL;
     curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &s);
     if (s) {

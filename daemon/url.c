@@ -63,20 +63,31 @@ url_resolve(arena *a, const char *base, const char *ref)
     return result;
 }
 
-/* Where the host of an absolute URL is: after "scheme://" and any
- * userinfo (which ends at the authority's last '@'), up to the port or the
- * path. False when url has no "//" authority. */
+/* The authority of an absolute URL: after "scheme://", up to the path,
+ * query or fragment; its userinfo ends at its last '@' (a password may
+ * hold a raw '@', a host never does). False when url has no authority. */
+static bool
+authority(const char *url, const char **auth, const char **host,
+          const char **end)
+{
+    if (!url_is_absolute(url)) return false;
+    const char *a = strchr(url, ':') + 1;
+    if (strncmp(a, "//", 2) != 0) return false;
+    a += 2;
+    *auth = *host = a;
+    *end = a + strcspn(a, "/?#");
+    for (const char *p = a; p < *end; p++)
+        if (*p == '@') *host = p + 1;
+    return true;
+}
+
+/* Where the host of an absolute URL is: after any userinfo, up to the
+ * port or the path. */
 static bool
 host_span(const char *url, size_t *start, size_t *end)
 {
-    if (!url_is_absolute(url)) return false;
-    const char *auth = strchr(url, ':') + 1;
-    if (strncmp(auth, "//", 2) != 0) return false;
-    auth += 2;
-    const char *aend = auth + strcspn(auth, "/?#");
-    const char *host = auth;
-    for (const char *p = auth; p < aend; p++)
-        if (*p == '@') host = p + 1;
+    const char *auth, *host, *aend;
+    if (!authority(url, &auth, &host, &aend)) return false;
     const char *hend = host;
     if (*host == '[') {
         const char *rb = memchr(host, ']', (size_t)(aend - host));
@@ -152,5 +163,43 @@ url_ascii_host(const char *url, char *why, size_t whylen)
     buf_adds(&b, ascii);
     buf_adds(&b, url + he);
     free(ascii);
+    return buf_detach(&b);
+}
+
+char *
+url_redact(const char *url)
+{
+    const char *auth, *host, *end;
+    if (!authority(url, &auth, &host, &end) || host == auth)
+        return xstrdup(url);
+    const char *colon = memchr(auth, ':', (size_t)(host - 1 - auth));
+    buf b = {0};
+    /* "user:" is kept: it tells two accounts apart. A userinfo without a
+     * colon is often a token by itself ("https://TOKEN@host/"). */
+    buf_add(&b, url, (size_t)((colon ? colon + 1 : auth) - url));
+    buf_adds(&b, "***");
+    buf_adds(&b, host - 1); /* from the '@' on */
+    return buf_detach(&b);
+}
+
+char *
+url_redact_in(arena *a, const char *url)
+{
+    if (!url) return NULL;
+    char *shown = url_redact(url);
+    char *kept = arena_strdup(a, shown);
+    free(shown);
+    return kept;
+}
+
+char *
+url_strip_userinfo(const char *url)
+{
+    const char *auth, *host, *end;
+    if (!authority(url, &auth, &host, &end) || host == auth)
+        return xstrdup(url);
+    buf b = {0};
+    buf_add(&b, url, (size_t)(auth - url));
+    buf_adds(&b, host);
     return buf_detach(&b);
 }

@@ -7,7 +7,13 @@
  *
  * url_ascii_host() turns an international domain name into the punycode
  * form DNS and TLS know ("bücher.example" → "xn--bcher-kva.example"),
- * leaving every other byte of the URL as written. */
+ * leaving every other byte of the URL as written.
+ *
+ * A feed's URL may carry credentials ("http://user:secret@host/"). They go
+ * in the HTTP request and nowhere else: every URL vigie logs, prints,
+ * stores in an alert or hands to a rule goes through url_redact() first
+ * ("http://user:***@host/"); links made absolute against a feed's address
+ * use url_strip_userinfo(). */
 #ifndef VIGIE_URL_H
 #define VIGIE_URL_H
 
@@ -29,5 +35,15 @@ const char *url_resolve(arena *a, const char *base, const char *ref);
  * host is not a valid international domain name, or libcurl cannot
  * convert it. malloc'ed. */
 char *url_ascii_host(const char *url, char *why, size_t whylen);
+
+/* url as it may be shown or sent: the password of its userinfo is "***"
+ * ("http://user:***@host/"), a userinfo without one (a token, perhaps) is
+ * "***" whole. A copy of url when it has no userinfo. malloc'ed. */
+char *url_redact(const char *url);
+/* The same, kept in the arena; NULL stays NULL. */
+char *url_redact_in(arena *a, const char *url);
+/* url without its userinfo ("http://host/"), for the base of links a
+ * reader follows. malloc'ed. */
+char *url_strip_userinfo(const char *url);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_url.c — host names fit for the wire. */
+/* test_url.c — host names fit for the wire; credentials kept off it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,6 +64,49 @@ test_ascii_host_refuses_what_is_not_a_name(void **state)
     assert_non_null(strstr(why, "xn--"));
 }
 
+static void
+test_redact_hides_the_password_only(void **state)
+{
+    UNUSED(state);
+    static const char *const cases[][2] = {
+        {"http://user:s3cr3t@127.0.0.1:8080/f?a=1#x",
+         "http://user:***@127.0.0.1:8080/f?a=1#x"},
+        {"https://u:p%40ss@host/", "https://u:***@host/"},
+        {"https://u:p@ss@host/", "https://u:***@host/"}, /* raw '@' */
+        {"http://u:a:b@host", "http://u:***@host"},
+        {"http://u:@host/", "http://u:***@host/"},
+        {"http://TOKEN@host/x", "http://***@host/x"},
+        {"http://@host/", "http://***@host/"},
+        {"http://host/a@b?c=d@e", "http://host/a@b?c=d@e"}, /* not userinfo */
+        {"http://host:80/", "http://host:80/"},
+        {"file:///srv/a@b.xml", "file:///srv/a@b.xml"},
+        {"/srv/feed.xml", "/srv/feed.xml"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *got = url_redact(cases[i][0]);
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
+static void
+test_strip_userinfo(void **state)
+{
+    UNUSED(state);
+    static const char *const cases[][2] = {
+        {"http://user:s3cr3t@127.0.0.1:8080/f?a=1", "http://127.0.0.1:8080/f?a=1"},
+        {"https://TOKEN@host", "https://host"},
+        {"http://host/a@b", "http://host/a@b"},
+        {"mailto:a@b", "mailto:a@b"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *got = url_strip_userinfo(cases[i][0]);
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
 int
 main(void)
 {
@@ -71,6 +114,8 @@ main(void)
         cmocka_unit_test(test_ascii_host_converts_international_names),
         cmocka_unit_test(test_ascii_host_leaves_everything_else_alone),
         cmocka_unit_test(test_ascii_host_refuses_what_is_not_a_name),
+        cmocka_unit_test(test_redact_hides_the_password_only),
+        cmocka_unit_test(test_strip_userinfo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
