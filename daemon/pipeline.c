@@ -26,6 +26,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "outbox.h"
+#include "statelock.h"
 #include "store.h"
 #include "url.h"
 #include "worker.h"
@@ -65,6 +66,7 @@ struct pipeline {
     struct ev_loop *loop;
     const config *cfg;
     store *st;
+    int lock; /* statelock.h: held while st is open */
     outbox *ob;
     worker *wk;
     delivery *dl;
@@ -689,9 +691,19 @@ pipeline_new(struct ev_loop *loop, evcurl *ec, const config *cfg, char *err,
 {
     store *st = store_open(cfg->state_dir, STORE_CREATE, err, errlen);
     if (!st) return NULL;
+    /* Before the outbox is recovered: a second daemon would take the
+     * first one's alerts in flight for interrupted ones and send them
+     * again. After store_open, which creates the directory (or says why
+     * it cannot). */
+    int lock = statelock_take(cfg->state_dir, err, errlen);
+    if (lock < 0) {
+        store_close(st);
+        return NULL;
+    }
     pipeline *pl = xcalloc(1, sizeof *pl);
     pl->loop = loop;
     pl->st = st;
+    pl->lock = lock;
     outbox_params op;
     outbox_params_default(&op);
     pl->ob = outbox_new(st, &op);
@@ -800,5 +812,6 @@ pipeline_free(pipeline *pl)
     /* bounded: 8192 pages (128 MB) move in well under a second */
     store_compact(pl->st, 8192);
     store_close(pl->st);
+    statelock_release(pl->lock); /* the database is closed: next one may */
     free(pl);
 }
