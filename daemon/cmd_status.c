@@ -176,7 +176,9 @@ print_json(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
         jsonw_key(&w, "state");
         jsonw_str(&w, h);
         jsonw_key(&w, "url");
-        jsonw_str(&w, r->st.url ? r->st.url : r->shown_url ? r->shown_url : r->cf->path);
+        jsonw_str(&w, r->st.url       ? r->st.url
+                      : r->shown_url ? r->shown_url
+                                     : r->cf->path);
         jsonw_key(&w, "last_poll");
         jsonw_date(&w, r->st.last_poll ? r->st.last_poll / 1000 : DATE_NONE);
         jsonw_key(&w, "http_status");

@@ -1002,7 +1002,9 @@ read_feed(loader *ld, int t, const char *where)
         f->key = key;
     }
     if (get_line_string(ld, t, where, "name", 256, &f->name) < 0) return -1;
-    f->label = f->name ? f->name : f->url ? url_redact_in(&c->mem, f->url) : f->path;
+    f->label = f->name  ? f->name
+               : f->url ? url_redact_in(&c->mem, f->url)
+                        : f->path;
 
     if (get_duration(ld, t, where, "interval", 0, &f->interval) < 0) return -1;
     if (f->interval < c->min_interval) {

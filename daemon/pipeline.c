@@ -285,8 +285,9 @@ queue_health(pipeline *pl, job *j, health_event e, int64_t since, int64_t ident)
     char title[300];
     snprintf(title, sizeof title, "vigie health: %s %s", j->label,
              health_event_name(e));
-    feed_item it = {.id = id, .title = title, .link = j->shown_url, .summary = "",
-                    .content = "", .author = "", .published = DATE_NONE,
+    feed_item it = {.id = id, .title = title, .link = j->shown_url,
+                    .summary = "", .content = "", .author = "",
+                    .published = DATE_NONE,
                     .updated = DATE_NONE};
     buf payload = {0};
     jsonw w;

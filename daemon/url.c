@@ -112,8 +112,9 @@ punycode(const char *host, char *why, size_t whylen)
 #ifdef CURLU_PUNYCODE
     locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     if (!utf8) {
-        snprintf(why, whylen, "no C.UTF-8 locale to convert the host name "
-                              "with: write it in punycode (xn--...)");
+        snprintf(why, whylen,
+                 "no C.UTF-8 locale to convert the host name "
+                 "with: write it in punycode (xn--...)");
         return NULL;
     }
     locale_t was = uselocale(utf8);
@@ -121,18 +122,20 @@ punycode(const char *host, char *why, size_t whylen)
     CURLU *u = curl_url();
     buf probe = {0};
     buf_printf(&probe, "http://%s/", host);
-    CURLUcode rc = u ? curl_url_set(u, CURLUPART_URL, probe.p, 0)
-                     : CURLUE_OUT_OF_MEMORY;
+    CURLUcode rc =
+        u ? curl_url_set(u, CURLUPART_URL, probe.p, 0) : CURLUE_OUT_OF_MEMORY;
     if (rc == CURLUE_OK)
         rc = curl_url_get(u, CURLUPART_HOST, &got, CURLU_PUNYCODE);
     if (rc == CURLUE_OK && got && ascii_only(got, strlen(got)))
         out = xstrdup(got);
     else if (rc == CURLUE_LACKS_IDN)
-        snprintf(why, whylen, "this libcurl cannot convert international "
-                              "domain names: write the host in punycode (xn--...)");
+        snprintf(why, whylen,
+                 "this libcurl cannot convert international "
+                 "domain names: write the host in punycode (xn--...)");
     else
-        snprintf(why, whylen, "the host is not a valid international domain "
-                              "name (in punycode, it starts with xn--)");
+        snprintf(why, whylen,
+                 "the host is not a valid international domain "
+                 "name (in punycode, it starts with xn--)");
     curl_free(got);
     buf_free(&probe);
     curl_url_cleanup(u);
@@ -141,9 +144,10 @@ punycode(const char *host, char *why, size_t whylen)
     return out;
 #else
     UNUSED(host);
-    snprintf(why, whylen, "this libcurl (before 7.88) cannot convert "
-                          "international domain names: write the host in "
-                          "punycode (xn--...)");
+    snprintf(why, whylen,
+             "this libcurl (before 7.88) cannot convert "
+             "international domain names: write the host in "
+             "punycode (xn--...)");
     return NULL;
 #endif
 }

@@ -296,7 +296,8 @@ test_url_key(void **state)
         {"http://example.org?q", "http://example.org/?q"},
         /* the host as DNS knows it: one feed however it is written */
         {"http://Bücher.example/ü", "http://xn--bcher-kva.example/ü"},
-        {"http://u:p@bücher.example:8080", "http://u:p@xn--bcher-kva.example:8080/"},
+        {"http://u:p@bücher.example:8080",
+         "http://u:p@xn--bcher-kva.example:8080/"},
     };
     arena a = {0};
     char why[256];

@@ -18,7 +18,8 @@ test_ascii_host_converts_international_names(void **state)
         {"http://bücher.example/x", "http://xn--bcher-kva.example/x"},
         {"https://BÜCHER.example:8443/a?q=é#f",
          "https://xn--bcher-kva.example:8443/a?q=é#f"},
-        {"http://user:pä@ss@bücher.example/", "http://user:pä@ss@xn--bcher-kva.example/"},
+        {"http://user:pä@ss@bücher.example/",
+         "http://user:pä@ss@xn--bcher-kva.example/"},
         {"http://☃.example", "http://xn--n3h.example"},
         {"http://räksmörgås.se/path/index.html",
          "http://xn--rksmrgs-5wao1o.se/path/index.html"},
@@ -59,7 +60,9 @@ test_ascii_host_refuses_what_is_not_a_name(void **state)
 {
     UNUSED(state);
     char why[200] = "";
-    assert_null(url_ascii_host("http://b\xff\xfe" "cher.example/", why, sizeof why));
+    assert_null(url_ascii_host("http://b\xff\xfe"
+                               "cher.example/",
+                               why, sizeof why));
     assert_non_null(strstr(why, "not a valid international domain name"));
     assert_non_null(strstr(why, "xn--"));
 }
@@ -95,7 +98,8 @@ test_strip_userinfo(void **state)
 {
     UNUSED(state);
     static const char *const cases[][2] = {
-        {"http://user:s3cr3t@127.0.0.1:8080/f?a=1", "http://127.0.0.1:8080/f?a=1"},
+        {"http://user:s3cr3t@127.0.0.1:8080/f?a=1",
+         "http://127.0.0.1:8080/f?a=1"},
         {"https://TOKEN@host", "https://host"},
         {"http://host/a@b", "http://host/a@b"},
         {"mailto:a@b", "mailto:a@b"},
