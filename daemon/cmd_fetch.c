@@ -17,6 +17,8 @@
 #include "fetch.h"
 #include "jsonw.h"
 #include "log.h"
+#include "url.h"
+#include "utf8.h"
 
 #define MAX_HEADERS 32
 
@@ -91,11 +93,15 @@ print_result(const job *j, const fetch_result *r)
     jsonw_init(&w, &out);
     jsonw_obj_open(&w);
     jsonw_key(&w, "url");
-    char *url = xstrdup(j->url);
-    for (char *p = url; *p; p++) /* argv may hold anything */
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) *p = '?';
-    jsonw_str(&w, url);
-    free(url);
+    /* As given, "bücher.example" included, but for a password: argv may
+     * hold any bytes, and the writer wants UTF-8 (it escapes control
+     * characters itself). */
+    char *shown = url_redact(j->url);
+    buf url = {0};
+    utf8_repair(&url, shown, strlen(shown));
+    jsonw_strn(&w, url.p ? url.p : "", url.len);
+    buf_free(&url);
+    free(shown);
     jsonw_key(&w, "ok");
     jsonw_bool(&w, r->ok);
     jsonw_key(&w, "outcome");
@@ -119,7 +125,9 @@ print_result(const job *j, const fetch_result *r)
     jsonw_key(&w, "redirects");
     jsonw_int(&w, r->redirects);
     jsonw_key(&w, "permanent_redirect");
-    jsonw_str(&w, r->permanent_url);
+    shown = r->permanent_url ? url_redact(r->permanent_url) : NULL;
+    jsonw_str(&w, shown);
+    free(shown);
     jsonw_key(&w, "temporary_redirect");
     jsonw_bool(&w, r->temporary_redirect);
     jsonw_key(&w, "retry_after");

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
+#include "url.h"
 
 static void
 usage(FILE *f)
@@ -76,7 +77,9 @@ print_row(const outbox_row *r, void *ud)
         jsonw_key(&w, "script");
         jsonw_str(&w, r->script);
         jsonw_key(&w, "feed");
-        jsonw_str(&w, r->feed_key);
+        char *feed = r->feed_key ? url_redact(r->feed_key) : NULL;
+        jsonw_str(&w, feed); /* the key, without its password (url.h) */
+        free(feed);
         jsonw_key(&w, "item_id");
         jsonw_str(&w, r->item_id);
         jsonw_key(&w, "title");

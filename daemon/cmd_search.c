@@ -17,6 +17,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "store.h"
+#include "url.h"
 
 #define DEFAULT_LIMIT 20
 #define MAX_LIMIT 100000
@@ -60,6 +61,10 @@ print_hit(const store_hit *h, void *ud)
     out *o = ud;
     char d[DATE_RFC3339_LEN];
     buf_reset(&o->line);
+    /* The database keeps feed URLs whole; they are shown without their
+     * password (an unnamed, untitled feed is named by its URL). */
+    char *feed = h->feed ? url_redact(h->feed) : NULL;
+    char *feed_url = h->feed_url ? url_redact(h->feed_url) : NULL;
     if (o->json) {
         jsonw w;
         jsonw_init(&w, &o->line);
@@ -71,9 +76,9 @@ print_hit(const store_hit *h, void *ud)
         jsonw_key(&w, "id");
         jsonw_str(&w, h->item_id);
         jsonw_key(&w, "feed");
-        jsonw_str(&w, h->feed);
+        jsonw_str(&w, feed);
         jsonw_key(&w, "feed_url");
-        jsonw_str(&w, h->feed_url);
+        jsonw_str(&w, feed_url);
         jsonw_key(&w, "published");
         jsonw_date(&w, h->published);
         jsonw_key(&w, "stored");
@@ -84,7 +89,7 @@ print_hit(const store_hit *h, void *ud)
         jsonw_obj_close(&w);
     } else {
         date_of(h, d);
-        buf_printf(&o->line, "%s  [%s] %s\n    %s", d, h->feed ? h->feed : "",
+        buf_printf(&o->line, "%s  [%s] %s\n    %s", d, feed ? feed : "",
                    h->title && *h->title ? h->title : "(no title)",
                    h->link && *h->link ? h->link : "(no link)");
         json_t *tags = json_loads(h->tags_json, 0, NULL);
@@ -103,6 +108,8 @@ print_hit(const store_hit *h, void *ud)
     }
     buf_addc(&o->line, '\n');
     fwrite(o->line.p, 1, o->line.len, stdout);
+    free(feed);
+    free(feed_url);
     o->count++;
     return 0;
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
+#include "url.h"
 
 static const char status_usage[] =
     "usage: vigie status [-c FILE] [--state-dir DIR] [--json]\n\n"
@@ -27,6 +28,7 @@ static const char status_usage[] =
 
 typedef struct row {
     const config_feed *cf;
+    const char *shown_key, *shown_url; /* no password (url.h) */
     store_feed_state st;
     bool known; /* has a row in the database */
 } row;
@@ -49,7 +51,7 @@ on_feed(const store_feed_state *st, void *ud)
     r->st.error = st->error ? arena_strdup(col->mem, st->error) : NULL;
     r->st.disabled_why =
         st->disabled_why ? arena_strdup(col->mem, st->disabled_why) : NULL;
-    r->st.url = st->url ? arena_strdup(col->mem, st->url) : NULL;
+    r->st.url = url_redact_in(col->mem, st->url); /* shown, never used */
     r->known = true;
     return 0;
 }
@@ -170,11 +172,13 @@ print_json(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
         jsonw_key(&w, "name");
         jsonw_str(&w, r->cf->label);
         jsonw_key(&w, "key");
-        jsonw_str(&w, r->cf->key);
+        jsonw_str(&w, r->shown_key);
         jsonw_key(&w, "state");
         jsonw_str(&w, h);
         jsonw_key(&w, "url");
-        jsonw_str(&w, r->st.url ? r->st.url : r->cf->url ? r->cf->url : r->cf->path);
+        jsonw_str(&w, r->st.url       ? r->st.url
+                      : r->shown_url ? r->shown_url
+                                     : r->cf->path);
         jsonw_key(&w, "last_poll");
         jsonw_date(&w, r->st.last_poll ? r->st.last_poll / 1000 : DATE_NONE);
         jsonw_key(&w, "http_status");
@@ -258,7 +262,11 @@ cmd_status(int argc, char **argv)
     }
     arena mem = {0};
     row *rows = xcalloc(c->nfeeds + 1, sizeof *rows);
-    for (size_t i = 0; i < c->nfeeds; i++) rows[i].cf = &c->feeds[i];
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        rows[i].cf = &c->feeds[i];
+        rows[i].shown_key = url_redact_in(&mem, c->feeds[i].key);
+        rows[i].shown_url = url_redact_in(&mem, c->feeds[i].url);
+    }
     collect col = {c, rows, &mem};
     outbox_counts oc = {0};
     int64_t stored = 0;

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "config_lua.h"
 #include "log.h"
+#include "url.h"
 
 #ifndef VIGIE_URL
 #define VIGIE_URL "https://github.com/vigie-monitor/vigie"
@@ -155,6 +156,16 @@ quote(const char *s, size_t len, char *out, size_t outlen)
     }
     out[o++] = '"';
     out[o] = '\0';
+}
+
+/* A URL quoted for a message: its password is no one's business, not
+ * even the journal's (ExecStartPre runs `vigie check`). */
+static void
+quote_url(const char *url, char *out, size_t outlen)
+{
+    char *shown = url_redact(url);
+    quote(shown, strlen(shown), out, outlen);
+    free(shown);
 }
 
 /* The value at idx as the user wrote it, roughly: "30s", 30, true, a table. */
@@ -576,8 +587,8 @@ url_char_ok(unsigned char c)
     return c > 0x20 && c != 0x7f;
 }
 
-char *
-config_url_key(arena *a, const char *url, char *why, size_t whylen)
+static char *
+url_key(arena *a, const char *url, char *why, size_t whylen)
 {
     size_t len = strlen(url);
     if (len > CONFIG_MAX_URL) {
@@ -677,6 +688,19 @@ config_url_key(arena *a, const char *url, char *why, size_t whylen)
     buf_add(&b, rest, restlen);
     char *key = arena_strndup(a, b.p, b.len);
     buf_free(&b);
+    return key;
+}
+
+/* An international host is keyed in punycode, the form fetched:
+ * "bücher.example" and "xn--bcher-kva.example" are one feed, and a name
+ * that cannot be converted is refused by `vigie check`, not at each poll. */
+char *
+config_url_key(arena *a, const char *url, char *why, size_t whylen)
+{
+    char *ascii = url_ascii_host(url, why, whylen);
+    if (!ascii) return NULL;
+    char *key = url_key(a, ascii, why, whylen);
+    free(ascii);
     return key;
 }
 
@@ -932,7 +956,7 @@ set_url(loader *ld, config_feed *f, const char *kp, const char *url)
     char why[256], d[160];
     const char *key = config_url_key(&ld->c->mem, url, why, sizeof why);
     if (!key) {
-        quote(url, strlen(url), d, sizeof d);
+        quote_url(url, d, sizeof d);
         return bad(ld, kp, "%s: %s", d, why);
     }
     f->url = arena_strdup(&ld->c->mem, url);
@@ -978,7 +1002,9 @@ read_feed(loader *ld, int t, const char *where)
         f->key = key;
     }
     if (get_line_string(ld, t, where, "name", 256, &f->name) < 0) return -1;
-    f->label = f->name ? f->name : f->url ? f->url : f->path;
+    f->label = f->name  ? f->name
+               : f->url ? url_redact_in(&c->mem, f->url)
+                        : f->path;
 
     if (get_duration(ld, t, where, "interval", 0, &f->interval) < 0) return -1;
     if (f->interval < c->min_interval) {
@@ -1035,7 +1061,7 @@ read_feed_list(loader *ld, int t, const char *where, int depth)
                 f = new_feed(ld);
                 f->where = arena_strdup(&ld->c->mem, ek);
                 rc = set_url(ld, f, ek, lua_tostring(L, e));
-                f->label = f->url;
+                f->label = url_redact_in(&ld->c->mem, f->url);
             }
         } else if (ty == LUA_TTABLE) {
             /* A table with any named key is a feed; one without (including
@@ -1121,7 +1147,7 @@ check_duplicates(loader *ld)
         config_feed *f = &c->feeds[dup];
         char q[200];
         const char *shown = f->url ? f->url : f->path;
-        quote(shown, strlen(shown), q, sizeof q);
+        quote_url(shown, q, sizeof q);
         rc = bad(ld, f->where, "duplicate feed %s (same as %s)", q,
                  c->feeds[first].where);
     }
@@ -1183,7 +1209,7 @@ read_webhook(loader *ld, int t, const char *where, config_webhook *w)
     keypath(kp, sizeof kp, where, "url");
     if (!w->url) return bad(ld, kp, "missing (every webhook needs a url)");
     if (!config_url_key(&c->mem, w->url, why, sizeof why)) {
-        quote(w->url, strlen(w->url), d, sizeof d);
+        quote_url(w->url, d, sizeof d);
         return bad(ld, kp, "%s: %s", d, why);
     }
 

@@ -60,7 +60,7 @@ typedef struct config_feed {
     const char *url;   /* http(s) URL as written, or NULL */
     const char *path;  /* absolute local path, or NULL */
     const char *name;  /* as given (or from OPML), or NULL */
-    const char *label; /* for humans: name, else url, else path */
+    const char *label; /* for humans: name, else url (redacted), else path */
     const char *where; /* its place in the config: "feeds[3]" */
     int64_t interval, timeout, silent_after; /* ms; silent_after may be
                                                  DURATION_FOREVER (off) */
@@ -173,8 +173,8 @@ const char *webhook_format_name(webhook_format f);
 int config_path_resolve(const char *base, const char *p, char *out,
                         size_t outlen);
 /* http(s) URL → the key used for duplicate detection (lower-case scheme and
- * host, default port and empty path normalised); NULL with why if the URL
- * is not an acceptable http(s) URL. */
+ * host, an international host in punycode, default port and empty path
+ * normalised); NULL with why if the URL is not an acceptable http(s) URL. */
 char *config_url_key(arena *a, const char *url, char *why, size_t whylen);
 
 #endif

@@ -14,7 +14,7 @@
 #define MAX_IN_FLIGHT 16
 #define POLL_EVERY_S 5.0 /* rows retried by `vigie outbox` are noticed */
 #define RESPONSE_KEEP 512   /* bytes of an error answer kept for the log */
-#define RESPONSE_CAP (64u << 10)
+#define RESPONSE_CAP (64u << 10) /* bytes of an answer read; the rest ignored */
 
 typedef struct sending {
     delivery *d;
@@ -124,7 +124,12 @@ sent_cb(fetch_result *res, void *arg)
         /* refused by policy (private address, bad URL): no retry helps */
         .permanent = res->outcome == FETCH_REFUSED,
     };
-    bool ok = res->status >= 200 && res->status < 300 && res->outcome == FETCH_OK;
+    /* Delivered is the outbox's rule: the receiver answered 2xx, whatever
+     * happened to the rest of its answer. An abort at shutdown is not
+     * reported at all (the lease runs out, the alert goes again), so it
+     * is not counted either. */
+    bool reported = res->outcome != FETCH_ABORTED;
+    bool ok = reported && res->status >= 200 && res->status < 300;
     if (ok) {
         d->delivered++;
         log_info("alert %.12s to %s: delivered (HTTP %ld, attempt %" PRId64 ")",
@@ -133,7 +138,7 @@ sent_cb(fetch_result *res, void *arg)
     s->f = NULL;
     unlink_sending(d, s);
     /* the outcome and the next claims: one transaction */
-    if (res->outcome != FETCH_ABORTED) kick(d, &s->msg, &o);
+    if (reported) kick(d, &s->msg, &o);
     else delivery_kick(d);
     outbox_msg_clear(&s->msg);
     free(s);
@@ -216,6 +221,7 @@ send_one(delivery *d, outbox_msg *m)
         .post_len = req.body.len,
         .no_redirects = true,
         .keep_error_body = true,
+        .cut_body = true, /* a long answer is still an answer */
     };
     s->f = fetch_start(d->pool, &fr, sent_cb, s);
     buf_free(&extra);

@@ -11,6 +11,7 @@
 #include "backoff.h"
 #include "log.h"
 #include "netguard.h"
+#include "url.h"
 
 #define MAX_HOPS 16        /* URLs remembered for loop detection */
 #define MAX_VALIDATOR 1024 /* longer ETag/Last-Modified are not kept */
@@ -28,13 +29,14 @@ struct fetch {
     size_t max_body;
     char *post; /* NULL for a GET */
     size_t post_len;
-    bool no_redirects, keep_error_body;
+    bool no_redirects, keep_error_body, cut_body;
 
     CURL *easy;
     struct curl_slist *slist;
     netguard guard;
     char errbuf[CURL_ERROR_SIZE];
     const char *setup_error;
+    char setup_msg[200]; /* what setup_error points to, when built */
     int64_t t0;
 
     /* the response being read (redirects are several responses) */
@@ -44,6 +46,7 @@ struct fetch {
     bool chain_permanent;
     bool in_body;
     bool over_cap;
+    bool cut; /* the body was cut at the cap (cut_body) */
     bool loop;
     char *location; /* last Location seen, for messages */
     char *hops[MAX_HOPS];
@@ -241,6 +244,20 @@ header_cb(char *line, size_t size, size_t nitems, void *userdata)
     return total;
 }
 
+/* A body that may be cut (cut_body): keeps what fits under the cap and
+ * stops the transfer there. The answer stands on its status; reading the
+ * rest would only spend time and memory on bytes nobody looks at. */
+static size_t
+cut_here(fetch *f, const char *data)
+{
+    size_t room = f->max_body - f->res.bytes;
+    f->res.bytes += room;
+    if ((f->cur_status >= 200 && f->cur_status < 300) || f->keep_error_body)
+        buf_add(&f->res.body, data, room);
+    f->cut = true;
+    return room; /* fewer than given: curl stops, CURLE_WRITE_ERROR */
+}
+
 /* Counts *decoded* bytes (curl has already inflated them) and stops the
  * transfer the moment the cap is passed: CURLOPT_MAXFILESIZE only sees
  * Content-Length, so it lets chunked bodies and compression bombs
@@ -252,6 +269,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
     f->in_body = true;
     if (n > f->max_body - f->res.bytes) {
+        if (f->cut_body) return cut_here(f, data);
         f->over_cap = true;
         return 0; /* != n: curl aborts with CURLE_WRITE_ERROR */
     }
@@ -452,7 +470,11 @@ finalize(fetch *f, CURL *easy, CURLcode rc)
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
     char *s = NULL;
     curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &s);
-    r->final_url = url_dup(s ? s : f->url);
+    /* The base of the feed's relative links, shown by `vigie fetch`:
+     * without the credentials the request carried (url.h). */
+    char *bare = url_strip_userinfo(s ? s : f->url);
+    r->final_url = url_dup(bare);
+    free(bare);
     s = NULL;
     curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &s);
     if (s) {
@@ -460,6 +482,8 @@ finalize(fetch *f, CURL *easy, CURLcode rc)
         set_charset(r);
     }
 
+    if (f->cut && rc == CURLE_WRITE_ERROR)
+        rc = CURLE_OK; /* our own stop: the answer is complete enough */
     if (f->over_cap) {
         char size[32];
         fetch_format_size(size, sizeof size, f->max_body);
@@ -559,7 +583,16 @@ fetch_start(evcurl_pool *pool, const fetch_request *req, fetch_done_fn done,
     fetch *f = xcalloc(1, sizeof *f);
     f->done = done;
     f->arg = arg;
-    f->url = xstrdup(req->url ? req->url : "");
+    /* DNS and TLS know an international host name by its punycode form;
+     * libcurl's own conversion depends on the process locale. */
+    const char *url = req->url ? req->url : "";
+    char why[160];
+    f->url = url_ascii_host(url, why, sizeof why);
+    if (!f->url) {
+        f->url = xstrdup(url);
+        snprintf(f->setup_msg, sizeof f->setup_msg, "bad URL: %s", why);
+        f->setup_error = f->setup_msg;
+    }
     if (req->etag)
         f->etag = ascii_dup(req->etag, strlen(req->etag), MAX_VALIDATOR);
     if (req->last_modified)
@@ -591,6 +624,7 @@ fetch_start(evcurl_pool *pool, const fetch_request *req, fetch_done_fn done,
     }
     f->no_redirects = req->no_redirects;
     f->keep_error_body = req->keep_error_body;
+    f->cut_body = req->cut_body;
     f->chain_permanent = true;
     f->res.retry_after = -1;
     f->req = evcurl_submit(pool, f->url, build, finished, f);

@@ -49,6 +49,10 @@ typedef struct fetch_request {
     size_t post_len;
     bool no_redirects;    /* a 3xx is the answer, not a hop */
     bool keep_error_body; /* keep the body of non-2xx answers too (capped) */
+    /* A body over max_body is cut there, the rest never read, and the
+     * answer stands on its status (webhook answers: only the status and
+     * the first bytes matter) instead of failing as FETCH_TOO_BIG. */
+    bool cut_body;
 } fetch_request;
 
 typedef enum fetch_outcome {
@@ -72,11 +76,12 @@ typedef struct fetch_result {
     uint64_t bytes; /* decoded body bytes received (also on failure) */
     char *etag, *last_modified;   /* of the final response, or NULL */
     char *content_type, *charset; /* charset from Content-Type, or NULL */
-    char *final_url;              /* after redirects (ASCII) */
+    char *final_url;              /* after redirects (ASCII), no userinfo */
     int redirects;                /* hops followed */
     /* Target of the leading run of 301/308 hops (A -301-> B -302-> C gives
-     * B): the URL the feed should be stored under if `ok`. NULL if the
-     * first hop was not permanent. */
+     * B): the URL the feed should be stored under if `ok`, credentials
+     * included (redact it to show it). NULL if the first hop was not
+     * permanent. */
     char *permanent_url;
     bool temporary_redirect; /* some 302/303/307 hop */
     int64_t retry_after;     /* seconds from Retry-After, or -1 */

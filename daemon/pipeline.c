@@ -26,7 +26,9 @@
 #include "jsonw.h"
 #include "log.h"
 #include "outbox.h"
+#include "statelock.h"
 #include "store.h"
+#include "url.h"
 #include "worker.h"
 
 #define RERUN_MAX 1000 /* rule failures rerun per reload */
@@ -40,6 +42,9 @@ typedef struct job {
     void *arg;
     /* a snapshot of the feed's config: a reload may free it meanwhile */
     char *key, *url, *name, *label;
+    /* key and url as alerts and rules may see them: no password (url.h);
+     * key and url themselves go to the database only */
+    char *shown_key, *shown_url;
     char **scripts;
     size_t nscripts;
     /* the items the rules see */
@@ -61,6 +66,7 @@ struct pipeline {
     struct ev_loop *loop;
     const config *cfg;
     store *st;
+    int lock; /* statelock.h: held while st is open */
     outbox *ob;
     worker *wk;
     delivery *dl;
@@ -184,6 +190,8 @@ job_new(pipeline *pl, const config_feed *cf, const char *url)
     j->pl = pl;
     j->key = arena_strdup(&j->mem, cf->key);
     j->url = arena_strdup(&j->mem, url ? url : cf->url ? cf->url : cf->path);
+    j->shown_key = url_redact_in(&j->mem, j->key);
+    j->shown_url = url_redact_in(&j->mem, j->url);
     j->name = cf->name ? arena_strdup(&j->mem, cf->name) : NULL;
     j->label = arena_strdup(&j->mem, cf->label);
     const config *c = pl->cfg;
@@ -279,15 +287,17 @@ queue_health(pipeline *pl, job *j, health_event e, int64_t since, int64_t ident)
     const char *target = pl->cfg->health;
     if (!target) return;
     char id[600];
+    /* the key as shown: the id goes out with the alert's item */
     snprintf(id, sizeof id, "vigie:health:%s:%s:%" PRId64, health_event_name(e),
-             j->key, ident);
+             j->shown_key, ident);
     /* the item is what the idempotency key hashes: only what names the
      * event goes in it, the details (which vary) go in the payload */
     char title[300];
     snprintf(title, sizeof title, "vigie health: %s %s", j->label,
              health_event_name(e));
-    feed_item it = {.id = id, .title = title, .link = j->url, .summary = "",
-                    .content = "", .author = "", .published = DATE_NONE,
+    feed_item it = {.id = id, .title = title, .link = j->shown_url,
+                    .summary = "", .content = "", .author = "",
+                    .published = DATE_NONE,
                     .updated = DATE_NONE};
     buf payload = {0};
     jsonw w;
@@ -300,7 +310,7 @@ queue_health(pipeline *pl, job *j, health_event e, int64_t since, int64_t ident)
     jsonw_key(&w, "feed");
     jsonw_str(&w, j->label);
     jsonw_key(&w, "url");
-    jsonw_str(&w, j->url);
+    jsonw_str(&w, j->shown_url);
     jsonw_key(&w, "since");
     jsonw_str(&w, when);
     jsonw_key(&w, "error");
@@ -505,7 +515,7 @@ rule_feed_for(const job *j, rule_feed *rf)
 {
     static const feed empty = {.title = "", .link = "", .subtitle = "",
                                .language = "", .updated = DATE_NONE};
-    rule_feed_from(rf, j->o ? j->o->parsed : &empty, j->url, j->name);
+    rule_feed_from(rf, j->o ? j->o->parsed : &empty, j->shown_url, j->name);
 }
 
 /* Which of a fetched feed's items the rules see: the new ones, and the
@@ -692,9 +702,19 @@ pipeline_new(struct ev_loop *loop, evcurl *ec, const config *cfg, char *err,
 {
     store *st = store_open(cfg->state_dir, STORE_CREATE, err, errlen);
     if (!st) return NULL;
+    /* Before the outbox is recovered: a second daemon would take the
+     * first one's alerts in flight for interrupted ones and send them
+     * again. After store_open, which creates the directory (or says why
+     * it cannot). */
+    int lock = statelock_take(cfg->state_dir, err, errlen);
+    if (lock < 0) {
+        store_close(st);
+        return NULL;
+    }
     pipeline *pl = xcalloc(1, sizeof *pl);
     pl->loop = loop;
     pl->st = st;
+    pl->lock = lock;
     outbox_params op;
     outbox_params_default(&op);
     pl->ob = outbox_new(st, &op);
@@ -803,5 +823,6 @@ pipeline_free(pipeline *pl)
     /* bounded: 8192 pages (128 MB) move in well under a second */
     store_compact(pl->st, 8192);
     store_close(pl->st);
+    statelock_release(pl->lock); /* the database is closed: next one may */
     free(pl);
 }

@@ -13,6 +13,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "parsepool.h"
+#include "url.h"
 
 #define FAILURE_BASE_S 60 /* first retry after a failure: 30-60 s */
 
@@ -444,8 +445,9 @@ fetch_settled(feed_rt *f)
         }
         if (x->permanent_url &&
             (!f->st.url || strcmp(x->permanent_url, f->st.url))) {
-            log_notice("feed %s: moved permanently to %s", label(f),
-                       x->permanent_url);
+            char *shown = url_redact(x->permanent_url); /* no password */
+            log_notice("feed %s: moved permanently to %s", label(f), shown);
+            free(shown);
             adopt(&o->next.url, &x->permanent_url);
         }
     }

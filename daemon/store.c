@@ -46,6 +46,7 @@
 #include "outbox.h"
 #include "store.h"
 #include "store_int.h"
+#include "url.h"
 
 #define APPLICATION_ID 0x56494749 /* "VIGI" */
 #define BUSY_TIMEOUT_MS 5000
@@ -799,6 +800,26 @@ store_error(const store *s)
 
 static void forget_reserved(store *s);
 
+/* The feed as its alerts carry it, from the row just saved (key, url,
+ * name, title, link). The database keeps the URLs whole, credentials
+ * included; what goes out to a webhook shows them redacted (url.h). */
+static void
+feed_json(buf *out, const char *key, sqlite3_stmt *row)
+{
+    jsonw w;
+    jsonw_init(&w, out);
+    jsonw_obj_open(&w);
+    static const char *const names[] = {"key", "url", "name", "title", "link"};
+    for (int i = 0; i < 5; i++) {
+        const char *v = i == 0 ? key : st_col_text(row, i);
+        char *shown = i < 2 && v ? url_redact(v) : NULL;
+        jsonw_key(&w, names[i]);
+        jsonw_str(&w, shown ? shown : v);
+        free(shown);
+    }
+    jsonw_obj_close(&w);
+}
+
 int
 store_begin(store *s, const store_feed *f, int64_t now)
 {
@@ -851,17 +872,7 @@ store_begin(store *s, const store_feed *f, int64_t now)
     rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         s->feed_id = sqlite3_column_int64(q, 0);
-        jsonw w;
-        jsonw_init(&w, &s->feed_json);
-        jsonw_obj_open(&w);
-        jsonw_key(&w, "key");
-        jsonw_str(&w, f->key);
-        static const char *const names[] = {"url", "name", "title", "link"};
-        for (int i = 0; i < 4; i++) {
-            jsonw_key(&w, names[i]);
-            jsonw_str(&w, st_col_text(q, i + 1));
-        }
-        jsonw_obj_close(&w);
+        feed_json(&s->feed_json, f->key, q);
     }
     /* RETURNING: the row comes before the statement is done. */
     while (rc == SQLITE_ROW)
@@ -1282,9 +1293,11 @@ store_enqueue_alert(store *s, const struct feed_item *it, const char *script,
                   s->feed_json.len ? s->feed_json.len : 2);
     sqlite3_bind_int64(q, 10, s->now);
     int rc = st_tx_step(s, Q_OUTBOX_INSERT, "queueing an alert");
-    if (rc == 0 && sqlite3_changes(s->db) == 0)
-        log_debug("%s: alert %s to %s already queued", s->feed_key, key,
-                  target);
+    if (rc == 0 && sqlite3_changes(s->db) == 0 && log_level() >= LOG_DEBUG) {
+        char *shown = url_redact(s->feed_key);
+        log_debug("%s: alert %s to %s already queued", shown, key, target);
+        free(shown);
+    }
     buf_free(&pay);
     buf_free(&item);
     return rc;

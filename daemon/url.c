@@ -1,10 +1,14 @@
 /* url.c — see url.h. */
 #include "url.h"
 
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
+
+#include "utf8.h"
 
 bool
 url_is_absolute(const char *s)
@@ -57,4 +61,149 @@ url_resolve(arena *a, const char *base, const char *ref)
     curl_free(out);
     curl_url_cleanup(u);
     return result;
+}
+
+/* The authority of an absolute URL: after "scheme://", up to the path,
+ * query or fragment; its userinfo ends at its last '@' (a password may
+ * hold a raw '@', a host never does). False when url has no authority. */
+static bool
+authority(const char *url, const char **auth, const char **host,
+          const char **end)
+{
+    if (!url_is_absolute(url)) return false;
+    const char *a = strchr(url, ':') + 1;
+    if (strncmp(a, "//", 2) != 0) return false;
+    a += 2;
+    *auth = *host = a;
+    *end = a + strcspn(a, "/?#");
+    for (const char *p = a; p < *end; p++)
+        if (*p == '@') *host = p + 1;
+    return true;
+}
+
+/* Where the host of an absolute URL is: after any userinfo, up to the
+ * port or the path. */
+static bool
+host_span(const char *url, size_t *start, size_t *end)
+{
+    const char *auth, *host, *aend;
+    if (!authority(url, &auth, &host, &aend)) return false;
+    const char *hend = host;
+    if (*host == '[') {
+        const char *rb = memchr(host, ']', (size_t)(aend - host));
+        hend = rb ? rb + 1 : aend;
+    } else {
+        while (hend < aend && *hend != ':')
+            hend++;
+    }
+    *start = (size_t)(host - url);
+    *end = (size_t)(hend - url);
+    return true;
+}
+
+/* libcurl converts with libidn2's idn2_lookup_ul, which reads the host in
+ * the locale's character set: under the "C" locale a daemon starts in,
+ * every non-ASCII name fails ("A memory function failed", curl issue
+ * 10984). A UTF-8 locale for this thread, for this call only, leaves the
+ * rest of the process as it was. */
+static char *
+punycode(const char *host, char *why, size_t whylen)
+{
+#ifdef CURLU_PUNYCODE
+    locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (!utf8) {
+        snprintf(why, whylen,
+                 "no C.UTF-8 locale to convert the host name "
+                 "with: write it in punycode (xn--...)");
+        return NULL;
+    }
+    locale_t was = uselocale(utf8);
+    char *out = NULL, *got = NULL;
+    CURLU *u = curl_url();
+    buf probe = {0};
+    buf_printf(&probe, "http://%s/", host);
+    CURLUcode rc =
+        u ? curl_url_set(u, CURLUPART_URL, probe.p, 0) : CURLUE_OUT_OF_MEMORY;
+    if (rc == CURLUE_OK)
+        rc = curl_url_get(u, CURLUPART_HOST, &got, CURLU_PUNYCODE);
+    if (rc == CURLUE_OK && got && ascii_only(got, strlen(got)))
+        out = xstrdup(got);
+    else if (rc == CURLUE_LACKS_IDN)
+        snprintf(why, whylen,
+                 "this libcurl cannot convert international "
+                 "domain names: write the host in punycode (xn--...)");
+    else
+        snprintf(why, whylen,
+                 "the host is not a valid international domain "
+                 "name (in punycode, it starts with xn--)");
+    curl_free(got);
+    buf_free(&probe);
+    curl_url_cleanup(u);
+    uselocale(was);
+    freelocale(utf8);
+    return out;
+#else
+    UNUSED(host);
+    snprintf(why, whylen,
+             "this libcurl (before 7.88) cannot convert "
+             "international domain names: write the host in "
+             "punycode (xn--...)");
+    return NULL;
+#endif
+}
+
+char *
+url_ascii_host(const char *url, char *why, size_t whylen)
+{
+    size_t hs, he;
+    if (!host_span(url, &hs, &he) || ascii_only(url + hs, he - hs))
+        return xstrdup(url);
+    char *host = xstrndup(url + hs, he - hs);
+    char *ascii = punycode(host, why, whylen);
+    free(host);
+    if (!ascii) return NULL;
+    buf b = {0};
+    buf_add(&b, url, hs);
+    buf_adds(&b, ascii);
+    buf_adds(&b, url + he);
+    free(ascii);
+    return buf_detach(&b);
+}
+
+char *
+url_redact(const char *url)
+{
+    const char *auth, *host, *end;
+    if (!authority(url, &auth, &host, &end) || host == auth)
+        return xstrdup(url);
+    const char *colon = memchr(auth, ':', (size_t)(host - 1 - auth));
+    buf b = {0};
+    /* "user:" is kept: it tells two accounts apart. A userinfo without a
+     * colon is often a token by itself ("https://TOKEN@host/"). */
+    buf_add(&b, url, (size_t)((colon ? colon + 1 : auth) - url));
+    buf_adds(&b, "***");
+    buf_adds(&b, host - 1); /* from the '@' on */
+    return buf_detach(&b);
+}
+
+char *
+url_redact_in(arena *a, const char *url)
+{
+    if (!url) return NULL;
+    char *shown = url_redact(url);
+    char *kept = arena_strdup(a, shown);
+    free(shown);
+    return kept;
+}
+
+char *
+url_strip_userinfo(const char *url)
+{
+    const char *auth, *host, *end;
+    if (!authority(url, &auth, &host, &end) || host == auth)
+        return xstrdup(url);
+    buf b = {0};
+    buf_add(&b, url, (size_t)(auth - url));
+    buf_adds(&b, host);
+    return buf_detach(&b);
 }

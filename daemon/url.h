@@ -1,13 +1,24 @@
-/* url.h — making links absolute.
+/* url.h — making links absolute, and host names fit for the wire.
  *
  * url_resolve() follows RFC 3986 reference resolution (through libcurl's
  * URL API) and never fails: when there is no usable base, or the reference
  * is already absolute, or it cannot be parsed, it returns the reference as
- * given (trimmed). Results live in the arena. */
+ * given (trimmed). Results live in the arena.
+ *
+ * url_ascii_host() turns an international domain name into the punycode
+ * form DNS and TLS know ("bücher.example" → "xn--bcher-kva.example"),
+ * leaving every other byte of the URL as written.
+ *
+ * A feed's URL may carry credentials ("http://user:secret@host/"). They go
+ * in the HTTP request and nowhere else: every URL vigie logs, prints,
+ * stores in an alert or hands to a rule goes through url_redact() first
+ * ("http://user:***@host/"); links made absolute against a feed's address
+ * use url_strip_userinfo(). */
 #ifndef VIGIE_URL_H
 #define VIGIE_URL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util.h"
 
@@ -18,5 +29,21 @@ bool url_is_http(const char *s);
 /* ref resolved against base (base may be NULL or relative: then ref is
  * returned unchanged). */
 const char *url_resolve(arena *a, const char *base, const char *ref);
+
+/* url with a non-ASCII host in punycode (IDNA 2008, as libcurl does it);
+ * a copy of url when its host is ASCII already. NULL with why when the
+ * host is not a valid international domain name, or libcurl cannot
+ * convert it. malloc'ed. */
+char *url_ascii_host(const char *url, char *why, size_t whylen);
+
+/* url as it may be shown or sent: the password of its userinfo is "***"
+ * ("http://user:***@host/"), a userinfo without one (a token, perhaps) is
+ * "***" whole. A copy of url when it has no userinfo. malloc'ed. */
+char *url_redact(const char *url);
+/* The same, kept in the arena; NULL stays NULL. */
+char *url_redact_in(arena *a, const char *url);
+/* url without its userinfo ("http://host/"), for the base of links a
+ * reader follows. malloc'ed. */
+char *url_strip_userinfo(const char *url);
 
 #endif

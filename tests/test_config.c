@@ -294,6 +294,10 @@ test_url_key(void **state)
         {"http://user:pw@Host.example/", "http://user:pw@host.example/"},
         {"http://[::1]:80/x", "http://[::1]/x"},
         {"http://example.org?q", "http://example.org/?q"},
+        /* the host as DNS knows it: one feed however it is written */
+        {"http://Bücher.example/ü", "http://xn--bcher-kva.example/ü"},
+        {"http://u:p@bücher.example:8080",
+         "http://u:p@xn--bcher-kva.example:8080/"},
     };
     arena a = {0};
     char why[256];
@@ -315,6 +319,7 @@ test_url_key(void **state)
         "http://a:8x/",
         "http://[::1/",
         "javascript:alert(1)",
+        "http://b\xff\xfe" "cher.example/",
     };
     for (size_t i = 0; i < ARRAY_LEN(badurls); i++)
         if (config_url_key(&a, badurls[i], why, sizeof why))

@@ -181,6 +181,30 @@ class CheckTempTreeTest(unittest.TestCase):
         self.assertNotIn("here.xml", err)
         self.assertIn(b": ok: 2 feeds", r.stdout)
 
+    def test_international_domain_names(self):
+        """A host written in Unicode is the feed of its punycode form (one
+        key, so the same feed twice is caught); a name that is not a valid
+        IDN is refused here, with the form to use, not at each poll."""
+        p = self.write("vigie.lua", 'feeds = { "http://bücher.example/x" }\n')
+        r = run("check", "-c", p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b": ok: 1 feed", r.stdout)
+        p = self.write("vigie.lua", 'feeds = { "http://bücher.example/x",'
+                       ' "http://xn--bcher-kva.example/x" }\n')
+        r = run("check", "-c", p)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.decode(),
+                         'vigie: %s: feeds[2]: duplicate feed '
+                         '"http://xn--bcher-kva.example/x" (same as feeds[1])\n'
+                         % p)
+        p = self.write("vigie.lua", 'feeds = { "http://b\\255cher.example/" }\n')
+        r = run("check", "-c", p)
+        self.assertEqual(r.returncode, 2)
+        err = r.stderr.decode(errors="replace")
+        self.assertTrue(err.startswith("vigie: %s: feeds[1]: " % p), err)
+        self.assertIn("not a valid international domain name", err)
+        self.assertIn("xn--", err)
+
     def test_unreadable_script(self):
         if os.geteuid() == 0:
             self.skipTest("root reads everything")

@@ -12,7 +12,7 @@ import unittest
 import urllib.parse
 
 from feedserver import FeedServer, http_date
-from vigietest import run
+from vigietest import VIGIE, run
 
 MIB = 1024 * 1024
 UA = "vigie/0.1.0 (+https://github.com/vigie/vigie)"
@@ -73,6 +73,26 @@ class FetchTest(unittest.TestCase):
             self.assertIn("loopback address (allow_private_networks is off)",
                           by_url[u]["error"])
         self.assertIn("IPv4-mapped", by_url[urls[-1]]["error"])
+        self.assertEqual(self.srv.requests, [])
+
+    def test_output_is_utf8_json_whatever_the_url(self):
+        """argv is bytes: the line stays valid JSON in UTF-8, the URL as
+        given (invalid bytes as U+FFFD); a host that is not a valid
+        international domain name is refused, saying so."""
+        bad = b"http://127.0.0.1:%d/\xff\xc3\xa9" % self.srv.port
+        broken = b"http://b\xffcher.example/"
+        r = subprocess.run([VIGIE, "fetch", bad, broken], capture_output=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        lines = [json.loads(x) for x in r.stdout.decode("utf-8").splitlines()]
+        by_url = {x["url"]: x for x in lines}
+        self.assertEqual(set(by_url), {
+            "http://127.0.0.1:%d/\ufffd\u00e9" % self.srv.port,
+            "http://b\ufffdcher.example/"})
+        self.assertEqual(by_url["http://b\ufffdcher.example/"]["outcome"],
+                         "refused")
+        self.assertIn("not a valid international domain name",
+                      by_url["http://b\ufffdcher.example/"]["error"])
         self.assertEqual(self.srv.requests, [])
 
     # -- a plain fetch -------------------------------------------------

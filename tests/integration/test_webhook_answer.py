@@ -1,0 +1,59 @@
+"""What a webhook answers beyond its status does not change the outcome:
+a 2xx is a delivery, logged and counted like any other, whatever body
+comes with it. vigie keeps at most 64 KiB of an answer (for the log of a
+failure); the rest is ignored, never a reason to retry or to stay quiet."""
+import os
+import re
+import unittest
+
+from daemon_util import TempDir, write_config
+from receiver import Receiver
+from vigietest import ROOT, run
+
+RULE = 'function on_item(it) vigie.alert("hook", { text = it.title }) end\n'
+FEED = os.path.join(ROOT, "feeds/samples/tech-en.xml")  # two items
+
+
+class WebhookAnswerTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = TempDir()
+        self.rcv = Receiver().start()
+        with open(self.tmp.file("rule.lua"), "w") as f:
+            f.write(RULE)
+        self.config = self.tmp.file("vigie.lua")
+        write_config(self.config, state_dir=self.tmp.file("state"),
+                     catch_up="forever", scripts=[self.tmp.file("rule.lua")],
+                     webhooks={"hook": {"url": self.rcv.url("/hook"),
+                                        "allow_private_networks": True}},
+                     feeds=[{"path": FEED}])
+
+    def tearDown(self):
+        self.rcv.stop()
+        self.tmp.cleanup()
+
+    def check_delivered_with_answer(self, body):
+        self.rcv.answer = (200, {"Content-Type": "text/plain"}, body)
+        r = run("run", "-c", self.config, "--once")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(self.rcv.keys("/hook")), 2)
+        err = r.stderr.decode()
+        self.assertEqual(err.count("delivered (HTTP 200, attempt 1)"), 2, err)
+        self.assertIn("2 alerts delivered, 0 pending, 0 dead", err)
+        # the outbox agrees, and nothing is sent again
+        r = run("outbox", "-c", self.config, "list", "--all")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = re.findall(rb"^\d+ +(\w+) +hook ", r.stdout, re.M)
+        self.assertEqual(rows, [b"delivered", b"delivered"], r.stdout)
+        r = run("run", "-c", self.config, "--once")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.rcv.count("/hook"), 2)
+
+    def test_answer_one_byte_over_the_cap(self):
+        self.check_delivered_with_answer(b"x" * (64 * 1024 + 1))
+
+    def test_answer_of_four_megabytes(self):
+        self.check_delivered_with_answer(b"y" * (4 << 20))
+
+
+if __name__ == "__main__":
+    unittest.main()
