@@ -14,7 +14,11 @@
 #include "log.h"
 #include "parsepool.h"
 
-#define FAILURE_BASE_S 60 /* first retry after a failure: 30-60 s */
+/* The first retry after a failure waits at least the feed's interval (a
+ * failing server is not polled more often than a healthy one), and at
+ * least this: a feed polled every few seconds does not hammer a server
+ * that is down. */
+#define FAILURE_BASE_S 60
 
 typedef enum feed_phase {
     PH_IDLE,     /* waiting for its timer */
@@ -85,6 +89,13 @@ poller_first_delay(int64_t interval_ms, uint64_t rnd)
 {
     if (interval_ms <= 0) return 0;
     return (int64_t)(rnd % (uint64_t)interval_ms);
+}
+
+int64_t
+poller_retry_base(int64_t interval_ms)
+{
+    int64_t s = interval_ms / 1000 + (interval_ms % 1000 > 0); /* rounded up */
+    return s > FAILURE_BASE_S ? s : FAILURE_BASE_S;
 }
 
 static uint64_t
@@ -337,7 +348,7 @@ committed_cb(void *arg, const pipeline_result *r)
          * fixed, while its items scroll out of it. Sooner, with backoff,
          * when the planned interval is long. */
         delay = backoff_fail(&f->bo, FAILURE_BASE_S, BACKOFF_CAP_S, -1,
-                             next_rand(p)) * 1000;
+                             next_rand(p), NULL) * 1000;
         int64_t planned = f->next_delay_ms - (now_ms() - f->started_ms);
         if (planned < delay) delay = planned > 0 ? planned : 0;
         f->st.next_poll = now_wall() + delay / 1000;
@@ -394,8 +405,8 @@ plan_next(feed_rt *f, poll_outcome *o, int64_t retry_after, bool gone)
         delay_s = 0;
     } else {
         f->bo.failures = f->st.failures;
-        delay_s = backoff_fail(&f->bo, FAILURE_BASE_S, BACKOFF_CAP_S,
-                               retry_after, next_rand(p));
+        delay_s = backoff_fail(&f->bo, poller_retry_base(f->cf->interval),
+                               BACKOFF_CAP_S, retry_after, next_rand(p), NULL);
         n->failures = f->bo.failures;
     }
     f->next_delay_ms = delay_s * 1000;

@@ -115,6 +115,23 @@ class RunTest(unittest.TestCase):
         self.assertIn("failure 1", line)
         self.assertEqual(len(self.srv.requests), 1)
 
+    def test_failing_feed_not_polled_more_often_than_its_interval(self):
+        # QA: with interval = "1h", a 500 or a 429 without Retry-After
+        # (or with a short one) was retried in 53 s, then 90 s, 190 s.
+        self.config([{"url": self.srv.url("/status/500"), "interval": 3600},
+                     {"url": self.srv.url("/status/429"), "interval": 3600},
+                     {"url": self.srv.url("/status/429?retry_after=5"),
+                      "interval": 3600}])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        lines = [l for l in r.stderr.decode().splitlines() if "retry in" in l]
+        self.assertEqual(len(lines), 3, r.stderr)
+        for line in lines:
+            delay = int(line.rsplit("retry in ")[-1].split("s")[0])
+            self.assertGreaterEqual(delay, 3600, line)
+            self.assertLessEqual(delay, 3600 * 5 // 4, line)
+            self.assertIn("failure 1", line)
+
     def test_retry_after_honoured(self):
         self.config([{"url": self.srv.url("/status/429?retry_after=600"), "interval": 1}])
         d = Daemon(self.cfg)
