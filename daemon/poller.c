@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "duration.h"
 #include "fetch.h"
 #include "log.h"
 #include "parsepool.h"
@@ -369,6 +370,27 @@ dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
+/* The error of a 429 or 503 that came with a Retry-After. fetch says the
+ * server's figure ("429, retry in 31536000s"), which the log line's own
+ * "retry in" contradicts whenever the cap or our backoff decides: say
+ * instead which of them the one figure logged (and the next poll shown by
+ * `vigie status`) comes from. */
+static void
+say_retry_after(poll_outcome *o, backoff_basis why, int64_t cap_s)
+{
+    buf b = {0};
+    buf_printf(&b, "HTTP %d", o->status);
+    if (why == BACKOFF_RETRY_AFTER) {
+        buf_printf(&b, ", Retry-After honoured");
+    } else if (why == BACKOFF_RETRY_AFTER_CAPPED) {
+        char cap[32];
+        duration_format(cap_s * 1000, cap, sizeof cap);
+        buf_printf(&b, ", Retry-After capped at %s", cap);
+    }
+    free(o->error);
+    o->error = buf_detach(&b);
+}
+
 /* Fills o->next from the current state and what this poll learned. */
 static void
 plan_next(feed_rt *f, poll_outcome *o, int64_t retry_after, bool gone)
@@ -404,10 +426,14 @@ plan_next(feed_rt *f, poll_outcome *o, int64_t retry_after, bool gone)
         n->disabled_why = xstrdup("410 Gone: fix or remove the feed, then reload");
         delay_s = 0;
     } else {
+        int64_t base = poller_retry_base(f->cf->interval);
+        backoff_basis why;
         f->bo.failures = f->st.failures;
-        delay_s = backoff_fail(&f->bo, poller_retry_base(f->cf->interval),
-                               BACKOFF_CAP_S, retry_after, next_rand(p), NULL);
+        delay_s = backoff_fail(&f->bo, base, BACKOFF_CAP_S, retry_after,
+                               next_rand(p), &why);
         n->failures = f->bo.failures;
+        if (retry_after >= 0)
+            say_retry_after(o, why, base > BACKOFF_CAP_S ? base : BACKOFF_CAP_S);
     }
     f->next_delay_ms = delay_s * 1000;
     n->next_poll = o->polled_at + delay_s;

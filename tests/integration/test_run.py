@@ -1,7 +1,9 @@
 """`vigie run`: the daemon loop against a local feed server. Every
 assertion is on what the server recorded or what vigie logged."""
+import json
 import signal
 import unittest
+import urllib.parse
 
 from daemon_util import Daemon, TempDir, wait_for, write_config
 from feedserver import FeedServer
@@ -142,6 +144,44 @@ class RunTest(unittest.TestCase):
         line = [l for l in d.log() if "retry in" in l][0]
         self.assertIn("429", line)
         self.assertIn("retry in 600s", line)
+
+    def test_retry_after_said_with_one_figure(self):
+        # QA: "503, retry in 31536000s; retry in 86400s" for a huge or
+        # far-future Retry-After, "429, retry in 0s; retry in 33s" for a
+        # past date, and the uncapped figure in `vigie status`.
+        q = urllib.parse.quote
+        feeds = {
+            "asked": "/status/429?retry_after=600",
+            "huge": "/status/503?retry_after=999999999999",
+            "far": "/status/503?retry_after=" + q("Fri, 01 Jan 2100 00:00:00 GMT"),
+            "past": "/status/429?retry_after=" + q("Wed, 21 Oct 2015 07:28:00 GMT"),
+        }
+        self.config([{"url": self.srv.url(p), "name": n, "interval": 1}
+                     for n, p in feeds.items()])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        lines = {}
+        for l in r.stderr.decode().splitlines():
+            for n in feeds:
+                if "feed %s: " % n in l:
+                    lines[n] = l
+        self.assertEqual(sorted(lines), sorted(feeds), r.stderr)
+        for n, l in lines.items():
+            self.assertEqual(l.count("retry in"), 1, l)
+        self.assertIn("HTTP 429, Retry-After honoured; retry in 600s (failure 1)",
+                      lines["asked"])
+        for n in ("huge", "far"):
+            self.assertIn("HTTP 503, Retry-After capped at 1d; retry in 86400s"
+                          " (failure 1)", lines[n])
+        # a date in the past asks for nothing: our own backoff decides
+        self.assertIn("HTTP 429; retry in ", lines["past"])
+        st = run("status", "-c", self.cfg, "--json")
+        self.assertEqual(st.returncode, 0, st.stderr)
+        errors = {f["name"]: f["error"] for f in json.loads(st.stdout)["feeds"]}
+        self.assertEqual(errors, {"asked": "HTTP 429, Retry-After honoured",
+                                  "huge": "HTTP 503, Retry-After capped at 1d",
+                                  "far": "HTTP 503, Retry-After capped at 1d",
+                                  "past": "HTTP 429"})
 
     def test_gone_disables_with_one_line(self):
         self.config([{"url": self.srv.url("/status/410"), "interval": 1},
