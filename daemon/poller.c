@@ -505,12 +505,36 @@ parsed_cb(feed *parsed, store_item_key *keys, void *arg)
     fetch_settled(f);
 }
 
+/* A transfer cut by our own stop (evcurl_abort_all once the stop's grace
+ * is over) says nothing about the feed: it is not a failure and nothing of
+ * it is committed, so the feed keeps the state of its last real poll (its
+ * failure count, its backoff, its health) and is polled again after the
+ * next start as any feed whose poll is due. */
+static void
+poll_cut(feed_rt *f)
+{
+    poller *p = f->p;
+    log_info("feed %s: poll cut by shutdown; not counted as a failure",
+             label(f));
+    free(f->out.error);
+    f->out.error = NULL;
+    f->phase = PH_IDLE;
+    p->busy--;
+    /* (only when not stopping: an abort that was not ours) */
+    schedule(f, poller_jitter(f->cf->interval, next_rand(p)));
+    start_deferred(p);
+}
+
 static void
 fetch_done(fetch_result *res, void *arg)
 {
     feed_rt *f = arg;
     poll_outcome *o = &f->out;
     f->inflight = NULL;
+    if (res->outcome == FETCH_ABORTED) {
+        poll_cut(f);
+        return;
+    }
     o->status = (int)res->status;
     o->bytes = res->bytes;
     o->ok = res->ok;

@@ -32,7 +32,9 @@ poller *poller_new(struct ev_loop *loop, evcurl *ec, pipeline *pl);
  * kept ones keep their state and timer. `cfg` must outlive the poller or
  * the next poller_configure. In once mode every feed is polled once, now. */
 void poller_configure(poller *p, const config *cfg, bool once);
-/* No more polls start; in-flight ones finish (or are aborted by evcurl). */
+/* No more polls start; in-flight ones finish, or are cut by
+ * evcurl_abort_all: a cut poll is dropped, neither committed nor counted as
+ * a failure of its feed (nor as a poll in once mode). */
 void poller_stop(poller *p);
 /* Polls started and not yet committed. */
 size_t poller_busy(const poller *p);

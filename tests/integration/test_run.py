@@ -226,6 +226,51 @@ class RunTest(unittest.TestCase):
         self.assertEqual(d.stop(), 0)
         self.assertIn("stopped", d.log_text())
 
+    def test_stop_cuts_a_slow_poll_without_failing_the_feed(self):
+        # QA: SIGTERM during a slow transfer logged, after "stopped",
+        # "feed slow: aborted; retry in 39s (failure 1)"; status showed the
+        # feed failing and the next start waited out that backoff.
+        self.config([{"url": self.srv.url("/drip?n=1000"), "name": "slow",
+                      "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            wait_for(lambda: self.srv.requests_to("/drip"), what="slow poll")
+        finally:
+            self.assertEqual(d.stop(), 0)  # after the stop's grace
+        log = d.log()
+        self.assertIn("cutting them", d.log_text())
+        cut = [l for l in log if "feed slow:" in l]
+        self.assertEqual(len(cut), 1, log)
+        self.assertIn("cut by shutdown", cut[0])
+        self.assertRegex(cut[0], r" info +feed slow")
+        self.assertNotIn("retry in", cut[0])
+        self.assertTrue(log[-1].endswith("stopped"), log)
+        st = run("status", "-c", self.cfg, "--json")
+        self.assertEqual(st.returncode, 0, st.stderr)
+        feeds = {f["name"]: f for f in json.loads(st.stdout)["feeds"]}
+        self.assertEqual(feeds["slow"]["failures"], 0)
+        self.assertNotEqual(feeds["slow"]["state"], "failing")
+
+    def test_once_interrupted_says_so(self):
+        # QA: `run --once` + SIGTERM printed "done: ... 0 failed", exited 1,
+        # then logged the aborted feed after that summary.
+        self.config([{"url": self.srv.url("/drip?n=1000"), "name": "slow"},
+                     {"url": self.srv.url("/feed/quick"), "name": "quick"}])
+        d = Daemon(self.cfg, args=["--once"])
+        try:
+            d.wait_log("feed quick: 200")
+            wait_for(lambda: self.srv.requests_to("/drip"), what="slow poll")
+            d.signal(signal.SIGTERM)
+            rc = d.wait_exit()
+        finally:
+            d.stop()
+        log = d.log()
+        self.assertEqual(rc, 1, log)
+        self.assertNotIn("done:", d.log_text())
+        self.assertIn("interrupted by SIGTERM: 1 of 2 feeds polled, 1 ok, "
+                      "0 failed, 1 not polled;", log[-1])
+        self.assertNotRegex(d.log_text(), r"(warning|error) +feed slow")
+
     def test_sighup_reload(self):
         self.config([{"url": self.srv.url("/feed/one"), "interval": 1}])
         d = Daemon(self.cfg)
