@@ -297,9 +297,12 @@ log_outcome(const feed_rt *f, const poll_outcome *o, const pipeline_result *r)
         log_err("feed %s: %s: disabled (%s)", label(f), o->error,
                 f->st.disabled_why ? f->st.disabled_why : "");
     } else {
+        /* The delay as decided (counted from the poll's start, as the
+         * next poll is), not what is left of it now: the figure a
+         * Retry-After asked for, or the cap, reads as such. */
         log_warn("feed %s: %s; retry in %" PRId64 "s (failure %" PRIu32 ")",
                  label(f), o->error ? o->error : "failed",
-                 f->st.next_poll - now_wall(), f->st.failures);
+                 f->next_delay_ms / 1000, f->st.failures);
     }
 }
 

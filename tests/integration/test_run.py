@@ -183,6 +183,17 @@ class RunTest(unittest.TestCase):
                                   "far": "HTTP 503, Retry-After capped at 1d",
                                   "past": "HTTP 429"})
 
+    def test_retry_in_is_the_delay_decided(self):
+        # The figure logged is the delay as decided, not what was left of
+        # it when the slow answer was committed ("retry in 598s" for a
+        # Retry-After of 600 that took 2 s to come).
+        self.config([{"url": self.srv.url("/status/429?retry_after=600&delay=2.5"),
+                      "name": "slow429", "interval": 1}])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"feed slow429: HTTP 429, Retry-After honoured; "
+                      b"retry in 600s (failure 1)", r.stderr)
+
     def test_gone_disables_with_one_line(self):
         self.config([{"url": self.srv.url("/status/410"), "interval": 1},
                      {"url": self.srv.url("/feed/alive"), "interval": 1}])
