@@ -4,7 +4,10 @@
  * One line per configured feed, failing ones first: name, last poll, HTTP
  * status, items in the last document, new items, consecutive failures,
  * next poll, disabled and why; then totals. An operator sees a broken feed
- * or a stuck webhook in one command. */
+ * or a stuck webhook in one command. With --state-dir and no -c, like
+ * search and outbox, it reads no configuration (under systemd the
+ * operator's shell may not read /etc/vigie, or it may not be there) and
+ * lists every feed the database knows instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,28 +27,50 @@ static const char status_usage[] =
     "Shows every configured feed (failing first) and the outbox, from the\n"
     "state database; safe while the daemon runs. --state-dir reads the\n"
     "database there instead of the config's state_dir (as systemd's\n"
-    "StateDirectory puts it in /var/lib/vigie).\n";
+    "StateDirectory puts it in /var/lib/vigie); without -c it then reads no\n"
+    "configuration and lists every feed the database knows.\n";
 
 typedef struct row {
-    const config_feed *cf;
-    const char *shown_key, *shown_url; /* no password (url.h) */
+    /* from the config, or the database; shown without password (url.h) */
+    const char *label, *key, *url;
     store_feed_state st;
     bool known; /* has a row in the database */
 } row;
 
 typedef struct collect {
-    const config *c;
+    const config *c; /* NULL: every feed in the database */
     row *rows;
+    size_t n, cap;
     arena *mem;
 } collect;
+
+/* The row of a database feed: its configured one, or (no config) a new
+ * one named as the daemon names it. NULL: no longer configured. */
+static row *
+row_for(collect *col, const store_feed_state *st)
+{
+    if (col->c) {
+        const config_feed *cf = config_find_feed(col->c, st->key);
+        return cf ? &col->rows[cf - col->c->feeds] : NULL;
+    }
+    if (col->n == col->cap) {
+        col->cap = col->cap ? col->cap * 2 : 64;
+        col->rows = xrealloc(col->rows, col->cap * sizeof *col->rows);
+    }
+    row *r = &col->rows[col->n++];
+    memset(r, 0, sizeof *r);
+    r->key = url_redact_in(col->mem, st->key);
+    r->url = st->url ? url_redact_in(col->mem, st->url) : r->key;
+    r->label = st->name ? arena_strdup(col->mem, st->name) : r->url;
+    return r;
+}
 
 static int
 on_feed(const store_feed_state *st, void *ud)
 {
     collect *col = ud;
-    const config_feed *cf = config_find_feed(col->c, st->key);
-    if (!cf) return 0; /* no longer configured */
-    row *r = &col->rows[cf - col->c->feeds];
+    row *r = row_for(col, st);
+    if (!r) return 0; /* no longer configured */
     r->st = *st;
     /* the strings live in the store's statement: copy what we show */
     r->st.error = st->error ? arena_strdup(col->mem, st->error) : NULL;
@@ -81,7 +106,7 @@ cmp_rows(const void *a, const void *b)
     int d = rank(x) - rank(y);
     if (d) return d;
     if (x->st.failures != y->st.failures) return x->st.failures > y->st.failures ? -1 : 1;
-    return strcmp(x->cf->label, y->cf->label);
+    return strcmp(x->label, y->label);
 }
 
 /* "2024-08-23 13:27" in local time, or "-" */
@@ -140,7 +165,7 @@ print_text(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
         const char *note = r->st.disabled ? r->st.disabled_why
                                           : r->st.failures ? r->st.error : "";
         char tmp[40];
-        const char *name = short_name(r->cf->label, tmp, 31);
+        const char *name = short_name(r->label, tmp, 31);
         printf("%-8s %s%*s %-16s %4s %6lld %5lld %5lld %-16s %s\n", h, name,
                30 - columns(name), "", last, http, (long long)r->st.items_seen,
                (long long)r->st.items_new, (long long)r->st.failures, next,
@@ -170,15 +195,13 @@ print_json(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
         counts[!strcmp(h, "ok") ? 0 : !strcmp(h, "failing") ? 1 : !strcmp(h, "disabled") ? 2 : 3]++;
         jsonw_obj_open(&w);
         jsonw_key(&w, "name");
-        jsonw_str(&w, r->cf->label);
+        jsonw_str(&w, r->label);
         jsonw_key(&w, "key");
-        jsonw_str(&w, r->shown_key);
+        jsonw_str(&w, r->key);
         jsonw_key(&w, "state");
         jsonw_str(&w, h);
         jsonw_key(&w, "url");
-        jsonw_str(&w, r->st.url       ? r->st.url
-                      : r->shown_url ? r->shown_url
-                                     : r->cf->path);
+        jsonw_str(&w, r->st.url ? r->st.url : r->url);
         jsonw_key(&w, "last_poll");
         jsonw_date(&w, r->st.last_poll ? r->st.last_poll / 1000 : DATE_NONE);
         jsonw_key(&w, "http_status");
@@ -224,10 +247,25 @@ print_json(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
     buf_free(&out);
 }
 
+/* Rows for the configured feeds, in the config's order, not yet read. */
+static void
+rows_from_config(collect *col)
+{
+    const config *c = col->c;
+    col->n = col->cap = c->nfeeds;
+    col->rows = xcalloc(c->nfeeds + 1, sizeof *col->rows);
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        const config_feed *cf = &c->feeds[i];
+        col->rows[i].label = cf->label;
+        col->rows[i].key = url_redact_in(col->mem, cf->key);
+        col->rows[i].url = cf->url ? url_redact_in(col->mem, cf->url) : cf->path;
+    }
+}
+
 int
 cmd_status(int argc, char **argv)
 {
-    const char *path = CONFIG_DEFAULT_PATH, *state_dir = NULL;
+    const char *path = NULL, *state_dir = NULL;
     bool json = false;
     if (cli_wants_help(argc, argv)) {
         fputs(status_usage, stdout);
@@ -248,10 +286,13 @@ cmd_status(int argc, char **argv)
         }
     }
     char err[2048];
-    config *c = config_load(path, err, sizeof err);
-    if (!c) {
-        cli_error("%s", err);
-        return EXIT_USAGE;
+    config *c = NULL;
+    if (path || !state_dir) {
+        c = config_load(path ? path : CONFIG_DEFAULT_PATH, err, sizeof err);
+        if (!c) {
+            cli_error("%s", err);
+            return EXIT_USAGE;
+        }
     }
     int status = EXIT_OK;
     store *s = cli_open_store(NULL, state_dir ? state_dir : c->state_dir, 0,
@@ -261,13 +302,8 @@ cmd_status(int argc, char **argv)
         return status;
     }
     arena mem = {0};
-    row *rows = xcalloc(c->nfeeds + 1, sizeof *rows);
-    for (size_t i = 0; i < c->nfeeds; i++) {
-        rows[i].cf = &c->feeds[i];
-        rows[i].shown_key = url_redact_in(&mem, c->feeds[i].key);
-        rows[i].shown_url = url_redact_in(&mem, c->feeds[i].url);
-    }
-    collect col = {c, rows, &mem};
+    collect col = {.c = c, .mem = &mem};
+    if (c) rows_from_config(&col);
     outbox_counts oc = {0};
     int64_t stored = 0;
     if (store_feeds_foreach(s, on_feed, &col, err, sizeof err) < 0 ||
@@ -275,12 +311,12 @@ cmd_status(int argc, char **argv)
         cli_error("status: %s", err);
         status = EXIT_FAIL;
     } else {
-        for (size_t i = 0; i < c->nfeeds; i++) stored += rows[i].st.items_stored;
-        qsort(rows, c->nfeeds, sizeof *rows, cmp_rows);
-        if (json) print_json(rows, c->nfeeds, &oc, stored);
-        else print_text(rows, c->nfeeds, &oc, stored);
+        for (size_t i = 0; i < col.n; i++) stored += col.rows[i].st.items_stored;
+        if (col.n) qsort(col.rows, col.n, sizeof *col.rows, cmp_rows);
+        if (json) print_json(col.rows, col.n, &oc, stored);
+        else print_text(col.rows, col.n, &oc, stored);
     }
-    free(rows);
+    free(col.rows);
     arena_free(&mem);
     store_close(s);
     config_free(c);

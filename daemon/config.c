@@ -931,6 +931,29 @@ get_headers(loader *ld, int t, const char *where, const char *key, int webhook,
 
 /* --------------------------------------------------------------- feeds */
 
+/* An interval below min_interval, named as the user knows it: the value
+ * the table t gives, or (no interval there) the one that applied, e.g.
+ * "the default 15m" — never "a nil". */
+static int
+interval_too_short(loader *ld, int t, const char *kp, int64_t interval,
+                   const char *fallback)
+{
+    lua_State *L = ld->L;
+    char d[96], v[32], lo[32];
+    duration_format(ld->c->min_interval, lo, sizeof lo);
+    lua_pushliteral(L, "interval");
+    lua_rawget(L, t);
+    if (lua_isnil(L, -1)) {
+        duration_format(interval, v, sizeof v);
+        snprintf(d, sizeof d, "%s %s", fallback, v);
+    } else {
+        describe(L, -1, d, sizeof d);
+    }
+    lua_pop(L, 1);
+    return bad(ld, kp, "%s is below min_interval (%s)", d, lo);
+}
+
+
 static config_feed *
 new_feed(loader *ld)
 {
@@ -968,9 +991,8 @@ set_url(loader *ld, config_feed *f, const char *kp, const char *url)
 static int
 read_feed(loader *ld, int t, const char *where)
 {
-    lua_State *L = ld->L;
     config *c = ld->c;
-    char kp[256], d[160];
+    char kp[256];
     if (c->nfeeds >= CONFIG_MAX_FEEDS)
         return bad(ld, where, "more than %d feeds", CONFIG_MAX_FEEDS);
     if (check_keys(ld, t, where, feed_keys, ARRAY_LEN(feed_keys)) < 0)
@@ -1008,14 +1030,8 @@ read_feed(loader *ld, int t, const char *where)
 
     if (get_duration(ld, t, where, "interval", 0, &f->interval) < 0) return -1;
     if (f->interval < c->min_interval) {
-        char lo[32];
-        duration_format(c->min_interval, lo, sizeof lo);
         keypath(kp, sizeof kp, where, "interval");
-        lua_pushliteral(L, "interval");
-        lua_rawget(L, t);
-        describe(L, -1, d, sizeof d);
-        lua_pop(L, 1);
-        return bad(ld, kp, "%s is below min_interval (%s)", d, lo);
+        return interval_too_short(ld, t, kp, f->interval, "the global interval");
     }
     if (get_duration(ld, t, where, "timeout", 0, &f->timeout) < 0 ||
         get_duration(ld, t, where, "silent_after", DUR_FOREVER,
@@ -1356,15 +1372,8 @@ read_globals(loader *ld)
             0 ||
         get_duration(ld, S, NULL, "interval", 0, &c->interval) < 0)
         return -1;
-    if (c->interval < c->min_interval) {
-        char lo[32];
-        duration_format(c->min_interval, lo, sizeof lo);
-        lua_pushliteral(ld->L, "interval");
-        lua_rawget(ld->L, S);
-        describe(ld->L, -1, d, sizeof d);
-        lua_pop(ld->L, 1);
-        return bad(ld, "interval", "%s is below min_interval (%s)", d, lo);
-    }
+    if (c->interval < c->min_interval)
+        return interval_too_short(ld, S, "interval", c->interval, "the default");
     if (get_duration(ld, S, NULL, "timeout", 0, &c->timeout) < 0 ||
         get_duration(ld, S, NULL, "connect_timeout", 0, &c->connect_timeout) <
             0 ||

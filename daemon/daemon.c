@@ -7,7 +7,9 @@
  * flight get a short grace, then are cut; nothing committed is lost),
  * SIGHUP reloads the config (a broken one keeps the old running). In once
  * mode every feed is polled once and the process exits when all are
- * committed: 0 if every poll succeeded, 1 otherwise. */
+ * committed: 0 if every poll succeeded, 1 otherwise (also when a signal
+ * cut the run short). A poll cut by the stop is no failure of its feed:
+ * nothing of it is committed. */
 #include "daemon.h"
 
 #include <ev.h>
@@ -37,6 +39,7 @@ typedef struct daemon_ctx {
     pipeline *pl;
     poller *poller;
     bool once, stopping;
+    const char *stop_why; /* the signal that stopped it, or NULL */
     int64_t once_polled_ms; /* --once: when the last feed was committed */
     ev_signal sigterm, sigint, sighup;
     ev_timer grace;
@@ -79,6 +82,7 @@ begin_stop(daemon_ctx *d, const char *why)
 {
     if (d->stopping) return;
     d->stopping = true;
+    d->stop_why = why;
     notify_stopping();
     log_notice("stopping (%s): waiting for %zu polls in progress", why,
                poller_busy(d->poller));
@@ -165,6 +169,39 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     }
 }
 
+/* The run's last line, once everything of it has been logged (the feeds
+ * committed by the final flush included): what --once did, or that the
+ * daemon stopped. Returns the exit status. */
+static int
+log_end(daemon_ctx *d)
+{
+    if (!d->once) {
+        log_notice("stopped");
+        return EXIT_OK;
+    }
+    poller_stats st;
+    poller_get_stats(d->poller, &st);
+    size_t pending, dead;
+    pipeline_counts(d->pl, &pending, &dead);
+    size_t ok = st.polls - st.polls_failed;
+    if (d->stop_why) {
+        /* Feeds whose poll was cut or never started were not polled: the
+         * run did not do what --once promises, whatever the rest did. */
+        size_t not_polled = st.feeds > st.polls ? st.feeds - st.polls : 0;
+        log_notice("interrupted by %s: %zu of %zu feeds polled, %zu ok, %zu "
+                   "failed, %zu not polled; %zu alerts delivered, %zu "
+                   "pending, %zu dead",
+                   d->stop_why, st.polls, st.feeds, ok, st.polls_failed,
+                   not_polled, pipeline_delivered(d->pl), pending, dead);
+        return EXIT_FAIL;
+    }
+    log_notice("done: %zu feeds polled, %zu ok, %zu failed; %zu alerts "
+               "delivered, %zu pending, %zu dead",
+               st.polls, ok, st.polls_failed, pipeline_delivered(d->pl),
+               pending, dead);
+    return st.polls_failed || st.polls < st.feeds ? EXIT_FAIL : EXIT_OK;
+}
+
 int
 daemon_run(const char *config_path, bool once)
 {
@@ -228,20 +265,6 @@ daemon_run(const char *config_path, bool once)
     notify_ready();
     ev_run(d.loop, 0);
 
-    poller_stats st;
-    poller_get_stats(d.poller, &st);
-    int status = EXIT_OK;
-    if (once) {
-        size_t pending, dead;
-        pipeline_counts(d.pl, &pending, &dead);
-        log_notice("done: %zu feeds polled, %zu ok, %zu failed; %zu alerts "
-                   "delivered, %zu pending, %zu dead",
-                   st.polls, st.polls - st.polls_failed, st.polls_failed,
-                   pipeline_delivered(d.pl), pending, dead);
-        if (st.polls_failed || st.polls < st.feeds) status = EXIT_FAIL;
-    } else {
-        log_notice("stopped");
-    }
     ev_signal_stop(d.loop, &d.sigterm);
     ev_signal_stop(d.loop, &d.sigint);
     ev_signal_stop(d.loop, &d.sighup);
@@ -254,6 +277,7 @@ daemon_run(const char *config_path, bool once)
      * what is left without calling back, and evcurl goes last (both
      * cancel their transfers through it). */
     pipeline_flush(d.pl);
+    int status = log_end(&d);
     poller_free(d.poller);
     pipeline_free(d.pl);
     evcurl_free(d.ec);

@@ -10,12 +10,17 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "duration.h"
 #include "fetch.h"
 #include "log.h"
 #include "parsepool.h"
 #include "url.h"
 
-#define FAILURE_BASE_S 60 /* first retry after a failure: 30-60 s */
+/* The first retry after a failure waits at least the feed's interval (a
+ * failing server is not polled more often than a healthy one), and at
+ * least this: a feed polled every few seconds does not hammer a server
+ * that is down. */
+#define FAILURE_BASE_S 60
 
 typedef enum feed_phase {
     PH_IDLE,     /* waiting for its timer */
@@ -86,6 +91,13 @@ poller_first_delay(int64_t interval_ms, uint64_t rnd)
 {
     if (interval_ms <= 0) return 0;
     return (int64_t)(rnd % (uint64_t)interval_ms);
+}
+
+int64_t
+poller_retry_base(int64_t interval_ms)
+{
+    int64_t s = interval_ms / 1000 + (interval_ms % 1000 > 0); /* rounded up */
+    return s > FAILURE_BASE_S ? s : FAILURE_BASE_S;
 }
 
 static uint64_t
@@ -288,9 +300,12 @@ log_outcome(const feed_rt *f, const poll_outcome *o, const pipeline_result *r)
         log_err("feed %s: %s: disabled (%s)", label(f), o->error,
                 f->st.disabled_why ? f->st.disabled_why : "");
     } else {
+        /* The delay as decided (counted from the poll's start, as the
+         * next poll is), not what is left of it now: the figure a
+         * Retry-After asked for, or the cap, reads as such. */
         log_warn("feed %s: %s; retry in %" PRId64 "s (failure %" PRIu32 ")",
                  label(f), o->error ? o->error : "failed",
-                 f->st.next_poll - now_wall(), f->st.failures);
+                 f->next_delay_ms / 1000, f->st.failures);
     }
 }
 
@@ -340,7 +355,7 @@ committed_cb(void *arg, const pipeline_result *r)
          * fixed, while its items scroll out of it. Sooner, with backoff,
          * when the planned interval is long. */
         delay = backoff_fail(&f->bo, FAILURE_BASE_S, BACKOFF_CAP_S, -1,
-                             next_rand(p)) * 1000;
+                             next_rand(p), NULL) * 1000;
         int64_t planned = f->next_delay_ms - (now_ms() - f->started_ms);
         if (planned < delay) delay = planned > 0 ? planned : 0;
         f->st.next_poll = now_wall() + delay / 1000;
@@ -359,6 +374,27 @@ static char *
 dup_or_null(const char *s)
 {
     return s ? xstrdup(s) : NULL;
+}
+
+/* The error of a 429 or 503 that came with a Retry-After. fetch says the
+ * server's figure ("429, retry in 31536000s"), which the log line's own
+ * "retry in" contradicts whenever the cap or our backoff decides: say
+ * instead which of them the one figure logged (and the next poll shown by
+ * `vigie status`) comes from. */
+static void
+say_retry_after(poll_outcome *o, backoff_basis why, int64_t cap_s)
+{
+    buf b = {0};
+    buf_printf(&b, "HTTP %d", o->status);
+    if (why == BACKOFF_RETRY_AFTER) {
+        buf_printf(&b, ", Retry-After honoured");
+    } else if (why == BACKOFF_RETRY_AFTER_CAPPED) {
+        char cap[32];
+        duration_format(cap_s * 1000, cap, sizeof cap);
+        buf_printf(&b, ", Retry-After capped at %s", cap);
+    }
+    free(o->error);
+    o->error = buf_detach(&b);
 }
 
 /* Fills o->next from the current state and what this poll learned. */
@@ -396,10 +432,14 @@ plan_next(feed_rt *f, poll_outcome *o, int64_t retry_after, bool gone)
         n->disabled_why = xstrdup("410 Gone: fix or remove the feed, then reload");
         delay_s = 0;
     } else {
+        int64_t base = poller_retry_base(f->cf->interval);
+        backoff_basis why;
         f->bo.failures = f->st.failures;
-        delay_s = backoff_fail(&f->bo, FAILURE_BASE_S, BACKOFF_CAP_S,
-                               retry_after, next_rand(p));
+        delay_s = backoff_fail(&f->bo, base, BACKOFF_CAP_S, retry_after,
+                               next_rand(p), &why);
         n->failures = f->bo.failures;
+        if (retry_after >= 0)
+            say_retry_after(o, why, base > BACKOFF_CAP_S ? base : BACKOFF_CAP_S);
     }
     f->next_delay_ms = delay_s * 1000;
     n->next_poll = o->polled_at + delay_s;
@@ -472,12 +512,36 @@ parsed_cb(feed *parsed, store_item_key *keys, void *arg)
     fetch_settled(f);
 }
 
+/* A transfer cut by our own stop (evcurl_abort_all once the stop's grace
+ * is over) says nothing about the feed: it is not a failure and nothing of
+ * it is committed, so the feed keeps the state of its last real poll (its
+ * failure count, its backoff, its health) and is polled again after the
+ * next start as any feed whose poll is due. */
+static void
+poll_cut(feed_rt *f)
+{
+    poller *p = f->p;
+    log_info("feed %s: poll cut by shutdown; not counted as a failure",
+             label(f));
+    free(f->out.error);
+    f->out.error = NULL;
+    f->phase = PH_IDLE;
+    p->busy--;
+    /* (only when not stopping: an abort that was not ours) */
+    schedule(f, poller_jitter(f->cf->interval, next_rand(p)));
+    start_deferred(p);
+}
+
 static void
 fetch_done(fetch_result *res, void *arg)
 {
     feed_rt *f = arg;
     poll_outcome *o = &f->out;
     f->inflight = NULL;
+    if (res->outcome == FETCH_ABORTED) {
+        poll_cut(f);
+        return;
+    }
     o->status = (int)res->status;
     o->bytes = res->bytes;
     o->ok = res->ok;

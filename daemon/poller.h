@@ -3,7 +3,7 @@
  * The poller decides when each feed is fetched and what a failure costs:
  * first polls spread over the first interval (no thundering herd), jitter
  * on every interval, exponential backoff with jitter on network errors and
- * 5xx (reset on success), Retry-After honoured on 429/503, 410 disables the
+ * 5xx starting from the feed's interval (reset on success), Retry-After honoured on 429/503, 410 disables the
  * feed, 301/308 move it (logged once). It fetches through fetch.c (the
  * global and per-host caps live in evcurl) or reads a local file, parses,
  * and hands every outcome to the pipeline, which commits it; only then is
@@ -32,7 +32,9 @@ poller *poller_new(struct ev_loop *loop, evcurl *ec, pipeline *pl);
  * kept ones keep their state and timer. `cfg` must outlive the poller or
  * the next poller_configure. In once mode every feed is polled once, now. */
 void poller_configure(poller *p, const config *cfg, bool once);
-/* No more polls start; in-flight ones finish (or are aborted by evcurl). */
+/* No more polls start; in-flight ones finish, or are cut by
+ * evcurl_abort_all: a cut poll is dropped, neither committed nor counted as
+ * a failure of its feed (nor as a poll in once mode). */
 void poller_stop(poller *p);
 /* Polls started and not yet committed. */
 size_t poller_busy(const poller *p);
@@ -44,5 +46,8 @@ void poller_free(poller *p);
 /* Pure scheduling policy, exposed for tests. rnd is any random 64 bits. */
 int64_t poller_jitter(int64_t interval_ms, uint64_t rnd);      /* ±10% */
 int64_t poller_first_delay(int64_t interval_ms, uint64_t rnd); /* [0, interval) */
+/* Seconds: the base of a feed's backoff after failures (backoff.h), its
+ * interval but at least a minute. */
+int64_t poller_retry_base(int64_t interval_ms);
 
 #endif

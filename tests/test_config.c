@@ -601,6 +601,9 @@ static const ecase error_cases[] = {
      "  { url = 'https://c.example/', interval = '30s' } }\n",
      "@: feeds[3].interval: \"30s\" is below min_interval (1m)"},
     {"interval = 30\n", "@:1: interval: 30 is below min_interval (1m)"},
+    /* no interval: the default is named, not "a nil" */
+    {"min_interval = '2h'\n",
+     "@: interval: the default 15m is below min_interval (2h)"},
     {"min_interval = '10s'\nfeeds = { { url = 'https://a.example/', interval "
      "= 5 } }\n",
      "@: feeds[1].interval: 5 is below min_interval (10s)"},

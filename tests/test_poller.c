@@ -1,5 +1,6 @@
 /* test_poller.c — the scheduling policy: first polls spread over the
- * interval (no thundering herd), ±10% jitter on every interval. */
+ * interval (no thundering herd), ±10% jitter on every interval, backoff
+ * from the interval after a failure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,12 +53,26 @@ test_jitter_within_ten_percent(void **state)
     assert_int_equal(poller_jitter(3, 99), 3); /* too small to jitter */
 }
 
+static void
+test_retry_base_is_the_interval(void **state)
+{
+    UNUSED(state);
+    /* A failing feed is never polled more often than its interval... */
+    assert_int_equal(poller_retry_base(3600 * 1000), 3600);
+    assert_int_equal(poller_retry_base(2 * 86400 * 1000LL), 2 * 86400);
+    assert_int_equal(poller_retry_base(60500), 61); /* rounded up */
+    /* ... nor more often than once a minute, whatever the interval. */
+    assert_int_equal(poller_retry_base(1000), 60);
+    assert_int_equal(poller_retry_base(0), 60);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_polls_spread_over_the_interval),
         cmocka_unit_test(test_jitter_within_ten_percent),
+        cmocka_unit_test(test_retry_base_is_the_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,8 @@ Behaviour is chosen by the path, so one server serves every test:
                       matching If-None-Match or If-Modified-Since
   /gzip/NAME          the same feed, gzip-encoded when the client asks
   /status/CODE        that status; ?retry_after=V adds Retry-After: V,
-                      ?location=U adds Location: U
+                      ?location=U adds Location: U, ?delay=S answers
+                      after S seconds
   /fail/N/KEY         500 for the first N requests to KEY, then a feed
   /redirect/CODE      CODE with Location: ?to= (default /feed/target)
   /chain/N            N redirects (302) in a row, then a feed
@@ -206,6 +207,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def r_status(self, parts, name):
         code = int(parts[1])
+        if "delay" in self.query:
+            self.server.feedserver._stop.wait(float(self.query["delay"]))
         headers = []
         if "retry_after" in self.query:
             headers.append(("Retry-After", self.query["retry_after"]))

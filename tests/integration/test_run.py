@@ -1,7 +1,9 @@
 """`vigie run`: the daemon loop against a local feed server. Every
 assertion is on what the server recorded or what vigie logged."""
+import json
 import signal
 import unittest
+import urllib.parse
 
 from daemon_util import Daemon, TempDir, wait_for, write_config
 from feedserver import FeedServer
@@ -115,6 +117,23 @@ class RunTest(unittest.TestCase):
         self.assertIn("failure 1", line)
         self.assertEqual(len(self.srv.requests), 1)
 
+    def test_failing_feed_not_polled_more_often_than_its_interval(self):
+        # QA: with interval = "1h", a 500 or a 429 without Retry-After
+        # (or with a short one) was retried in 53 s, then 90 s, 190 s.
+        self.config([{"url": self.srv.url("/status/500"), "interval": 3600},
+                     {"url": self.srv.url("/status/429"), "interval": 3600},
+                     {"url": self.srv.url("/status/429?retry_after=5"),
+                      "interval": 3600}])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        lines = [l for l in r.stderr.decode().splitlines() if "retry in" in l]
+        self.assertEqual(len(lines), 3, r.stderr)
+        for line in lines:
+            delay = int(line.rsplit("retry in ")[-1].split("s")[0])
+            self.assertGreaterEqual(delay, 3600, line)
+            self.assertLessEqual(delay, 3600 * 5 // 4, line)
+            self.assertIn("failure 1", line)
+
     def test_retry_after_honoured(self):
         self.config([{"url": self.srv.url("/status/429?retry_after=600"), "interval": 1}])
         d = Daemon(self.cfg)
@@ -125,6 +144,55 @@ class RunTest(unittest.TestCase):
         line = [l for l in d.log() if "retry in" in l][0]
         self.assertIn("429", line)
         self.assertIn("retry in 600s", line)
+
+    def test_retry_after_said_with_one_figure(self):
+        # QA: "503, retry in 31536000s; retry in 86400s" for a huge or
+        # far-future Retry-After, "429, retry in 0s; retry in 33s" for a
+        # past date, and the uncapped figure in `vigie status`.
+        q = urllib.parse.quote
+        feeds = {
+            "asked": "/status/429?retry_after=600",
+            "huge": "/status/503?retry_after=999999999999",
+            "far": "/status/503?retry_after=" + q("Fri, 01 Jan 2100 00:00:00 GMT"),
+            "past": "/status/429?retry_after=" + q("Wed, 21 Oct 2015 07:28:00 GMT"),
+        }
+        self.config([{"url": self.srv.url(p), "name": n, "interval": 1}
+                     for n, p in feeds.items()])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        lines = {}
+        for l in r.stderr.decode().splitlines():
+            for n in feeds:
+                if "feed %s: " % n in l:
+                    lines[n] = l
+        self.assertEqual(sorted(lines), sorted(feeds), r.stderr)
+        for n, l in lines.items():
+            self.assertEqual(l.count("retry in"), 1, l)
+        self.assertIn("HTTP 429, Retry-After honoured; retry in 600s (failure 1)",
+                      lines["asked"])
+        for n in ("huge", "far"):
+            self.assertIn("HTTP 503, Retry-After capped at 1d; retry in 86400s"
+                          " (failure 1)", lines[n])
+        # a date in the past asks for nothing: our own backoff decides
+        self.assertIn("HTTP 429; retry in ", lines["past"])
+        st = run("status", "-c", self.cfg, "--json")
+        self.assertEqual(st.returncode, 0, st.stderr)
+        errors = {f["name"]: f["error"] for f in json.loads(st.stdout)["feeds"]}
+        self.assertEqual(errors, {"asked": "HTTP 429, Retry-After honoured",
+                                  "huge": "HTTP 503, Retry-After capped at 1d",
+                                  "far": "HTTP 503, Retry-After capped at 1d",
+                                  "past": "HTTP 429"})
+
+    def test_retry_in_is_the_delay_decided(self):
+        # The figure logged is the delay as decided, not what was left of
+        # it when the slow answer was committed ("retry in 598s" for a
+        # Retry-After of 600 that took 2 s to come).
+        self.config([{"url": self.srv.url("/status/429?retry_after=600&delay=2.5"),
+                      "name": "slow429", "interval": 1}])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"feed slow429: HTTP 429, Retry-After honoured; "
+                      b"retry in 600s (failure 1)", r.stderr)
 
     def test_gone_disables_with_one_line(self):
         self.config([{"url": self.srv.url("/status/410"), "interval": 1},
@@ -168,6 +236,51 @@ class RunTest(unittest.TestCase):
         d.wait_log("vigie ")
         self.assertEqual(d.stop(), 0)
         self.assertIn("stopped", d.log_text())
+
+    def test_stop_cuts_a_slow_poll_without_failing_the_feed(self):
+        # QA: SIGTERM during a slow transfer logged, after "stopped",
+        # "feed slow: aborted; retry in 39s (failure 1)"; status showed the
+        # feed failing and the next start waited out that backoff.
+        self.config([{"url": self.srv.url("/drip?n=1000"), "name": "slow",
+                      "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            wait_for(lambda: self.srv.requests_to("/drip"), what="slow poll")
+        finally:
+            self.assertEqual(d.stop(), 0)  # after the stop's grace
+        log = d.log()
+        self.assertIn("cutting them", d.log_text())
+        cut = [l for l in log if "feed slow:" in l]
+        self.assertEqual(len(cut), 1, log)
+        self.assertIn("cut by shutdown", cut[0])
+        self.assertRegex(cut[0], r" info +feed slow")
+        self.assertNotIn("retry in", cut[0])
+        self.assertTrue(log[-1].endswith("stopped"), log)
+        st = run("status", "-c", self.cfg, "--json")
+        self.assertEqual(st.returncode, 0, st.stderr)
+        feeds = {f["name"]: f for f in json.loads(st.stdout)["feeds"]}
+        self.assertEqual(feeds["slow"]["failures"], 0)
+        self.assertNotEqual(feeds["slow"]["state"], "failing")
+
+    def test_once_interrupted_says_so(self):
+        # QA: `run --once` + SIGTERM printed "done: ... 0 failed", exited 1,
+        # then logged the aborted feed after that summary.
+        self.config([{"url": self.srv.url("/drip?n=1000"), "name": "slow"},
+                     {"url": self.srv.url("/feed/quick"), "name": "quick"}])
+        d = Daemon(self.cfg, args=["--once"])
+        try:
+            d.wait_log("feed quick: 200")
+            wait_for(lambda: self.srv.requests_to("/drip"), what="slow poll")
+            d.signal(signal.SIGTERM)
+            rc = d.wait_exit()
+        finally:
+            d.stop()
+        log = d.log()
+        self.assertEqual(rc, 1, log)
+        self.assertNotIn("done:", d.log_text())
+        self.assertIn("interrupted by SIGTERM: 1 of 2 feeds polled, 1 ok, "
+                      "0 failed, 1 not polled;", log[-1])
+        self.assertNotRegex(d.log_text(), r"(warning|error) +feed slow")
 
     def test_sighup_reload(self):
         self.config([{"url": self.srv.url("/feed/one"), "interval": 1}])

@@ -98,6 +98,33 @@ class StatusTest(unittest.TestCase):
         feeds = {f["name"]: f for f in json.loads(r.stdout)["feeds"]}
         self.assertEqual(feeds["nato"]["items"], 3)
 
+    def test_state_dir_alone(self):
+        """--state-dir without -c reads no configuration, as search and
+        outbox do: every feed the database knows is listed (QA: status
+        wanted /etc/vigie/vigie.lua all the same)."""
+        run("run", "-c", self.cfg, "--once")
+        state = self.tmp.file("state")
+        os.unlink(self.cfg)
+        r = run("status", "--state-dir", state, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        feeds = {f["name"]: f for f in doc["feeds"]}
+        self.assertEqual(sorted(feeds), ["broken feed", "gone feed",
+                                         "good feed", "nato"])
+        self.assertEqual(doc["feeds"][0]["name"], "broken feed")  # failing first
+        self.assertEqual(feeds["broken feed"]["state"], "failing")
+        self.assertEqual(feeds["gone feed"]["state"], "disabled")
+        self.assertEqual(feeds["nato"]["items"], 3)
+        self.assertEqual(feeds["good feed"]["url"], self.srv.url("/feed/good"))
+        self.assertEqual(doc["totals"]["ok"], 2)
+        r = run("status", "--state-dir", state)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("feeds: 2 ok, 1 failing, 1 disabled, 0 never polled",
+                      r.stdout.decode())
+        # -c still names the configuration to read
+        r = run("status", "-c", self.cfg, "--state-dir", state)
+        self.assertEqual(r.returncode, 2)
+
     def test_no_database_yet(self):
         r = run("status", "-c", self.cfg)
         self.assertEqual(r.returncode, 1)
