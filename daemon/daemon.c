@@ -126,6 +126,12 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
     UNUSED(revents);
     daemon_ctx *d = w->data;
     if (d->stopping) return;
+    if (d->once) {
+        /* a run that polls each feed once ends with the feeds it began
+         * with: reloading would turn it into a daemon that never ends */
+        log_notice("SIGHUP ignored: run --once keeps its configuration");
+        return;
+    }
     notify_reloading();
     char err[2048];
     config *c = config_load(d->config_path, err, sizeof err);

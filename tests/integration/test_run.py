@@ -307,6 +307,16 @@ class RunTest(unittest.TestCase):
             self.assertEqual(d.stop(), 0)
         self.assertEqual(len(self.srv.requests_to("/feed/one")), n)
 
+    def test_sighup_during_once_is_ignored(self):
+        # A reload would make the run a daemon that never ends.
+        self.config([{"url": self.srv.url("/slow/one?delay=1.5")}])
+        d = Daemon(self.cfg, args=("--once",))
+        wait_for(lambda: self.srv.requests_to("/slow/one"), what="the poll")
+        d.signal(signal.SIGHUP)
+        d.wait_log("SIGHUP ignored: run --once keeps its configuration")
+        self.assertEqual(d.wait_exit(), 0)
+        self.assertIn("done: 1 feeds polled, 1 ok", d.log_text())
+
 
 if __name__ == "__main__":
     unittest.main()
