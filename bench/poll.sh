@@ -417,7 +417,11 @@ print(sum(1 for f in d["feeds"] if f["etag"]), sum(len(f["seen"]) for f in d["fe
         [ -n "$syncs" ] && echo "vigie, second poll: $syncs (strace -f -T, one" \
             "more run)."
         [ -n "$idle" ] && echo "vigie idle (\`vigie run\`, interval 1h, after the" \
-            "polls above): $idle."
+            "polls above): $idle. The daemon's upkeep (retention, merging the" \
+            "full-text index the first poll wrote) runs 60 s after start, then" \
+            "every 10 minutes: a minute measured from start includes its first" \
+            "pass; the rest is one wakeup every 5 s, when the loop looks for" \
+            "alerts that \`vigie outbox retry\` made due."
         if [ -s "$W/perf.txt" ]; then
             echo
             echo "Where vigie's first poll spends its CPU (perf record -e cpu-clock," \
