@@ -154,6 +154,18 @@ fail_now(delivery *d, outbox_msg *m, const char *why)
     outbox_msg_clear(m);
 }
 
+/* Whether the header line "Name: value" has a name the configuration sets
+ * for this webhook (names are case-insensitive). */
+static bool
+configured(const config_headers *h, const char *line)
+{
+    size_t n = strcspn(line, ":");
+    for (size_t i = 0; i < h->n; i++)
+        if (strlen(h->v[i].name) == n && !ascii_strncasecmp(h->v[i].name, line, n))
+            return true;
+    return false;
+}
+
 static void
 send_one(delivery *d, outbox_msg *m)
 {
@@ -185,14 +197,14 @@ send_one(delivery *d, outbox_msg *m)
         fail_now(d, m, err);
         return;
     }
-    /* headers: the request's own, then the configured ones */
+    /* headers: the request's own (Content-Type among them), then the
+     * configured ones, which replace a request header of the same name
+     * (a webhook's own Content-Type) rather than repeat it */
     const char *headers[WEBHOOK_MAX_HEADERS + CONFIG_MAX_HEADERS + 2];
-    char ctline[300];
     size_t nh = 0;
-    snprintf(ctline, sizeof ctline, "Content-Type: %s",
-             req.content_type ? req.content_type : "application/json");
-    headers[nh++] = ctline;
-    for (size_t i = 0; i < req.nheaders; i++) headers[nh++] = req.headers[i];
+    for (size_t i = 0; i < req.nheaders; i++)
+        if (!configured(&w->headers, req.headers[i]))
+            headers[nh++] = req.headers[i];
     buf extra = {0};
     size_t *offs = xcalloc(w->headers.n + 1, sizeof *offs);
     for (size_t i = 0; i < w->headers.n; i++) {

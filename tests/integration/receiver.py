@@ -42,6 +42,7 @@ class Post:
         self.seq = seq            # 1, 2, ... in arrival order
         self.path = path
         self.headers = headers    # dict, names lower-cased
+        self.header_list = []     # [(name lower-cased, value)], repeats kept
         self.body = body          # bytes, exactly as received
         self.t = t                # time.monotonic() at arrival
         self.status = None        # what it was answered (None: no answer)
@@ -93,6 +94,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with rcv.lock:
             rcv._seq += 1
             post = Post(rcv._seq, self.path, headers, body, t)
+            post.header_list = [(k.lower(), v) for k, v in self.headers.items()]
             rcv._by_key[post.key] = rcv._by_key.get(post.key, 0) + 1
             rcv._by_path[post.path] = rcv._by_path.get(post.path, 0) + 1
             post.n_key = rcv._by_key[post.key]

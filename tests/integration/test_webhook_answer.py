@@ -55,5 +55,39 @@ class WebhookAnswerTest(unittest.TestCase):
         self.check_delivered_with_answer(b"y" * (4 << 20))
 
 
+
+class WebhookHeadersTest(unittest.TestCase):
+    """A POST carries each header once; a configured Content-Type replaces
+    the format's own instead of adding to it."""
+
+    def post_headers(self, hook):
+        tmp = TempDir()
+        rcv = Receiver().start()
+        try:
+            with open(tmp.file("rule.lua"), "w") as f:
+                f.write(RULE)
+            hook = dict(hook, url=rcv.url("/hook"), allow_private_networks=True)
+            write_config(tmp.file("vigie.lua"), state_dir=tmp.file("state"),
+                         catch_up="forever", scripts=[tmp.file("rule.lua")],
+                         webhooks={"hook": hook}, feeds=[{"path": FEED}])
+            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return rcv.snapshot()[0].header_list
+        finally:
+            rcv.stop()
+            tmp.cleanup()
+
+    def test_each_header_once(self):
+        hl = self.post_headers({"secret": "k"})
+        names = [k for k, _ in hl]
+        self.assertEqual(len(names), len(set(names)), hl)
+        self.assertIn(("content-type", "application/json"), hl)
+        self.assertIn("x-vigie-signature", names)
+
+    def test_configured_content_type_replaces(self):
+        hl = self.post_headers({"headers": {"Content-Type": "text/plain"}})
+        self.assertEqual([v for k, v in hl if k == "content-type"], ["text/plain"])
+
+
 if __name__ == "__main__":
     unittest.main()
