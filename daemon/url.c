@@ -170,12 +170,28 @@ url_ascii_host(const char *url, char *why, size_t whylen)
     return buf_detach(&b);
 }
 
+/* A password holding '/', '?' or '#' ("http://u:se/cret@host/") ends
+ * the authority early, so it has no userinfo to redact: the URL is
+ * invalid, but an error message would show it. For display, "user:" (no
+ * '/', '?' or '#' in the user) followed somewhere by an '@' is taken for
+ * a userinfo up to the last '@'. Returns the position after that '@', or
+ * auth. */
+static const char *
+loose_userinfo_end(const char *auth)
+{
+    size_t user = strcspn(auth, ":/?#");
+    if (auth[user] != ':') return auth;
+    const char *at = strrchr(auth, '@');
+    return at && at > auth + user ? at + 1 : auth;
+}
+
 char *
 url_redact(const char *url)
 {
     const char *auth, *host, *end;
-    if (!authority(url, &auth, &host, &end) || host == auth)
-        return xstrdup(url);
+    if (!authority(url, &auth, &host, &end)) return xstrdup(url);
+    if (host == auth) host = loose_userinfo_end(auth);
+    if (host == auth) return xstrdup(url);
     const char *colon = memchr(auth, ':', (size_t)(host - 1 - auth));
     buf b = {0};
     /* "user:" is kept: it tells two accounts apart. A userinfo without a

@@ -81,6 +81,11 @@ test_redact_hides_the_password_only(void **state)
         {"http://TOKEN@host/x", "http://***@host/x"},
         {"http://@host/", "http://***@host/"},
         {"http://host/a@b?c=d@e", "http://host/a@b?c=d@e"}, /* not userinfo */
+        {"https://medium.com/@user/feed", "https://medium.com/@user/feed"},
+        /* a password that ends the authority early: invalid, still hidden */
+        {"http://u:se/cret@host/x", "http://u:***@host/x"},
+        {"http://u:se#cret@host/x", "http://u:***@host/x"},
+        {"http://u:se?cret@host/x", "http://u:***@host/x"},
         {"http://host:80/", "http://host:80/"},
         {"file:///srv/a@b.xml", "file:///srv/a@b.xml"},
         {"/srv/feed.xml", "/srv/feed.xml"},
