@@ -155,6 +155,15 @@ on_done(fetch_result *r, void *arg)
     if (--*j->remaining == 0) ev_break(j->loop, EVBREAK_ALL);
 }
 
+/* A byte below 0x20 other than tab, or DEL. */
+static bool
+has_control(const char *s)
+{
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f) return true;
+    return false;
+}
+
 int
 cmd_fetch(int argc, char **argv)
 {
@@ -275,6 +284,23 @@ cmd_fetch(int argc, char **argv)
     if (optind >= argc) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
+    }
+    /* What the configuration refuses, fetch refuses: it is the daemon's
+     * request, and a newline in a header would be a header of its own. */
+    if (req.user_agent && has_control(req.user_agent)) {
+        cli_error("fetch: --user-agent: contains a control character");
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < nheaders; i++) {
+        size_t n = strcspn(headers[i], ":");
+        if (!headers[i][n] || has_control(headers[i]) ||
+            fetch_header_managed(headers[i], n)) {
+            cli_error("fetch: --header '%s': %s", headers[i],
+                      !headers[i][n] ? "not 'Name: value'"
+                      : has_control(headers[i]) ? "contains a control character"
+                                                : "set by vigie, not by the caller");
+            return EXIT_USAGE;
+        }
     }
     req.headers = nheaders ? headers : NULL;
     /* A peer that hangs up must cost an error, not the process. */

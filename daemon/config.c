@@ -22,13 +22,11 @@
 
 #include "config.h"
 #include "config_lua.h"
+#include "fetch.h"
 #include "log.h"
 #include "url.h"
 
-#ifndef VIGIE_URL
-#define VIGIE_URL "https://github.com/vigie-monitor/vigie"
-#endif
-#define DEFAULT_USER_AGENT "vigie/" VIGIE_VERSION " (+" VIGIE_URL ")"
+#define DEFAULT_USER_AGENT FETCH_USER_AGENT
 
 #define MAX_FEED_NESTING 4 /* feeds = { vigie.opml(...), ... } and deeper */
 #define FORMAT_INSTRUCTIONS 10000000LL
@@ -832,10 +830,6 @@ static int
 get_headers(loader *ld, int t, const char *where, const char *key, int webhook,
             config_headers *out)
 {
-    static const char *const managed[] = {
-        "host", "content-length", "transfer-encoding", "connection",
-        "te",   "upgrade",
-    };
     static const char *const managed_webhook[] = {"idempotency-key",
                                                   "x-vigie-signature"};
     lua_State *L = ld->L;
@@ -884,11 +878,10 @@ get_headers(loader *ld, int t, const char *where, const char *key, int webhook,
             lua_settop(L, v - 1);
             return bad(ld, hk, "not a valid header name");
         }
-        for (size_t i = 0; i < ARRAY_LEN(managed); i++)
-            if (!ascii_strcasecmp(name, managed[i])) {
-                lua_settop(L, v - 1);
-                return bad(ld, hk, "set by vigie, not by the config");
-            }
+        if (fetch_header_managed(name, nlen)) {
+            lua_settop(L, v - 1);
+            return bad(ld, hk, "set by vigie, not by the config");
+        }
         for (size_t i = 0; webhook && i < ARRAY_LEN(managed_webhook); i++)
             if (!ascii_strcasecmp(name, managed_webhook[i])) {
                 lua_settop(L, v - 1);

@@ -638,3 +638,16 @@ fetch_cancel(fetch *f)
     f->easy = easy;
     fetch_free(f);
 }
+
+bool
+fetch_header_managed(const char *name, size_t len)
+{
+    static const char *const managed[] = {
+        "host", "content-length", "transfer-encoding", "connection",
+        "te",   "upgrade",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(managed); i++)
+        if (strlen(managed[i]) == len && !ascii_strncasecmp(managed[i], name, len))
+            return true;
+    return false;
+}

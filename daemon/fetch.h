@@ -23,9 +23,17 @@
 #include "evcurl.h"
 #include "util.h"
 
-#define FETCH_USER_AGENT                                                       \
-    "vigie/" VIGIE_VERSION " (+https://github.com/vigie/vigie)"
+/* Where vigie's User-Agent points: the daemon's default and vigie fetch's
+ * alike (config.c uses it). */
+#ifndef VIGIE_URL
+#define VIGIE_URL "https://github.com/vigie-monitor/vigie"
+#endif
+#define FETCH_USER_AGENT "vigie/" VIGIE_VERSION " (+" VIGIE_URL ")"
 #define FETCH_MAX_BODY (16u * 1024 * 1024)
+
+/* Headers that libcurl and vigie set themselves (Host, Content-Length ...):
+ * neither the configuration nor vigie fetch may give them. */
+bool fetch_header_managed(const char *name, size_t len);
 #define FETCH_CONNECT_TIMEOUT_S 10
 #define FETCH_TIMEOUT_S 30
 #define FETCH_LOW_SPEED_BPS 100   /* cut when slower than this ...    */

@@ -15,7 +15,7 @@ from feedserver import FeedServer, http_date
 from vigietest import VIGIE, run
 
 MIB = 1024 * 1024
-UA = "vigie/0.1.0 (+https://github.com/vigie/vigie)"
+UA = "vigie/0.1.0 (+https://github.com/vigie-monitor/vigie)"  # the daemon's too
 
 
 def fetch(*args, timeout=120):
@@ -130,9 +130,11 @@ class FetchTest(unittest.TestCase):
         self.assertEqual(req.header("accept-language"), "fr")
 
     def test_header_injection_is_refused(self):
-        r, res = self.one("/feed/inj", "-H", "X-A: 1\r\nX-B: 2")
-        self.assertFalse(res["ok"])
-        self.assertIn("header", res["error"])
+        # refused before any request, like the configuration refuses it
+        r = run("fetch", "--allow-private", "-H", "X-A: 1\r\nX-B: 2",
+                self.srv.url("/feed/inj"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"contains a control character", r.stderr)
         self.assertEqual(self.srv.requests, [])
 
     # -- conditional GET -----------------------------------------------
@@ -351,7 +353,13 @@ class FetchTest(unittest.TestCase):
                            (["--timeout", "99999999999999999999"],
                             "want from 1s to 24h"),
                            (["--connect-timeout=2d"], "--connect-timeout 2d: "),
-                           (["--max-body", "16M"], "ambiguous unit")):
+                           (["--max-body", "16M"], "ambiguous unit"),
+                           # the configuration's header rules
+                           (["--user-agent", "ua\r\nInjected: 1"],
+                            "--user-agent: contains a control character"),
+                           (["-H", "Host: evil"], "set by vigie, not by the caller"),
+                           (["-H", "X: a\nY: b"], "contains a control character"),
+                           (["-H", "NoColon"], "not 'Name: value'")):
             r = run("fetch", *args, "http://x/")
             self.assertEqual(r.returncode, 2, args)
             self.assertIn(says, r.stderr.decode(), args)
