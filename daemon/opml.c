@@ -30,6 +30,17 @@ typedef struct opml_state {
     int xml_err_line, xml_err_code;
 } opml_state;
 
+/* Errors are one line: libxml2's messages can hold a newline ("...
+ * indicate encoding !\nBytes: 0xE9 ...") and end with one. */
+static void
+one_line(char *msg)
+{
+    for (char *p = msg; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == ' ') msg[--n] = '\0';
+}
+
 static void PRINTF_LIKE(2, 3) refuse(opml_state *st, const char *fmt, ...)
 {
     if (st->failed) return;
@@ -40,6 +51,7 @@ static void PRINTF_LIKE(2, 3) refuse(opml_state *st, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    one_line(msg);
     if (line > 0)
         snprintf(st->err, st->errlen, "line %d: %s", line, msg);
     else
@@ -183,9 +195,7 @@ on_error(void *ud, xmlErrorPtr e)
     if (!e || e->level < XML_ERR_ERROR || st->xml_err[0]) return;
     snprintf(st->xml_err, sizeof st->xml_err, "%s",
              e->message ? e->message : "");
-    size_t n = strlen(st->xml_err);
-    while (n && (st->xml_err[n - 1] == '\n' || st->xml_err[n - 1] == ' '))
-        st->xml_err[--n] = '\0';
+    one_line(st->xml_err);
     st->xml_err_line = e->line;
     st->xml_err_code = e->code;
 }

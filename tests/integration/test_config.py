@@ -238,6 +238,20 @@ class CheckTempTreeTest(unittest.TestCase):
             % (p, os.path.join(self.dir, "evil.opml")))
         self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
 
+    def test_opml_error_is_one_line(self):
+        # libxml2's message for bad bytes spans two lines; ours never does
+        path = os.path.join(self.dir, "latin1.opml")
+        with open(path, "wb") as f:
+            f.write(b'<?xml version="1.0"?><opml><head><title>caf\xe9 bar'
+                    b'</title></head><body><outline xmlUrl="http://a/"/>'
+                    b'</body></opml>')
+        p = self.write("vigie.lua", 'feeds = { vigie.opml("latin1.opml") }\n')
+        r = run("check", "-c", p)
+        self.assertEqual(r.returncode, 2)
+        err = r.stderr.decode()
+        self.assertEqual(err.count("\n"), 1, err)
+        self.assertIn("not proper UTF-8", err)
+
     def test_opml_fetches_nothing_from_the_network(self):
         # A DTD and an entity on a local port: a connection would show up
         # in the listener. NONET and the entity refusal keep it silent.
