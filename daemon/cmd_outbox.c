@@ -8,6 +8,7 @@
  * the daemon reads the outbox afresh at each of its outbox polls. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +146,9 @@ static int
 parse_id(const char *s, int64_t *id)
 {
     char *end;
+    errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (*end || end == s || v <= 0) {
+    if (*end || end == s || v <= 0 || errno == ERANGE) {
         cli_error("outbox: %s: not an alert id (see 'vigie outbox list')", s);
         return -1;
     }

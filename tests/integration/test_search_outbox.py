@@ -221,7 +221,10 @@ class SearchOutboxTest(unittest.TestCase):
     def test_usage(self):
         for args in (("outbox", "frob"), ("outbox", "list", "--dead",
                                           "--all"),
-                     ("outbox", "retry"), ("outbox", "drop", "--all")):
+                     ("outbox", "retry"), ("outbox", "drop", "--all"),
+                     ("outbox", "retry", "0"), ("outbox", "retry", "x1"),
+                     # past int64: refused, not clamped to another id
+                     ("outbox", "retry", "99999999999999999999")):
             r = self.vigie(*args)
             self.assertEqual(r.returncode, 2, args)
         self.assertEqual(run("outbox", "-h").returncode, 0)
