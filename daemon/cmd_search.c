@@ -33,7 +33,7 @@ usage(FILE *f)
             "syntax:\n"
             "  words, \"a phrase\", OR, NOT, prefix*, title:word). Case and "
             "accents\n"
-            "  are ignored.\n"
+            "  are ignored; Djuric finds Đurić, strasse Straße.\n"
             "  -c, --config FILE   the config (its state_dir)\n"
             "  --state-dir DIR     the state directory, instead of the "
             "config's\n"

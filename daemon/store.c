@@ -9,7 +9,7 @@
  *   store_json.c       items as JSON (alerts, rule failures, on_update)
  *   store_retention.c  store_maintain, store_compact
  *
- * Layout of the database (schema version 5, STORE_SCHEMA_VERSION):
+ * Layout of the database (schema version 6, STORE_SCHEMA_VERSION):
  *   feeds          one row per feed key: validators, last status, failure
  *                  count, next poll, disabled + why, counters
  *   seen           (feed, SHA-256/128 of the item id) → 64-bit content hash,
@@ -177,6 +177,14 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "INSERT INTO items_fts(rowid, title, summary, content, tags)"
     " SELECT id, title, vigie_fts_summary(body), vigie_fts_content(body),"
     " vigie_tags_text(tags) FROM items;",
+
+    /* 5 → 6: the index rebuilt with the letters that do not decompose
+     * spelled out (store_index_letters): "Djuric" finds "Đurić", "strasse"
+     * finds "Straße". The functions spell them; the title needs one. */
+    "INSERT INTO items_fts(items_fts) VALUES('delete-all');"
+    "INSERT INTO items_fts(rowid, title, summary, content, tags)"
+    " SELECT id, vigie_fts_letters(title), vigie_fts_summary(body),"
+    " vigie_fts_content(body), vigie_tags_text(tags) FROM items;",
 };
 
 /* ---- prepared statements ---------------------------------------------- */

@@ -44,7 +44,7 @@ struct sqlite3;
 
 #define STORE_FOREVER INT64_MAX
 #define STORE_DB_NAME "vigie.db"
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 typedef struct store store;
 
@@ -284,5 +284,10 @@ int store_item_from_json(const char *json, struct feed_item *out, arena *mem);
  * Part of the schema: changing it requires a migration that rebuilds the
  * index. Appends to out. */
 void store_index_text(buf *out, const char *html, size_t n);
+/* s with the Latin letters that do not decompose spelled as the index
+ * keeps them (Đ Dj, ß ss, Ł L, Ø O, Æ AE ...), case kept: the full-text
+ * index's tokenizer folds accents and case, not these. Both what is
+ * indexed and a search's query go through it. */
+void store_index_letters(buf *out, const char *s, size_t n);
 
 #endif

@@ -19,6 +19,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "text.h"
+#include "utf8.h"
 
 /* ---- full-text input --------------------------------------------------- */
 
@@ -376,6 +377,56 @@ summary_leads(const char *sum, const char *text, size_t tn)
            ws_run(text + j, tn - j) > 0;
 }
 
+/* The Latin letters that have no decomposition, so that the tokenizer's
+ * remove_diacritics leaves them: spelled as a reader without them writes
+ * them. Đ as "Dj", the usual transliteration (the seed press release
+ * writes "Djuric"). The matcher (fold.c) folds the same letters. */
+static const struct {
+    uint32_t cp;
+    const char *as;
+} index_letters[] = {
+    {0x00C6, "AE"}, {0x00D0, "D"},  {0x00D8, "O"},  {0x00DE, "TH"},
+    {0x00DF, "ss"}, {0x00E6, "ae"}, {0x00F0, "d"},  {0x00F8, "o"},
+    {0x00FE, "th"}, {0x0110, "Dj"}, {0x0111, "dj"}, {0x0126, "H"},
+    {0x0127, "h"},  {0x0131, "i"},  {0x013F, "L"},  {0x0140, "l"},
+    {0x0141, "L"},  {0x0142, "l"},  {0x0152, "OE"}, {0x0153, "oe"},
+    {0x0166, "T"},  {0x0167, "t"},  {0x1E9E, "SS"},
+};
+
+static const char *
+index_letter(uint32_t cp)
+{
+    for (size_t i = 0; i < ARRAY_LEN(index_letters); i++)
+        if (index_letters[i].cp == cp) return index_letters[i].as;
+    return NULL;
+}
+
+void
+store_index_letters(buf *out, const char *s, size_t n)
+{
+    buf_reset(out);
+    buf_grow(out, n + 1);
+    size_t i = 0, from = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        /* all of these are two or three bytes, led by C3 C4 C5 E1 */
+        if (c != 0xC3 && c != 0xC4 && c != 0xC5 && c != 0xE1) {
+            i++;
+            continue;
+        }
+        int32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        const char *as = cp > 0 ? index_letter((uint32_t)cp) : NULL;
+        if (as) {
+            buf_add(out, s + from, i - from);
+            buf_adds(out, as);
+            from = i + len;
+        }
+        i += len ? len : 1;
+    }
+    buf_add(out, s + from, n - from);
+}
+
 /* Adds (Q_FTS_INSERT) or removes (Q_FTS_DELETE) an index entry; removing
  * needs the values it was indexed with (a contentless table), which this
  * derives the same way both times: the text of the content, and the
@@ -392,13 +443,17 @@ st_fts_write(store *s, int qi, int64_t rowid, const char *title,
     if (content && *content && summary_leads(summary, text.p ? text.p : "", text.len))
         summary = "";
     tags_text(&tags, tags_json);
+    buf v[4] = {{0}};
+    if (!title) title = "";
+    store_index_letters(&v[0], title, strlen(title));
+    store_index_letters(&v[1], summary, strlen(summary));
+    store_index_letters(&v[2], text.p ? text.p : "", text.len);
+    store_index_letters(&v[3], tags.p ? tags.p : "", tags.len);
     sqlite3_stmt *q = s->q[qi];
     sqlite3_bind_int64(q, 1, rowid);
-    st_bind_text(q, 2, title ? title : "");
-    st_bind_text(q, 3, summary);
-    st_bind_textn(q, 4, text.p ? text.p : "", text.len);
-    st_bind_textn(q, 5, tags.p ? tags.p : "", tags.len);
+    for (int k = 0; k < 4; k++) st_bind_textn(q, 2 + k, v[k].p, v[k].len);
     int rc = st_tx_step(s, qi, "indexing an item");
+    for (int k = 0; k < 4; k++) buf_free(&v[k]);
     buf_free(&text);
     buf_free(&tags);
     return rc;
@@ -432,13 +487,15 @@ sql_fts_body(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     }
     store_index_text(&text, con, strlen(con));
+    buf out = {0};
     if (!want_summary)
-        sqlite3_result_text(ctx, text.p ? text.p : "", (int)text.len,
-                            SQLITE_TRANSIENT);
+        store_index_letters(&out, text.p ? text.p : "", text.len);
     else if (*con && summary_leads(sum, text.p ? text.p : "", text.len))
-        sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+        store_index_letters(&out, "", 0);
     else
-        sqlite3_result_text(ctx, sum, -1, SQLITE_TRANSIENT);
+        store_index_letters(&out, sum, strlen(sum));
+    sqlite3_result_text(ctx, out.p, (int)out.len, SQLITE_TRANSIENT);
+    buf_free(&out);
     buf_free(&body);
     buf_free(&text);
 }
@@ -458,10 +515,23 @@ static void
 sql_tags_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     UNUSED(argc);
-    buf b = {0};
+    buf b = {0}, out = {0};
     tags_text(&b, (const char *)sqlite3_value_text(argv[0]));
-    sqlite3_result_text(ctx, b.p ? b.p : "", (int)b.len, SQLITE_TRANSIENT);
+    store_index_letters(&out, b.p ? b.p : "", b.len);
+    sqlite3_result_text(ctx, out.p, (int)out.len, SQLITE_TRANSIENT);
+    buf_free(&out);
     buf_free(&b);
+}
+
+static void
+sql_fts_letters(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    UNUSED(argc);
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    buf out = {0};
+    store_index_letters(&out, t ? t : "", t ? (size_t)sqlite3_value_bytes(argv[0]) : 0);
+    sqlite3_result_text(ctx, out.p, (int)out.len, SQLITE_TRANSIENT);
+    buf_free(&out);
 }
 
 /* The SQL functions above, on the store's connection. */
@@ -483,6 +553,9 @@ st_sql_functions(store *s)
     sqlite3_create_function(s->db, "vigie_fts_content", 1,
                             SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_fts_body, NULL, NULL);
+    sqlite3_create_function(s->db, "vigie_fts_letters", 1,
+                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_fts_letters, NULL, NULL);
 }
 
 /* ---- search ------------------------------------------------------------- */
@@ -507,7 +580,9 @@ store_search(store *s, const char *query, size_t limit,
         st_db_err(s, err, errlen, "searching");
         return -1;
     }
-    st_bind_text(st, 1, query);
+    buf q = {0}; /* spelled as the index is (operators are untouched) */
+    store_index_letters(&q, query, strlen(query));
+    st_bind_textn(st, 1, q.p, q.len); /* bound as is: freed at the end */
     sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
     int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -537,5 +612,6 @@ store_search(store *s, const char *query, size_t limit,
         }
     }
     sqlite3_finalize(st);
+    buf_free(&q);
     return ret;
 }

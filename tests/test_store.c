@@ -249,7 +249,7 @@ test_migrates_from_previous_version(void **state)
                      "INSERT INTO items(feed, idh, item_id, title, link,"
                      " summary, content, author, stored) VALUES(1, x'00',"
                      " 'i1', 'Rencontre', 'https://x/1', '',"
-                     " '<p>Vu&#269;i&#263; à <b>Pristina</b></p>', '', 1);",
+                     " '<p>Vu&#269;i&#263; à <b>Pristina</b> avec Đurić</p>', '', 1);",
                      NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
@@ -266,6 +266,7 @@ test_migrates_from_previous_version(void **state)
     assert_int_equal(search_count(f->s, "vucic"), 1);
     assert_int_equal(search_count(f->s, "pristina"), 1);
     assert_int_equal(search_count(f->s, "p OR b"), 0); /* markup not indexed */
+    assert_int_equal(search_count(f->s, "djuric"), 1);  /* schema 6 */
     assert_int_equal(query_int(f->s, "SELECT count(*) FROM pragma_table_info('feeds')"
                                      " WHERE name = 'fail_since'"),
                      1);
@@ -752,6 +753,22 @@ test_search_ignores_accents_and_case(void **state)
     assert_int_equal(search_count(f->s, "div"), 0);       /* markup */
     assert_int_equal(search_count(f->s, "tags:kosovo"), 1);
     assert_int_equal(search_count(f->s, "vuci*"), 2);
+
+    /* letters that do not decompose, spelled as a reader without them
+     * writes them: in the title, the summary, the content and the tags */
+    feed_item c = item("3", "Marko Đurić à Łódź", "https://x/3", T0 / 1000 - 120);
+    c.summary = "Die Straße nach Tromsø";
+    c.content = "<p>Ægir &amp; Œuvre</p>";
+    const char *ctags[] = {"Þingvellir"};
+    put_one(f, "f", &c, ctags, 1, T0);
+    assert_int_equal(search_count(f->s, "Djuric"), 1);
+    assert_int_equal(search_count(f->s, "Đurić"), 1);
+    assert_int_equal(search_count(f->s, "lodz"), 1);
+    assert_int_equal(search_count(f->s, "strasse"), 1);
+    assert_int_equal(search_count(f->s, "Straße AND tromso"), 1);
+    assert_int_equal(search_count(f->s, "aegir OR nothing"), 1);
+    assert_int_equal(search_count(f->s, "oeuvre"), 1);
+    assert_int_equal(search_count(f->s, "tags:thingvellir"), 1);
 
     int n = 0;
     assert_int_equal(store_search(f->s, "\"unterminated", 10, count_hit, &n,
