@@ -401,28 +401,48 @@ index_letter(uint32_t cp)
     return NULL;
 }
 
+/* Whether the two bytes at s may start one of index_letters: most text
+ * is ASCII or accented letters (é is C3 A9), which this turns away
+ * without decoding. */
+static inline bool
+maybe_index_letter(const unsigned char *s, size_t left)
+{
+    if (left < 2) return false;
+    unsigned c = s[1];
+    switch (s[0]) {
+    case 0xC3: /* Æ Ð Ø Þ ß æ ð ø þ */
+        return c == 0x86 || c == 0x90 || c == 0x98 || c == 0x9E ||
+               c == 0x9F || c == 0xA6 || c == 0xB0 || c == 0xB8 || c == 0xBE;
+    case 0xC4: /* Đ đ Ħ ħ ı Ŀ */
+        return c == 0x90 || c == 0x91 || c == 0xA6 || c == 0xA7 ||
+               c == 0xB1 || c == 0xBF;
+    case 0xC5: /* ŀ Ł ł Œ œ Ŧ ŧ */
+        return c == 0x80 || c == 0x81 || c == 0x82 || c == 0x92 ||
+               c == 0x93 || c == 0xA6 || c == 0xA7;
+    case 0xE1: /* ẞ */
+        return c == 0xBA && left >= 3 && s[2] == 0x9E;
+    default:
+        return false;
+    }
+}
+
 void
 store_index_letters(buf *out, const char *s, size_t n)
 {
     buf_reset(out);
     buf_grow(out, n + 1);
+    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, from = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        /* all of these are two or three bytes, led by C3 C4 C5 E1 */
-        if (c != 0xC3 && c != 0xC4 && c != 0xC5 && c != 0xE1) {
-            i++;
-            continue;
-        }
+    for (; i < n; i++) {
+        if (u[i] < 0xC3 || !maybe_index_letter(u + i, n - i)) continue;
         int32_t cp;
         size_t len = utf8_decode(s + i, n - i, &cp);
         const char *as = cp > 0 ? index_letter((uint32_t)cp) : NULL;
-        if (as) {
-            buf_add(out, s + from, i - from);
-            buf_adds(out, as);
-            from = i + len;
-        }
-        i += len ? len : 1;
+        if (!as) continue;
+        buf_add(out, s + from, i - from);
+        buf_adds(out, as);
+        from = i + len;
+        i += len - 1;
     }
     buf_add(out, s + from, n - from);
 }
