@@ -420,8 +420,8 @@ print(sum(1 for f in d["feeds"] if f["etag"]), sum(len(f["seen"]) for f in d["fe
             "polls above): $idle. The daemon's upkeep (retention, merging the" \
             "full-text index the first poll wrote) runs 60 s after start, then" \
             "every 10 minutes: a minute measured from start includes its first" \
-            "pass; the rest is one wakeup every 5 s, when the loop looks for" \
-            "alerts that \`vigie outbox retry\` made due."
+            "pass. The outbox is otherwise looked at every 5 minutes (\`vigie" \
+            "outbox retry\` wakes the daemon with SIGUSR1)."
         if [ -s "$W/perf.txt" ]; then
             echo
             echo "Where vigie's first poll spends its CPU (perf record -e cpu-clock," \

@@ -18,6 +18,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "outbox.h"
+#include "statelock.h"
 #include "store.h"
 #include "url.h"
 
@@ -156,6 +157,24 @@ parse_id(const char *s, int64_t *id)
     return 0;
 }
 
+/* Tells the running daemon (once per command) and says when the alerts
+ * go: now, or at its next look at the outbox. */
+static const char *
+wake(store *s)
+{
+    static int woken = -1;
+    if (woken < 0) {
+        char *dir = xstrdup(store_path(s));
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        woken = statelock_wake_holder(slash ? dir : ".");
+        free(dir);
+    }
+    return woken ? "will be sent now (the daemon was told)"
+                 : "will be sent by the daemon within 5 minutes (or when it "
+                   "starts)";
+}
+
 int
 cmd_outbox(int argc, char **argv)
 {
@@ -247,9 +266,7 @@ cmd_outbox(int argc, char **argv)
             cli_error("%s", err);
             status = EXIT_FAIL;
         } else {
-            printf("%ld alert(s) will be sent at the daemon's next outbox "
-                   "poll\n",
-                   n);
+            printf("%ld alert(s) %s\n", n, wake(s));
         }
     } else {
         for (int i = 0; i < nargs; i++) {
@@ -264,9 +281,7 @@ cmd_outbox(int argc, char **argv)
                 status = EXIT_FAIL;
             } else {
                 printf("alert %" PRId64 " %s\n", ids[i],
-                       is_retry ? "will be sent at the daemon's next outbox "
-                                  "poll"
-                                : "dropped");
+                       is_retry ? wake(s) : "dropped");
             }
         }
     }

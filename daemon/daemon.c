@@ -41,7 +41,7 @@ typedef struct daemon_ctx {
     bool once, stopping;
     const char *stop_why; /* the signal that stopped it, or NULL */
     int64_t once_polled_ms; /* --once: when the last feed was committed */
-    ev_signal sigterm, sigint, sighup;
+    ev_signal sigterm, sigint, sighup, sigusr1;
     ev_timer grace;
     ev_timer watchdog, status;
     ev_prepare check_done;
@@ -117,6 +117,16 @@ free_old_configs(daemon_ctx *d)
     if (poller_busy(d->poller)) return;
     for (size_t i = 0; i < d->nold; i++) config_free(d->old_cfgs[i]);
     d->nold = 0;
+}
+
+/* vigie outbox retry made alerts due: look at the outbox now. */
+static void
+on_outbox_changed(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    UNUSED(loop);
+    UNUSED(revents);
+    daemon_ctx *d = w->data;
+    if (!d->stopping) pipeline_outbox_changed(d->pl);
 }
 
 static void
@@ -246,10 +256,12 @@ daemon_run(const char *config_path, bool once)
     ev_signal_init(&d.sigterm, on_stop_signal, SIGTERM);
     ev_signal_init(&d.sigint, on_stop_signal, SIGINT);
     ev_signal_init(&d.sighup, on_reload, SIGHUP);
-    d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+    ev_signal_init(&d.sigusr1, on_outbox_changed, SIGUSR1);
+    d.sigterm.data = d.sigint.data = d.sighup.data = d.sigusr1.data = &d;
     ev_signal_start(d.loop, &d.sigterm);
     ev_signal_start(d.loop, &d.sigint);
     ev_signal_start(d.loop, &d.sighup);
+    ev_signal_start(d.loop, &d.sigusr1);
     ev_timer_init(&d.grace, on_grace_over, STOP_GRACE_S, 0.0);
     d.grace.data = &d;
     ev_prepare_init(&d.check_done, on_prepare);
@@ -274,6 +286,7 @@ daemon_run(const char *config_path, bool once)
     ev_signal_stop(d.loop, &d.sigterm);
     ev_signal_stop(d.loop, &d.sigint);
     ev_signal_stop(d.loop, &d.sighup);
+    ev_signal_stop(d.loop, &d.sigusr1);
     ev_timer_stop(d.loop, &d.grace);
     ev_timer_stop(d.loop, &d.watchdog);
     ev_timer_stop(d.loop, &d.status);

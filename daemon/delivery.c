@@ -12,7 +12,9 @@
 #include "webhook.h"
 
 #define MAX_IN_FLIGHT 16
-#define POLL_EVERY_S 5.0 /* rows retried by `vigie outbox` are noticed */
+/* Rows retried by `vigie outbox` are noticed at once (it sends SIGUSR1),
+ * or, when it may not signal the daemon (another user), at this look. */
+#define POLL_EVERY_S 300.0
 #define RESPONSE_KEEP 512   /* bytes of an error answer kept for the log */
 #define RESPONSE_CAP (64u << 10) /* bytes of an answer read; the rest ignored */
 

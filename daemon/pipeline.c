@@ -776,6 +776,12 @@ pipeline_delivered(const pipeline *pl)
     return delivery_delivered(pl->dl);
 }
 
+void
+pipeline_outbox_changed(pipeline *pl)
+{
+    delivery_kick(pl->dl);
+}
+
 bool
 pipeline_delivery_idle(const pipeline *pl, int64_t within_ms)
 {

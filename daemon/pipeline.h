@@ -81,6 +81,8 @@ size_t pipeline_busy(const pipeline *pl);
 /* Alerts being sent right now; delivered since start. */
 size_t pipeline_sending(const pipeline *pl);
 size_t pipeline_delivered(const pipeline *pl);
+/* The outbox changed behind the daemon's back (vigie outbox retry). */
+void pipeline_outbox_changed(pipeline *pl);
 /* No alert in flight and none due within the next `within_ms`. */
 bool pipeline_delivery_idle(const pipeline *pl, int64_t within_ms);
 void pipeline_counts(pipeline *pl, size_t *pending_alerts, size_t *dead_alerts);

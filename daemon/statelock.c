@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -76,4 +77,33 @@ void
 statelock_release(int fd)
 {
     if (fd >= 0) close(fd); /* closing drops the flock */
+}
+
+/* Whether pid runs a program called vigie: the lock says a daemon holds
+ * it, this that the pid in the file is still that daemon's. */
+static bool
+is_vigie(long pid)
+{
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return false;
+    bool ok = fgets(comm, sizeof comm, f) && !strcmp(comm, "vigie\n");
+    fclose(f);
+    return ok;
+}
+
+bool
+statelock_wake_holder(const char *state_dir)
+{
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", state_dir,
+                         STATELOCK_NAME) >= sizeof path)
+        return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    long pid = held ? holder_pid(fd) : 0;
+    close(fd); /* drops the shared lock if we got it */
+    return pid > 0 && is_vigie(pid) && kill((pid_t)pid, SIGUSR1) == 0;
 }

@@ -10,6 +10,7 @@
 #ifndef VIGIE_STATELOCK_H
 #define VIGIE_STATELOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define STATELOCK_NAME "vigie.lock"
@@ -19,5 +20,11 @@
 int statelock_take(const char *state_dir, char *err, size_t errlen);
 /* Lets it go (-1: nothing to do). */
 void statelock_release(int fd);
+
+/* Tells the daemon holding the lock on state_dir, if one does, that the
+ * outbox changed (SIGUSR1: it looks at the outbox at once, rather than at
+ * its next periodic look). False when no daemon holds it, or it may not
+ * be signalled (another user). */
+bool statelock_wake_holder(const char *state_dir);
 
 #endif

@@ -620,6 +620,8 @@ class DeliveryTest(Base):
         rcv.answer = 200
         r = run("outbox", "--state-dir", self.state, "retry", str(row["id"]))
         self.assertEqual(r.returncode, 0, r.stderr)
+        # the daemon is told (SIGUSR1), not left to its 5-minute look
+        self.assertIn(b"will be sent now (the daemon was told)", r.stdout)
         wait_for(lambda: rcv.count() >= 2, 2 * WAIT, "the retried alert")
         wait_for(lambda: self.outbox() == [], WAIT, "the retry recorded")
         self.assertEqual(d.stop(), 0)
