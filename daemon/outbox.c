@@ -634,8 +634,8 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
         else
             snprintf(d, sizeof d, "%" PRId64 "ms", pol.give_up_after);
         buf msg = {0};
-        buf_printf(&msg, "gave up after %s (%" PRId64 " attempts): %s", d,
-                   attempts, why.p);
+        buf_printf(&msg, "gave up after %s (%" PRId64 " attempt%s): %s", d,
+                   attempts, attempts == 1 ? "" : "s", why.p);
         buf_free(&why);
         why = msg;
         dead = true;
@@ -799,7 +799,7 @@ outbox_retry(store *s, int64_t id, int64_t now, char *err, size_t errlen)
 {
     return (int)update(s,
                        "UPDATE outbox SET state = 0, due = ?2, since = ?2,"
-                       " attempts = 0, lease_until = 0"
+                       " attempts = 0, lease_until = 0, done_at = 0"
                        " WHERE id = ?1 AND state IN (0, 3)",
                        id, now, err, errlen, "retrying an alert");
 }
@@ -809,7 +809,7 @@ outbox_retry_all(store *s, int64_t now, char *err, size_t errlen)
 {
     return update(s,
                   "UPDATE outbox SET state = 0, due = ?2, since = ?2,"
-                  " attempts = 0, lease_until = 0"
+                  " attempts = 0, lease_until = 0, done_at = 0"
                   " WHERE state IN (0, 3) AND ?1 = ?1",
                   0, now, err, errlen, "retrying alerts");
 }

@@ -161,6 +161,9 @@ class SearchOutboxTest(unittest.TestCase):
         self.assertIn(b"will be sent by the daemon within 5 minutes", r.stdout)
         state, target, attempts, due, _ = self.rows()[dead["id"]]
         self.assertEqual((state, target, attempts), (0, "ops", 0))
+        # waiting again: no "done" time left from when it died
+        [row] = [r for r in self.states() if r["id"] == dead["id"]]
+        self.assertIsNone(row["done"])
         self.assertGreaterEqual(due, before - 1000)
         self.assertLessEqual(due, int(time.time() * 1000) + 1000)
         # a delivered alert is not retried; an unknown id is an error
