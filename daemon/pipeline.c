@@ -67,6 +67,7 @@ struct pipeline {
     const config *cfg;
     store *st;
     int lock; /* statelock.h: held while st is open */
+    bool health_queued; /* a health alert in the group being written */
     outbox *ob;
     worker *wk;
     delivery *dl;
@@ -317,6 +318,7 @@ queue_health(pipeline *pl, job *j, health_event e, int64_t since, int64_t ident)
     jsonw_str(&w, *err ? err : NULL);
     jsonw_obj_close(&w);
     store_enqueue_alert(pl->st, &it, "health", target, payload.p, payload.len);
+    pl->health_queued = true; /* the delivery is told after the commit */
     buf_free(&payload);
 }
 
@@ -455,7 +457,9 @@ flush(pipeline *pl)
     }
     free(res);
     free(errs);
-    if (alerts) delivery_kick(pl->dl);
+    /* the outbox is not looked at on a timer often: say there is work */
+    if (alerts || (group && pl->health_queued)) delivery_kick(pl->dl);
+    pl->health_queued = false;
 }
 
 static void
