@@ -119,8 +119,8 @@ latin_cmp(const void *key, const void *elem)
     return cp < l->cp ? -1 : cp > l->cp;
 }
 
-static const char *
-latin_lookup(int32_t cp)
+const char *
+fold_latin_letter(int32_t cp)
 {
     if (cp < 0xC6 || cp > 0xAB67) return NULL;
     uint32_t key = (uint32_t)cp;
@@ -185,7 +185,7 @@ premap(int32_t cp, int32_t *out, size_t *n)
     default:
         break;
     }
-    const char *l = latin_lookup(cp);
+    const char *l = fold_latin_letter(cp);
     if (l) {
         for (; *l; l++)
             out[(*n)++] = (unsigned char)*l;

@@ -34,6 +34,10 @@ typedef struct fold_map {
 void fold_text(buf *out, const char *s, size_t n, fold_map *map);
 void fold_map_free(fold_map *m);
 
+/* The ASCII a Latin letter without a decomposition folds to ("d" for đ,
+ * "ss" for ß, "ae" for æ), or NULL for any other code point. */
+const char *fold_latin_letter(int32_t cp);
+
 /* ---- Building blocks shared with the matcher (match.c). ---- */
 
 /* How the matcher treats one input character once folded. */

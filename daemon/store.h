@@ -285,9 +285,10 @@ int store_item_from_json(const char *json, struct feed_item *out, arena *mem);
  * index. Appends to out. */
 void store_index_text(buf *out, const char *html, size_t n);
 /* s with the Latin letters that do not decompose spelled as the index
- * keeps them (Đ Dj, ß ss, Ł L, Ø O, Æ AE ...), case kept: the full-text
- * index's tokenizer folds accents and case, not these. Both what is
- * indexed and a search's query go through it. */
+ * keeps them (Đ dj, ß ss, Ł l, Ø o, Æ ae ... as fold.c folds them; FTS5
+ * operators, ASCII, are left as they are): the full-text index's
+ * tokenizer folds accents and case, not these. Both what is indexed and
+ * a search's query go through it. */
 void store_index_letters(buf *out, const char *s, size_t n);
 
 #endif

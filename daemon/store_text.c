@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "date.h"
+#include "fold.h"
 #include "store.h"
 #include "store_int.h"
 #include "text.h"
@@ -377,53 +378,30 @@ summary_leads(const char *sum, const char *text, size_t tn)
            ws_run(text + j, tn - j) > 0;
 }
 
-/* The Latin letters that have no decomposition, so that the tokenizer's
- * remove_diacritics leaves them: spelled as a reader without them writes
- * them. Đ as "Dj", the usual transliteration (the seed press release
- * writes "Djuric"). The matcher (fold.c) folds the same letters. */
-static const struct {
-    uint32_t cp;
-    const char *as;
-} index_letters[] = {
-    {0x00C6, "AE"}, {0x00D0, "D"},  {0x00D8, "O"},  {0x00DE, "TH"},
-    {0x00DF, "ss"}, {0x00E6, "ae"}, {0x00F0, "d"},  {0x00F8, "o"},
-    {0x00FE, "th"}, {0x0110, "Dj"}, {0x0111, "dj"}, {0x0126, "H"},
-    {0x0127, "h"},  {0x0131, "i"},  {0x013F, "L"},  {0x0140, "l"},
-    {0x0141, "L"},  {0x0142, "l"},  {0x0152, "OE"}, {0x0153, "oe"},
-    {0x0166, "T"},  {0x0167, "t"},  {0x1E9E, "SS"},
-};
-
+/* How the index spells a Latin letter that has no decomposition (the
+ * tokenizer's remove_diacritics leaves those): as the matcher folds it
+ * (fold.c's table), but Đ as "dj", its usual transliteration (the seed
+ * press release writes "Djuric"), and ẞ, which the tokenizer may not
+ * lower to ß, as "ss". */
 static const char *
-index_letter(uint32_t cp)
+index_spelling(int32_t cp)
 {
-    for (size_t i = 0; i < ARRAY_LEN(index_letters); i++)
-        if (index_letters[i].cp == cp) return index_letters[i].as;
-    return NULL;
+    if (cp == 0x0110 || cp == 0x0111) return "dj";
+    if (cp == 0x1E9E) return "ss";
+    return fold_latin_letter(cp);
 }
 
-/* Whether the two bytes at s may start one of index_letters: most text
- * is ASCII or accented letters (é is C3 A9), which this turns away
- * without decoding. */
+/* Whether the character at s (a lead byte from C3 up) may need spelling:
+ * the accented letters of Western text (é is C3 A9) are turned away
+ * without decoding; the few C3 letters that need it are these. */
 static inline bool
-maybe_index_letter(const unsigned char *s, size_t left)
+maybe_spelled(const unsigned char *s, size_t left)
 {
+    if (s[0] != 0xC3) return true;
     if (left < 2) return false;
-    unsigned c = s[1];
-    switch (s[0]) {
-    case 0xC3: /* Æ Ð Ø Þ ß æ ð ø þ */
-        return c == 0x86 || c == 0x90 || c == 0x98 || c == 0x9E ||
-               c == 0x9F || c == 0xA6 || c == 0xB0 || c == 0xB8 || c == 0xBE;
-    case 0xC4: /* Đ đ Ħ ħ ı Ŀ */
-        return c == 0x90 || c == 0x91 || c == 0xA6 || c == 0xA7 ||
-               c == 0xB1 || c == 0xBF;
-    case 0xC5: /* ŀ Ł ł Œ œ Ŧ ŧ */
-        return c == 0x80 || c == 0x81 || c == 0x82 || c == 0x92 ||
-               c == 0x93 || c == 0xA6 || c == 0xA7;
-    case 0xE1: /* ẞ */
-        return c == 0xBA && left >= 3 && s[2] == 0x9E;
-    default:
-        return false;
-    }
+    unsigned c = s[1]; /* Æ Ð Ø Þ ß æ ð ø þ */
+    return c == 0x86 || c == 0x90 || c == 0x98 || c == 0x9E || c == 0x9F ||
+           c == 0xA6 || c == 0xB0 || c == 0xB8 || c == 0xBE;
 }
 
 void
@@ -432,12 +410,12 @@ store_index_letters(buf *out, const char *s, size_t n)
     buf_reset(out);
     buf_grow(out, n + 1);
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, from = 0;
-    for (; i < n; i++) {
-        if (u[i] < 0xC3 || !maybe_index_letter(u + i, n - i)) continue;
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (u[i] < 0xC3 || !maybe_spelled(u + i, n - i)) continue;
         int32_t cp;
         size_t len = utf8_decode(s + i, n - i, &cp);
-        const char *as = cp > 0 ? index_letter((uint32_t)cp) : NULL;
+        const char *as = cp > 0 ? index_spelling(cp) : NULL;
         if (!as) continue;
         buf_add(out, s + from, i - from);
         buf_adds(out, as);
