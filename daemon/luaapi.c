@@ -545,49 +545,46 @@ jkey_cmp(const void *a, const void *b)
 static void json_value(lua_State *L, luaapi_ctx *c, int idx, int depth,
                        const char *field);
 
+/* What JSON will say of s[0..n): invalid bytes and NULs (which JSON
+ * readers refuse as \u0000) as U+FFFD, so that what reaches a webhook is
+ * always clean text. False, out untouched, when s is clean already. */
+static bool
+clean_text(buf *out, const char *s, size_t n)
+{
+    if (utf8_valid(s, n) && !memchr(s, '\0', n)) return false;
+    buf tmp = {0};
+    utf8_repair(&tmp, s, n);
+    for (size_t i = 0; i < tmp.len; i++) {
+        if (tmp.p[i])
+            buf_addc(out, tmp.p[i]);
+        else
+            buf_adds(out, "\xef\xbf\xbd");
+    }
+    buf_free(&tmp);
+    return true;
+}
+
 static void
 json_string(luaapi_ctx *c, const char *s, size_t n)
 {
-    if (utf8_valid(s, n) && !memchr(s, '\0', n)) {
-        json_escape(&c->scratch, s, n);
-        return;
-    }
-    /* Invalid bytes and NULs (which JSON readers refuse as \u0000) become
-     * U+FFFD: what reaches a webhook is always clean text. */
-    buf tmp = {0};
-    utf8_repair(&tmp, s, n);
     buf clean = {0};
-    for (size_t i = 0; i < tmp.len; i++) {
-        if (tmp.p[i])
-            buf_addc(&clean, tmp.p[i]);
-        else
-            buf_adds(&clean, "\xef\xbf\xbd");
-    }
-    json_escape(&c->scratch, clean.p ? clean.p : "", clean.len);
+    if (clean_text(&clean, s, n))
+        json_escape(&c->scratch, clean.p ? clean.p : "", clean.len);
+    else
+        json_escape(&c->scratch, s, n);
     buf_free(&clean);
-    buf_free(&tmp);
 }
 
-/* Replaces the key string on top of the stack with what JSON will say:
- * valid UTF-8, no NUL. */
+/* Replaces the key string on top of the stack with what JSON will say. */
 static void
 clean_key(lua_State *L)
 {
     size_t n;
     const char *s = lua_tolstring(L, -1, &n);
-    if (utf8_valid(s, n) && !memchr(s, '\0', n)) return;
-    buf tmp = {0};
-    utf8_repair(&tmp, s, n);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (size_t i = 0; i < tmp.len; i++) {
-        if (tmp.p[i])
-            luaL_addchar(&b, tmp.p[i]);
-        else
-            luaL_addstring(&b, "\xef\xbf\xbd");
-    }
-    buf_free(&tmp);
-    luaL_pushresult(&b);
+    buf clean = {0};
+    if (!clean_text(&clean, s, n)) return;
+    lua_pushlstring(L, clean.p ? clean.p : "", clean.len);
+    buf_free(&clean);
     lua_remove(L, -2);
 }
 
