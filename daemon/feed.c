@@ -10,7 +10,8 @@
 #include "feedbuild.h"
 
 void feed_parse_xml(feed_builder *b, const char *data, size_t len);
-size_t feed_xml_escape_stray_amps(const char *data, size_t len, buf *out);
+size_t feed_xml_escape_stray_amps(const char *data, size_t len, size_t max,
+                                  buf *out);
 void feed_parse_jsonfeed(feed_builder *b, const char *data, size_t len);
 
 const char *
@@ -46,8 +47,10 @@ parse_xml(feed_builder *b, feed *out, const feed_options *opt, const char *s,
     feed_parse_xml(b, s, n);
     if (!b->stray_amp) return;
     buf fixed = {0};
-    size_t k = feed_xml_escape_stray_amps(s, n, &fixed);
-    if (k) {
+    size_t k = feed_xml_escape_stray_amps(s, n, b->lim.max_input, &fixed);
+    if (k == SIZE_MAX) {
+        fb_error(b, "too many '&' that start no entity to read them as text");
+    } else if (k) {
         fb_free(b);
         feed_free(out);
         fb_init(b, out, opt);

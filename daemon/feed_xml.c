@@ -901,7 +901,8 @@ xml_init_once(void)
 }
 
 void feed_parse_xml(feed_builder *b, const char *data, size_t len);
-size_t feed_xml_escape_stray_amps(const char *data, size_t len, buf *out);
+size_t feed_xml_escape_stray_amps(const char *data, size_t len, size_t max,
+                                  buf *out);
 
 static bool
 name_start(unsigned char c)
@@ -946,9 +947,11 @@ next_byte(const unsigned char *s, size_t from, size_t len, int c)
  * "&amp;" ("AT&T", "Q & A", an unescaped URL query): what their authors
  * meant, and what libxml2's recovery loses text over. CDATA sections,
  * comments and processing instructions are copied as they are. Returns
- * how many were escaped. */
+ * how many were escaped, or SIZE_MAX when the copy would pass max bytes
+ * (each escape adds four: a document of nothing but '&' must not take
+ * five times the input cap). */
 size_t
-feed_xml_escape_stray_amps(const char *data, size_t len, buf *out)
+feed_xml_escape_stray_amps(const char *data, size_t len, size_t max, buf *out)
 {
     const unsigned char *s = (const unsigned char *)data;
     size_t i = 0, n = 0;
@@ -985,6 +988,7 @@ feed_xml_escape_stray_amps(const char *data, size_t len, buf *out)
             buf_add(out, data + i, r);
             i += r;
         } else {
+            if (out->len + 5 + (len - i - 1) > max) return SIZE_MAX;
             buf_adds(out, "&amp;");
             i++;
             n++;

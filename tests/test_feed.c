@@ -784,6 +784,17 @@ test_stray_ampersands(void **state)
     /* CDATA is copied as it is (escaped, "R&D" would read "R&amp;D") */
     assert_string_equal(F.items[1].title, "R&D & co");
     feed_free(&F);
+    /* the escaped copy stays within the input cap: a document of '&'s
+     * keeps its first reading and says why */
+    char amps[3000];
+    int len = snprintf(amps, sizeof amps, "<rss version='2.0'><channel><title>");
+    memset(amps + len, '&', 2000);
+    snprintf(amps + len + 2000, sizeof amps - (size_t)len - 2000,
+             "</title></channel></rss>");
+    feed_options small = {.limits = {.max_input = 4000}};
+    feed_parse(amps, strlen(amps), &small, &F);
+    assert_true(has_error("too many '&' that start no entity"));
+    feed_free(&F);
     /* a well-formed document is not copied, nor noted */
     parse_str("<rss version='2.0'><channel><title>A &amp; B</title></channel></rss>");
     assert_true(F.wellformed);
