@@ -25,33 +25,48 @@ end
 """
 
 
-class UpdateTest(unittest.TestCase):
+class OnceRuns(unittest.TestCase):
+    """A feed server, a webhook receiver and a config with one rule, for
+    tests made of `vigie run --once` runs on the same state."""
+
+    def setUp(self):
+        self.tmp = TempDir()
+        self.srv = FeedServer().start()
+        self.hook = Receiver().start()
+
+    def tearDown(self):
+        self.hook.stop()
+        self.srv.stop()
+        self.tmp.cleanup()
+
+    def configure(self, script, path):
+        with open(self.tmp.file("rule.lua"), "w") as f:
+            f.write(script)
+        write_config(self.tmp.file("vigie.lua"), state_dir=self.tmp.file("state"),
+                     allow_private_networks=True, catch_up="forever",
+                     scripts=[self.tmp.file("rule.lua")],
+                     webhooks={"hook": {"url": self.hook.url("/")}},
+                     feeds=[self.srv.url(path)])
+
+    def once(self, ok=True):
+        r = run("run", "-c", self.tmp.file("vigie.lua"), "--once")
+        if ok:
+            self.assertEqual(r.returncode, 0, r.stderr)
+        return r
+
+    def texts(self):
+        return [p.json()["payload"]["text"] for p in self.hook.snapshot()]
+
+
+class UpdateTest(OnceRuns):
     def run_twice(self, script):
-        tmp = TempDir()
-        srv = FeedServer().start()
-        hook = Receiver().start()
-        try:
-            with open(tmp.file("rule.lua"), "w") as f:
-                f.write(script)
-            write_config(tmp.file("vigie.lua"), state_dir=tmp.file("state"),
-                         allow_private_networks=True, catch_up="forever",
-                         scripts=[tmp.file("rule.lua")],
-                         webhooks={"hook": {"url": hook.url("/")}},
-                         feeds=[srv.url("/feed/story")])
-            srv.add_feed("/feed/story", FEED.format(title="First title").encode())
-            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
-            self.assertEqual(r.returncode, 0, r.stderr)
-            srv.add_feed("/feed/story", FEED.format(title="Second title").encode())
-            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
-            self.assertEqual(r.returncode, 0, r.stderr)
-            # a third poll, unchanged: nothing at all
-            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
-            self.assertEqual(r.returncode, 0, r.stderr)
-            return [p.json()["payload"]["text"] for p in hook.snapshot()]
-        finally:
-            hook.stop()
-            srv.stop()
-            tmp.cleanup()
+        self.configure(script, "/feed/story")
+        self.srv.add_feed("/feed/story", FEED.format(title="First title").encode())
+        self.once()
+        self.srv.add_feed("/feed/story", FEED.format(title="Second title").encode())
+        self.once()
+        self.once()  # a third poll, unchanged: nothing at all
+        return self.texts()
 
     def test_update_does_not_alert_by_default(self):
         self.assertEqual(self.run_twice(PLAIN), ["new: First title"])
@@ -67,67 +82,37 @@ TWO = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 </item></channel></rss>"""
 
 
-class CutDocumentTest(unittest.TestCase):
+class CutDocumentTest(OnceRuns):
     """A body cut in the middle of an item (a server that fails midway,
     a dropped connection it did not announce) must not mark half an item
     seen: the whole item alerts when the whole document comes."""
 
     def test_item_cut_off_alerts_once_complete(self):
-        tmp = TempDir()
-        srv = FeedServer().start()
-        hook = Receiver().start()
-        try:
-            with open(tmp.file("rule.lua"), "w") as f:
-                f.write(PLAIN)
-            write_config(tmp.file("vigie.lua"), state_dir=tmp.file("state"),
-                         allow_private_networks=True, catch_up="forever",
-                         scripts=[tmp.file("rule.lua")],
-                         webhooks={"hook": {"url": hook.url("/")}},
-                         feeds=[srv.url("/feed/two")])
-            cut = TWO[:TWO.index("Balkans")]  # inside the second title
-            srv.add_feed("/feed/two", cut.encode())
-            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
-            self.assertIn(b"1 items, 1 new", r.stderr)
-            self.assertIn(b"not well-formed: the document ends inside an item",
-                          r.stderr)
-            srv.add_feed("/feed/two", TWO.encode())
-            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
-            self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn(b"2 items, 1 new", r.stderr)
-            self.assertEqual([p.json()["payload"]["text"] for p in hook.snapshot()],
-                             ["new: First story", "new: Western Balkans summit"])
-        finally:
-            hook.stop()
-            srv.stop()
-            tmp.cleanup()
+        self.configure(PLAIN, "/feed/two")
+        cut = TWO[:TWO.index("Balkans")]  # inside the second title
+        self.srv.add_feed("/feed/two", cut.encode())
+        r = self.once(ok=False)
+        self.assertIn(b"1 items, 1 new", r.stderr)
+        self.assertIn(b"not well-formed: the document ends inside an item",
+                      r.stderr)
+        self.srv.add_feed("/feed/two", TWO.encode())
+        r = self.once()
+        self.assertIn(b"2 items, 1 new", r.stderr)
+        self.assertEqual(self.texts(),
+                         ["new: First story", "new: Western Balkans summit"])
 
 
-class OnceRetriesTest(unittest.TestCase):
+class OnceRetriesTest(OnceRuns):
     """run --once gives its alerts a bounded time to go out: a retry that
     falls within it is made in the same run, not left pending."""
 
     def test_a_quick_retry_is_made_before_exiting(self):
-        tmp = TempDir()
-        srv = FeedServer().start()
-        hook = Receiver().start()
-        hook.answer = lambda post: 200 if post.n_key > 1 else 500
-        try:
-            with open(tmp.file("rule.lua"), "w") as f:
-                f.write(PLAIN)
-            write_config(tmp.file("vigie.lua"), state_dir=tmp.file("state"),
-                         allow_private_networks=True, catch_up="forever",
-                         scripts=[tmp.file("rule.lua")],
-                         webhooks={"hook": {"url": hook.url("/")}},
-                         feeds=[srv.url("/feed/story")])
-            srv.add_feed("/feed/story", FEED.format(title="Retried").encode())
-            r = run("run", "-c", tmp.file("vigie.lua"), "--once")
-            self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn(b"1 alerts delivered, 0 pending", r.stderr)
-            self.assertEqual([p.status for p in hook.snapshot()], [500, 200])
-        finally:
-            hook.stop()
-            srv.stop()
-            tmp.cleanup()
+        self.hook.answer = lambda post: 200 if post.n_key > 1 else 500
+        self.configure(PLAIN, "/feed/story")
+        self.srv.add_feed("/feed/story", FEED.format(title="Retried").encode())
+        r = self.once()
+        self.assertIn(b"1 alerts delivered, 0 pending", r.stderr)
+        self.assertEqual([p.status for p in self.hook.snapshot()], [500, 200])
 
 
 if __name__ == "__main__":
