@@ -118,6 +118,22 @@ fails_then_next_runs(const char *src, const char *want)
     action_list_free(&out);
 }
 
+/* Runs item "1" through src, which must succeed with one action: its
+ * store. */
+static void
+runs_and_stores(const char *src)
+{
+    action_list out;
+    action_list_init(&out);
+    script *s = load_ok(src, &out);
+    feed_item it = make_item("1", "one");
+    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
+    assert_int_equal(out.len, 1);
+    assert_int_equal(out.v[0].kind, ACTION_STORE);
+    script_free(s);
+    action_list_free(&out);
+}
+
 /* The bad part runs only for item "1"; every item is stored otherwise. */
 #define SANDBOX(body)                                                          \
     "function on_item(item)\n"                                                 \
@@ -288,19 +304,10 @@ static void
 test_memory_garbage_is_fine(void **state)
 {
     UNUSED(state);
-    action_list out;
-    action_list_init(&out);
-    script *s = load_ok("function on_item(item)\n"
-                        "  for i = 1, 64 do local s = ('y'):rep(2^20) .. i end\n"
-                        "  vigie.store(item)\n"
-                        "end\n",
-                        &out);
-    feed_item it = make_item("1", "one");
-    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
-    assert_int_equal(out.len, 1);
-    assert_int_equal(out.v[0].kind, ACTION_STORE);
-    script_free(s);
-    action_list_free(&out);
+    runs_and_stores("function on_item(item)\n"
+                    "  for i = 1, 64 do local s = ('y'):rep(2^20) .. i end\n"
+                    "  vigie.store(item)\n"
+                    "end\n");
 }
 
 static void
@@ -911,20 +918,12 @@ test_keywords_charged_to_memory(void **state)
                          "memory limit exceeded");
     /* ...but matchers dropped are garbage like any other: building many
      * in turn, each let go, never runs out */
-    action_list out;
-    action_list_init(&out);
-    script *s = load_ok("local kw = {}\n"
-                        "for i = 1, 2000 do kw[i] = 'keyword' .. i .. ' phrase' end\n"
-                        "function on_item(item)\n"
-                        "  for i = 1, 60 do local m = vigie.keywords(kw) end\n"
-                        "  vigie.store(item)\n"
-                        "end\n",
-                        &out);
-    feed_item it = make_item("1", "one");
-    assert_int_equal(script_on_item(s, &it, 0, &out), 0);
-    assert_int_equal(out.v[out.len - 1].kind, ACTION_STORE);
-    script_free(s);
-    action_list_free(&out);
+    runs_and_stores("local kw = {}\n"
+                    "for i = 1, 2000 do kw[i] = 'keyword' .. i .. ' phrase' end\n"
+                    "function on_item(item)\n"
+                    "  for i = 1, 60 do local m = vigie.keywords(kw) end\n"
+                    "  vigie.store(item)\n"
+                    "end\n");
 }
 
 static void
