@@ -1185,23 +1185,37 @@ test_group_commit_many_feeds(void **state)
     assert_int_equal(query_int(f->s, "PRAGMA synchronous"), 2); /* FULL again */
 }
 
+static void
+catch_up_forever(fx *f)
+{
+    store_params p;
+    store_params_default(&p);
+    p.catch_up = STORE_FOREVER;
+    store_set_params(f->s, &p);
+}
+
+/* Classifies x, which must be new to feed `key`, and reserves it as the
+ * pipeline does before the rules run. */
+static void
+reserve_new(fx *f, const char *key, const feed_item *x)
+{
+    store_verdict v;
+    assert_int_equal(store_classify(f->s, key, x, 1, T0, &v, f->err, sizeof f->err), 0);
+    assert_int_equal(v, STORE_NEW);
+    store_reserve(f->s, x, &v, 1, T0);
+}
+
 /* A story classified new in one feed is a duplicate in another feed
  * classified before the first commits; a rollback forgets that. */
 static void
 test_reserve_dedup_and_forget(void **state)
 {
     fx *f = *state;
-    store_params p;
-    store_params_default(&p);
-    p.catch_up = STORE_FOREVER;
-    store_set_params(f->s, &p);
     feed_item x = item("x-in-a", "Same story", "https://x/story", T0 / 1000);
     feed_item y = item("y-in-b", "Same story", "https://x/story", T0 / 1000);
-    store_verdict v;
-    assert_int_equal(store_classify(f->s, "fa", &x, 1, T0, &v, f->err, sizeof f->err), 0);
-    assert_int_equal(v, STORE_NEW);
+    catch_up_forever(f);
     assert_int_equal(verdict(f, "fb", y, T0), STORE_NEW); /* not reserved yet */
-    store_reserve(f->s, &x, &v, 1, T0);
+    reserve_new(f, "fa", &x);
     assert_int_equal(verdict(f, "fb", y, T0), STORE_DUPLICATE);
     /* fa's transaction fails: its story was never kept, fb's is new again */
     store_feed fa = feed_of("fa");
@@ -1218,15 +1232,9 @@ static void
 test_locked_database_forgets_reservations(void **state)
 {
     fx *f = *state;
-    store_params p;
-    store_params_default(&p);
-    p.catch_up = STORE_FOREVER;
-    store_set_params(f->s, &p);
     feed_item x = item("x-in-a", "Locked story", "https://x/locked", T0 / 1000);
-    store_verdict v;
-    assert_int_equal(store_classify(f->s, "fa", &x, 1, T0, &v, f->err, sizeof f->err), 0);
-    assert_int_equal(v, STORE_NEW);
-    store_reserve(f->s, &x, &v, 1, T0);
+    catch_up_forever(f);
+    reserve_new(f, "fa", &x);
 
     char path[128];
     snprintf(path, sizeof path, "%s/vigie.db", f->dir);
