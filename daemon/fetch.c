@@ -15,6 +15,7 @@
 
 #define MAX_HOPS 16        /* URLs remembered for loop detection */
 #define MAX_VALIDATOR 1024 /* longer ETag/Last-Modified are not kept */
+#define BODY_RESERVE_MAX (4u << 20) /* bytes reserved from Content-Length */
 
 struct fetch {
     evcurl_req *req;
@@ -258,6 +259,24 @@ cut_here(fetch *f, const char *data)
     return room; /* fewer than given: curl stops, CURLE_WRITE_ERROR */
 }
 
+/* Room for the whole body at once when the server said its length: a
+ * body grown 16 KiB at a time was copied about once more on its way
+ * (16, 32, 64 KiB...). Bounded by the cap and by BODY_RESERVE_MAX, as the
+ * length is the server's word; a compressed body only gets its encoded
+ * length, and grows from there. */
+static void
+reserve_body(fetch *f)
+{
+    curl_off_t len = -1;
+    if (curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) !=
+            CURLE_OK ||
+        len <= 0)
+        return;
+    size_t want = (uint64_t)len < f->max_body ? (size_t)len : f->max_body;
+    if (want > BODY_RESERVE_MAX) want = BODY_RESERVE_MAX;
+    buf_grow(&f->res.body, want);
+}
+
 /* Counts *decoded* bytes (curl has already inflated them) and stops the
  * transfer the moment the cap is passed: CURLOPT_MAXFILESIZE only sees
  * Content-Length, so it lets chunked bodies and compression bombs
@@ -275,8 +294,10 @@ write_cb(char *data, size_t size, size_t nmemb, void *userdata)
     }
     f->res.bytes += n;
     /* Error pages are counted (and capped) but not kept, unless asked. */
-    if ((f->cur_status >= 200 && f->cur_status < 300) || f->keep_error_body)
+    if ((f->cur_status >= 200 && f->cur_status < 300) || f->keep_error_body) {
+        if (!f->res.body.cap) reserve_body(f);
         buf_add(&f->res.body, data, n);
+    }
     return n;
 }
 

@@ -715,6 +715,9 @@ pipeline_new(struct ev_loop *loop, evcurl *ec, const config *cfg, char *err,
         store_close(st);
         return NULL;
     }
+    char cerr[512];
+    if (store_checkpoint_in_background(st, cerr, sizeof cerr) < 0)
+        log_warn("%s (checkpoints stay in the commits)", cerr);
     pipeline *pl = xcalloc(1, sizeof *pl);
     pl->loop = loop;
     pl->st = st;

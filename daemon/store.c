@@ -8,6 +8,7 @@
  *                      sees of an item, searching it
  *   store_json.c       items as JSON (alerts, rule failures, on_update)
  *   store_retention.c  store_maintain, store_compact
+ *   store_ckpt.c       WAL checkpoints on a thread of the daemon's
  *
  * Layout of the database (schema version 6, STORE_SCHEMA_VERSION):
  *   feeds          one row per feed key: validators, last status, failure
@@ -622,6 +623,7 @@ store_close(store *s)
 {
     if (!s) return;
     if (s->in_tx) store_rollback(s);
+    st_checkpoint_stop(s);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
     /* close_v2: should an outbox still hold statements (outbox_free comes

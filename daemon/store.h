@@ -57,6 +57,17 @@ typedef struct store store;
 store *store_open(const char *state_dir, int flags, char *err, size_t errlen);
 void store_close(store *s);
 const char *store_path(const store *s);
+/* The daemon's choice: WAL checkpoints (copying committed pages from
+ * vigie.db-wal into vigie.db, with their fsyncs) run on a thread with its
+ * own connection instead of inside the commits of this one, which only
+ * falls back to doing them itself if that thread fails or falls far
+ * behind. store_close() stops the thread. 0, or -1 with the reason. */
+int store_checkpoint_in_background(store *s, char *err, size_t errlen);
+/* For tests: checkpoints done by the thread and by the commits; the WAL
+ * length in pages that asks for one. */
+void store_checkpoint_stats(store *s, unsigned long *background,
+                            unsigned long *foreground);
+void store_checkpoint_threshold(store *s, int pages);
 /* The connection, for outbox.c and tests. */
 struct sqlite3 *store_db(store *s);
 

@@ -20,6 +20,7 @@
 #include "util.h"
 
 struct feed_item;
+typedef struct st_ckpt st_ckpt; /* store_ckpt.c */
 
 /* The prepared statements, s->q[Q_*] (their SQL: queries[] in store.c). */
 enum {
@@ -140,7 +141,14 @@ struct store {
     /* a group: several feeds' transactions committed together */
     bool in_group, group_failed, group_relaxed;
     char group_err[512];
+    /* the checkpoint thread, when the daemon asked for one */
+    st_ckpt *ckpt;
 };
+
+/* ---- store_ckpt.c ---------------------------------------------------- */
+
+/* Stops the checkpoint thread (store_close). */
+void st_checkpoint_stop(store *s);
 
 /* ---- store.c: small helpers ------------------------------------------- */
 

@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "../daemon/store.c"
+#include "../daemon/store_ckpt.c"
 #include "../daemon/store_dedup.c"
 #include "../daemon/store_hash.c"
 #include "../daemon/store_json.c"
@@ -1585,6 +1587,97 @@ test_ltmap_grows_and_sweeps(void **state)
     st_ltmap_free(&m);
 }
 
+static off_t
+file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* Stores 8 items with 2 KiB titles in one poll: a few pages of WAL. */
+static void
+store_batch(fx *f, int batch)
+{
+    static char ids[8][32], titles[8][2100];
+    feed_item items[8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(ids[i], sizeof ids[i], "b%d-%d", batch, i);
+        for (int k = 0; k < 2048; k++)
+            titles[i][k] = (char)('a' + (k * 7 + i + batch) % 26);
+        titles[i][2048] = '\0';
+        items[i] = item(ids[i], titles[i], "", 1700000000);
+    }
+    store_feed sf = feed_of("http://ckpt.example/feed");
+    assert_int_equal(store_begin(f->s, &sf, 1700000000000), 0);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(store_mark_seen(f->s, &items[i]), 0);
+        assert_int_equal(store_put_item(f->s, &items[i], NULL, 0), 0);
+    }
+    store_feed_state st = parsed_state(1700000000000, NULL);
+    assert_int_equal(store_commit(f->s, &st, f->err, sizeof f->err), 0);
+}
+
+static void
+nap(void)
+{
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* The daemon's commits leave checkpoints to a thread with its own
+ * connection: pages reach vigie.db without any commit doing it. */
+static void
+test_checkpoints_run_on_their_own_thread(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(
+        store_checkpoint_in_background(f->s, f->err, sizeof f->err), 0);
+    store_checkpoint_threshold(f->s, 16);
+    off_t before = file_size(db_path(f));
+    unsigned long bg = 0, fg = 0;
+    for (int b = 0; b < 4; b++) store_batch(f, b);
+    /* a liveness bound, not a timing: the thread is woken, not polled */
+    for (int i = 0; i < 3000 && (bg == 0 || file_size(db_path(f)) <= before);
+         i++) {
+        nap();
+        store_checkpoint_stats(f->s, &bg, &fg);
+    }
+    assert_true(bg >= 1);
+    assert_int_equal(fg, 0);
+    assert_true(file_size(db_path(f)) > before);
+    /* everything committed is there, through a fresh connection too */
+    store_close(f->s);
+    f->s = store_open(f->dir, 0, f->err, sizeof f->err);
+    assert_non_null(f->s);
+    assert_int_equal(query_int(f->s, "SELECT count(*) FROM items"), 32);
+    assert_fts_consistent(f);
+}
+
+/* A reader holding old pages keeps the thread's checkpoints from
+ * finishing; past 8 times the threshold the commits checkpoint
+ * themselves, as SQLite's automatic checkpoint would. */
+static void
+test_checkpoints_fall_back_to_commits(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(
+        store_checkpoint_in_background(f->s, f->err, sizeof f->err), 0);
+    store_checkpoint_threshold(f->s, 1);
+    sqlite3 *reader;
+    assert_int_equal(sqlite3_open(db_path(f), &reader), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM items",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    unsigned long bg = 0, fg = 0;
+    for (int b = 0; fg == 0 && b < 64; b++) {
+        store_batch(f, b);
+        store_checkpoint_stats(f->s, &bg, &fg);
+    }
+    assert_true(fg >= 1);
+    sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(reader);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1648,6 +1741,10 @@ main(int argc, char **argv)
         cmocka_unit_test(test_body_pack_roundtrip),
         cmocka_unit_test(test_ltmap_grows_and_sweeps),
         cmocka_unit_test_setup_teardown(test_locked_database_forgets_reservations,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints_run_on_their_own_thread,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints_fall_back_to_commits,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_leading_content, setup,
                                         teardown),
