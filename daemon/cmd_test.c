@@ -189,8 +189,25 @@ cmd_test(int argc, char **argv)
         if (worker_script_error(w, scripts[i])) rc = EXIT_FAIL;
     if (rc != EXIT_OK) goto done;
 
+    /* Two files in flight: the worker runs the rules on one while this
+     * process reads and parses the next (jobs finish in order, so the
+     * output is the same as one file at a time). */
+    struct slot {
+        feed f;
+        rule_feed rf;
+        run x;
+        bool busy;
+    } slots[2];
+    memset(slots, 0, sizeof slots);
+    size_t cur = 0;
     buf data = {0};
     for (size_t i = 0; i < nfiles; i++) {
+        struct slot *sl = &slots[cur];
+        if (sl->busy) {
+            worker_wait_some(w, 1); /* this slot's job, the older one */
+            feed_free(&sl->f);
+            sl->busy = false;
+        }
         if (read_file(files[i], FEED_DEFAULT_MAX_INPUT, &data) < 0) {
             cli_error("test: %s: %s", files[i],
                       errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
@@ -198,29 +215,32 @@ cmd_test(int argc, char **argv)
             rc = EXIT_FAIL;
             continue;
         }
-        feed f;
         feed_options fo = {0};
         fo.base_url = url[0] ? url : NULL;
-        feed_parse(data.p ? data.p : "", data.len, &fo, &f);
-        if (!feed_is_feed(&f)) {
+        feed_parse(data.p ? data.p : "", data.len, &fo, &sl->f);
+        if (!feed_is_feed(&sl->f)) {
             /* the parser's reason mostly begins "not a feed:" already */
-            const char *why = f.nerrors ? f.errors[0] : "not a feed";
+            const feed *f = &sl->f;
+            const char *why = f->nerrors ? f->errors[0] : "not a feed";
             cli_error("test: %s: %s%s", files[i],
                       strncmp(why, "not a feed", 10) ? "not a feed: " : "", why);
             n.errors++;
             rc = EXIT_FAIL;
-            feed_free(&f);
+            feed_free(&sl->f);
             continue;
         }
-        rule_feed rf;
-        rule_feed_from(&rf, &f, url, name);
-        run fx = {&n, &f, &rf, &out};
-        n.items += f.nitems;
-        worker_submit(w, &rf, f.items, f.nitems, scripts, nscripts,
-                      print_actions, &fx);
-        worker_wait(w);
-        feed_free(&f);
+        rule_feed_from(&sl->rf, &sl->f, url, name);
+        sl->x = (run){&n, &sl->f, &sl->rf, &out};
+        n.items += sl->f.nitems;
+        worker_submit(w, &sl->rf, sl->f.items, sl->f.nitems, scripts, nscripts,
+                      print_actions, &sl->x);
+        worker_step(w); /* the job on its way before the next parse */
+        sl->busy = true;
+        cur = 1 - cur;
     }
+    worker_wait(w);
+    for (size_t k = 0; k < 2; k++)
+        if (slots[k].busy) feed_free(&slots[k].f);
     buf_free(&data);
 done:
     fflush(stdout);

@@ -1587,12 +1587,26 @@ worker_step(worker *w)
     }
 }
 
+static size_t
+jobs_pending(const worker *w)
+{
+    size_t n = 0;
+    for (const wjob *j = w->head; j; j = j->next) n++;
+    return n;
+}
+
 void
 worker_wait(worker *w)
 {
+    worker_wait_some(w, 0);
+}
+
+void
+worker_wait_some(worker *w, size_t pending)
+{
     for (;;) {
         worker_step(w);
-        if (!w->head) return;
+        if (jobs_pending(w) <= pending) return;
         struct pollfd p = {w->fd, POLLIN, 0};
         if (worker_wants_write(w)) p.events |= POLLOUT;
         int64_t dl = worker_deadline(w);

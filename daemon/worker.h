@@ -113,6 +113,9 @@ void worker_step(worker *w);
 
 /* Blocks until every job submitted so far is done. */
 void worker_wait(worker *w);
+/* Blocks until at most `pending` jobs are left (the oldest finish first):
+ * a caller can prepare the next job while the worker runs this one. */
+void worker_wait_some(worker *w, size_t pending);
 
 /* What the worker's sandbox is made of, as the last worker reported it
  * ("" before any), for the log and for tests. */

@@ -385,6 +385,47 @@ class UsageTest(unittest.TestCase):
         self.assertIn(b": not a feed: the document is neither XML nor JSON", r.stderr)
         self.assertNotIn(b"not a feed: not a feed", r.stderr)
 
+    def test_many_files_keep_their_order(self):
+        # The worker runs one file's rules while the next is parsed: the
+        # output still comes file by file, item by item, and a bad file or
+        # a failing item in between changes nothing around it.
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        d = tmp.name
+        rule = os.path.join(d, "r.lua")
+        with open(rule, "w") as f:
+            f.write("function on_item(it)\n"
+                    "  if it.title == 'boom' then error('boom') end\n"
+                    "  vigie.alert('x', it.title)\nend\n")
+        files, want = [], []
+        for i in range(9):
+            p = os.path.join(d, "%d.rss" % i)
+            if i == 4:
+                with open(p, "w") as f:
+                    f.write("not a feed at all\n")
+            else:
+                titles = ["f%d-i%d" % (i, k) for k in range(i + 1)]
+                if i == 6:
+                    titles[1] = "boom"
+                with open(p, "w") as f:
+                    f.write("<rss><channel><title>c</title>%s</channel></rss>" %
+                            "".join("<item><guid>%s-%d</guid><title>%s</title></item>"
+                                    % (p, k, t) for k, t in enumerate(titles)))
+                want += [("alert", t) if t != "boom" else ("error", None)
+                         for t in titles]
+            files.append(p)
+        files.insert(7, os.path.join(d, "missing.rss"))
+        r = run("test", "-s", rule, *files)
+        self.assertEqual(r.returncode, 1)
+        acts = parse_json_lines(r.stdout)
+        got = [(a["action"], a["payload"]["text"] if a["action"] == "alert" else None)
+               for a in acts]
+        self.assertEqual(got, want)
+        self.assertIn(b"not a feed", r.stderr)
+        self.assertIn(b"missing.rss", r.stderr)
+        self.assertIn(b"40 items, 39 actions (39 alerts, 0 stores, 0 logs), 3 errors",
+                      r.stderr)
+
     def test_stdin(self):
         with open(rules_fixture("security.rss"), "rb") as f:
             r = run("test", "-s", script("store-all.lua"), "-", input=f.read())
