@@ -395,6 +395,32 @@ hangul_compose(buf *out, int32_t *last, int32_t cp)
     return true;
 }
 
+/* Writes one folded code point, composing it with the syllable or
+ * leading jamo before it when it completes them. */
+static void
+put_cp(buf *out, int32_t *last, int32_t cp)
+{
+    if (*last >= 0 && hangul_compose(out, last, cp)) return;
+    char tmp[4];
+    buf_add(out, tmp, encode(cp, tmp));
+    bool lead = cp >= HANGUL_L && cp < HANGUL_L + 19;
+    bool syllable = cp >= HANGUL_S && cp < HANGUL_S + HANGUL_SCOUNT;
+    *last = lead || syllable ? cp : -1;
+}
+
+/* A character that folds to several code points, jamo among them (㉮ is
+ * ᄀ + ᅡ once its circle is dropped): composed as they are written, so
+ * that folding is idempotent and ㉮ folds as 가 does. */
+static void
+put_expansion(buf *out, int32_t *last, const char *s, size_t n)
+{
+    for (size_t k = 0; k < n;) {
+        int32_t cp;
+        k += fold_decode(s + k, n - k, &cp);
+        put_cp(out, last, cp);
+    }
+}
+
 /* ASCII folds to itself, lower-cased, except ` which is an apostrophe. */
 #define AF(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c) == '`' ? '\'' : (c))
 #define AF8(b)                                                                 \
@@ -448,9 +474,13 @@ fold_text(buf *out, const char *s, size_t n, fold_map *map)
             if (e->cls == FOLD_MIXED) {
                 int32_t f[FOLD_CP_MAX];
                 size_t fn = fold_cp(cp, f);
-                for (size_t k = 0; k < fn; k++)
-                    add_cp(out, f[k]);
                 last = -1;
+                for (size_t k = 0; k < fn; k++)
+                    put_cp(out, &last, f[k]);
+            } else if (e->len > 3 && (unsigned char)e->s[0] == 0xE1) {
+                /* (U+1000-U+1FFF first: maybe jamo) */
+                last = -1;
+                put_expansion(out, &last, e->s, e->len);
             } else {
                 /* A jamo (whichever character folded to it: compatibility
                  * jamo ㄱ folds to ᄀ) may complete the syllable before. */

@@ -124,6 +124,33 @@ matcher_tostring(lua_State *L)
     return 1;
 }
 
+/* vigie.keywords{Kosovo = true} would compile an empty matcher and never
+ * match: a key that is not a list index is an error, naming it. */
+static void
+refuse_non_list(lua_State *L, lua_Integer n)
+{
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 &&
+            lua_tointeger(L, -1) <= n)
+            continue;
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            size_t len;
+            const char *k = lua_tolstring(L, -1, &len);
+            luaL_error(L,
+                       "vigie.keywords: takes a list of strings, found the "
+                       "key \"%s\" (write {\"%s\", ...}, not {%s = ...})",
+                       len > 40 ? "..." : k, len > 40 ? "..." : k,
+                       len > 40 ? "..." : k);
+        }
+        luaL_error(L,
+                   "vigie.keywords: takes a list of strings (1 to n without "
+                   "holes), found a %s key",
+                   luaL_typename(L, -1));
+    }
+}
+
 static int
 l_keywords(lua_State *L)
 {
@@ -161,6 +188,7 @@ l_keywords(lua_State *L)
         total += len;
         lua_rawseti(L, list, i);
     }
+    refuse_non_list(L, n);
     /* The automaton lives outside Lua's allocator, so it is charged to the
      * state by hand: refuse early what cannot fit (it takes 10 to 60
      * bytes per keyword byte), then charge what it really took. */

@@ -466,6 +466,23 @@ add_check(build *b, const buf *pattern, const uint32_t *pos, size_t n)
 }
 
 /* Compiles keyword idx into its patterns; returns false and fills err. */
+/* A symbol that gives the keyword its meaning but that the matcher cannot
+ * see, as symbols only separate words: '+' or '#' right after a word
+ * ("C++", "C#", "Disney+") or a '.' right before one at the start
+ * (".NET"). Such a keyword would match the bare word ("C", "NET"): it is
+ * refused rather than alert on every "Vitamin C". 0 when there is none. */
+static char
+meaningful_symbol(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    if (i + 1 < n && s[i] == '.' && ends_in_word(s + i + 1, 1)) return '.';
+    for (size_t k = 1; k < n; k++)
+        if ((s[k] == '+' || s[k] == '#') && ends_in_word(s, k)) return s[k];
+    return 0;
+}
+
 static bool
 add_keyword(build *b, const char *kw, size_t idx, char *err, size_t errlen)
 {
@@ -495,6 +512,17 @@ add_keyword(build *b, const char *kw, size_t idx, char *err, size_t errlen)
     }
     if (prefix && !ends_in_word(kw, body)) {
         kw_error(err, errlen, idx, kw, "'*' must follow a letter or digit");
+        return false;
+    }
+    char sym = meaningful_symbol(kw, body);
+    if (sym) {
+        char why[160];
+        snprintf(why, sizeof why,
+                 "'%c' cannot be matched (symbols only separate words): it "
+                 "would match the word without it; write it without the '%c' "
+                 "if that is what you mean",
+                 sym, sym);
+        kw_error(err, errlen, idx, kw, why);
         return false;
     }
 

@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
+#include <utf8proc.h>
 
 #include "fold.h"
 #include "util.h"
@@ -38,6 +40,8 @@ static const struct {
     {"ıi İstanbul", "ii istanbul"},
     {"Ħal ħ Ŧ ŧ ĸ", "hal h t t k"},
     {"Ŀl ŀ", "ll l"},
+    /* enclosed Hangul: jamo once the circle goes, composed again */
+    {"㉮ 가 ㈜", "가 가 (주)"},
     {"Ŋ ŋ Ə ə Ɛ ɛ", "n n e e e e"},
     {"ƒ ɓ ƙ ȿ ʐ", "f b k s z"},
     {"Ǆ ǅ ǆ Ĳ", "dz dz dz ij"},
@@ -266,6 +270,38 @@ test_fold_classes(void **state)
     assert_int_equal(f[0], 's');
 }
 
+/* fold(fold(x)) == fold(x) for every code point, alone and after a
+ * letter and a syllable (which a following jamo may complete). */
+static void
+test_fold_idempotent(void **state)
+{
+    (void)state;
+    buf a = {0}, b = {0}, in = {0};
+    size_t bad = 0;
+    for (int32_t cp = 1; cp <= 0x10FFFF; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        static const char *const before[] = {"", "x", "\xEA\xB0\x80" /* 가 */};
+        for (size_t k = 0; k < 3; k++) {
+            char tmp[8];
+            size_t n = (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)tmp);
+            buf_reset(&in);
+            buf_adds(&in, before[k]);
+            buf_add(&in, tmp, n);
+            buf_reset(&a);
+            buf_reset(&b);
+            fold_text(&a, in.p, in.len, NULL);
+            fold_text(&b, a.p, a.len, NULL);
+            if (a.len != b.len || memcmp(a.p, b.p, a.len)) {
+                if (bad++ < 5) print_message("not idempotent: U+%04X after \"%s\"\n", (unsigned)cp, before[k]);
+            }
+        }
+    }
+    assert_int_equal(bad, 0);
+    buf_free(&a);
+    buf_free(&b);
+    buf_free(&in);
+}
+
 int
 main(void)
 {
@@ -276,6 +312,7 @@ main(void)
         cmocka_unit_test(test_fold_map_random),
         cmocka_unit_test(test_fold_decode),
         cmocka_unit_test(test_fold_classes),
+        cmocka_unit_test(test_fold_idempotent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

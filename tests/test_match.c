@@ -409,6 +409,20 @@ test_errors(void **state)
     expect_error("serb**", "'*' is only allowed at the end");
     expect_error("serb *", "'*' must follow a letter or digit");
     expect_error("Bosnie-*", "'*' must follow a letter or digit");
+    /* symbols that carry the meaning would be dropped: "C++" finds "C" */
+    expect_error("C++", "'+' cannot be matched");
+    expect_error("C#", "'#' cannot be matched");
+    expect_error("F# lang", "'#' cannot be matched");
+    expect_error("Disney+", "'+' cannot be matched");
+    expect_error(" .NET", "'.' cannot be matched");
+    /* where the symbol only separates or leads, it is no loss */
+    const char *fine[] = {"#Kosovo", "AT&T", "U.S.", "+33", "Bosnia-Herzegovina"};
+    for (size_t i = 0; i < ARRAY_LEN(fine); i++) {
+        char e[256] = "";
+        matcher *ok = matcher_new(&fine[i], 1, e, sizeof e);
+        if (!ok) fail_msg("\"%s\" refused: %s", fine[i], e);
+        matcher_free(ok);
+    }
     expect_error("OT\xFF"
                  "AN",
                  "not valid UTF-8");

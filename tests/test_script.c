@@ -611,6 +611,13 @@ test_api_misuse(void **state)
     fails_then_next_runs(SANDBOX("vigie.keywords{'ok', 42}"),
                          "keyword 2 is a number");
     fails_then_next_runs(SANDBOX("vigie.keywords{''}"), "keyword 1 is empty");
+    /* a set instead of a list would be an empty matcher */
+    fails_then_next_runs(SANDBOX("vigie.keywords{Kosovo = true}"),
+                         "found the key \"Kosovo\"");
+    fails_then_next_runs(SANDBOX("vigie.keywords{'Serbia', Kosovo = true}"),
+                         "found the key \"Kosovo\"");
+    fails_then_next_runs(SANDBOX("vigie.keywords{[2.5] = 'x'}"),
+                         "found a number key");
 }
 
 static void
