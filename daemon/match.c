@@ -19,8 +19,9 @@
  * Offsets: a hit is found by its end. Its start is the start of its first
  * word, taken from a ring of the most recent word starts (a pattern of k
  * words started k word starts ago); its stop is where the character that
- * ended it begins (whole words: marks after the last letter included) or
- * ends (a prefix). Hits are buffered in order of start and delivered once
+ * ended it begins (whole words: marks after the last letter included,
+ * invisible format characters before the separator not) or ends (a
+ * prefix, with the marks after it). Hits are buffered in order of start and delivered once
  * no hit still to come can start before them: a hit has at most maxwords
  * words, so nothing starts before the maxwords-th most recent word start.
  *
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 
 #include "charset.h"
@@ -247,16 +249,65 @@ charref_len(const unsigned char *s, size_t n, int32_t *cps, size_t *ncp)
     return k + 1;
 }
 
+/* Where, in one text, a <script> or <style> is known to have no end tag
+ * any more: from absent[i] on (SIZE_MAX: not known). A search that found
+ * none from p finds none from any later place either; remembering it keeps
+ * a text full of unclosed "<script>" linear. */
+typedef struct raw_memo {
+    const unsigned char *text;
+    size_t absent[2];
+} raw_memo;
+
+static const char *const raw_names[2] = {"script", "style"};
+
+/* The length of a whole <script> or <style> element whose start tag,
+ * tag bytes long, is at s; tag itself for any other tag. What is inside
+ * them is code, not text a reader sees (a recipe's JSON-LD that names
+ * "Kosovo"), so the element reads as one space, as the parser's text of a
+ * summary leaves it out. Without its end tag only the start tag is
+ * markup. memo may be NULL (a keyword: short). */
+static size_t
+raw_element_len(const unsigned char *s, size_t n, size_t tag, raw_memo *memo)
+{
+    for (size_t i = 0; i < ARRAY_LEN(raw_names); i++) {
+        size_t nl = strlen(raw_names[i]);
+        if (tag < nl + 2 || strncasecmp((const char *)s + 1, raw_names[i], nl))
+            continue;
+        unsigned c = s[1 + nl];
+        if (c != '>' && c != '/' && c != ' ' && c != '\t' && c != '\n' &&
+            c != '\r')
+            continue;
+        if (s[tag - 2] == '/') return tag; /* <script/> */
+        size_t at = memo ? (size_t)(s - memo->text) : 0;
+        if (memo && at >= memo->absent[i]) return tag;
+        for (size_t k = tag; k + 2 + nl <= n; k++) {
+            const unsigned char *lt = memchr(s + k, '<', n - k);
+            if (!lt) break;
+            k = (size_t)(lt - s);
+            if (k + 2 + nl > n) break;
+            if (s[k + 1] == '/' &&
+                !strncasecmp((const char *)s + k + 2, raw_names[i], nl)) {
+                const unsigned char *gt = memchr(s + k, '>', n - k);
+                return gt ? (size_t)(gt - s) + 1 : n;
+            }
+        }
+        if (memo) memo->absent[i] = at;
+        return tag;
+    }
+    return tag;
+}
+
 /* The character at s[0] (n > 0) as the matcher reads it: its length, and
  * the code points it stands for (a tag is one ' '). */
 static size_t
-read_char(const unsigned char *s, size_t n, int32_t *cps, size_t *ncp)
+read_char(const unsigned char *s, size_t n, int32_t *cps, size_t *ncp,
+          raw_memo *memo)
 {
     size_t l = 0;
     *ncp = 1;
     if (s[0] == '<' && (l = markup_len(s, n))) {
         cps[0] = ' ';
-        return l;
+        return raw_element_len(s, n, l, memo);
     }
     if (s[0] == '&' && (l = charref_len(s, n, cps, ncp))) return l;
     if (s[0] < 0x80) {
@@ -930,6 +981,7 @@ typedef struct scan {
     match_cb cb;
     void *ud;
     bool stopped;
+    raw_memo raw;
 } scan;
 
 static inline bool
@@ -978,6 +1030,7 @@ typedef struct reader {
     int32_t cp; /* the character's code point, -1 if it has several */
     size_t nb, k;
     bool sep; /* the last byte given was SEP */
+    raw_memo *memo;
 } reader;
 
 /* The next stream byte, or -1 at the end of the text. */
@@ -995,7 +1048,7 @@ reader_next(reader *r)
         r->at = r->i;
         int32_t cps[CHAR_CPS_MAX];
         size_t ncp;
-        r->i += read_char(r->u + r->i, r->len - r->i, cps, &ncp);
+        r->i += read_char(r->u + r->i, r->len - r->i, cps, &ncp, r->memo);
         r->cp = ncp == 1 ? cps[0] : -1;
         r->nb = cps_stream(cps, ncp, r->b);
         r->k = 0;
@@ -1007,12 +1060,13 @@ reader_next(reader *r)
  * the character at start: usually its first byte, but a character may
  * hold several words ("½" is "1 2"), so each is tried. */
 static bool
-check_dj(const scan *sc, const dj_check *c, size_t start)
+check_dj(scan *sc, const dj_check *c, size_t start)
 {
     const uint32_t *pos = sc->m->cpos + c->pos0;
     const unsigned char *want = sc->m->cbytes + c->bytes0;
     for (unsigned skip = 0;; skip++) {
-        reader r = {.u = sc->text, .i = start, .len = sc->len, .sep = true};
+        reader r = {.u = sc->text, .i = start, .len = sc->len, .sep = true,
+                    .memo = &sc->raw};
         /* the skip-th word start in the character at start */
         int x = 0;
         bool prev_sep = true;
@@ -1036,6 +1090,49 @@ check_dj(const scan *sc, const dj_check *c, size_t start)
     }
 }
 
+static bool
+is_mark(int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC ||
+           c == UTF8PROC_CATEGORY_ME;
+}
+
+/* A hit ends after its last letter and the marks on it, whichever way it
+ * was found. A prefix hit is found at the letter that completes it: the
+ * combining marks after that letter are taken in ("Vuč*" in a decomposed
+ * "Vuc\u030Cic" ends after the caron, not between c and caron). */
+static size_t
+take_marks(const unsigned char *t, size_t len, size_t stop)
+{
+    while (stop < len && t[stop] >= 0x80) {
+        int32_t cp;
+        size_t l = fold_decode((const char *)t + stop, len - stop, &cp);
+        if (!is_mark(cp)) break;
+        stop += l;
+    }
+    return stop;
+}
+
+/* A whole-word hit is found at the separator after it: invisible
+ * characters between the last letter (and its marks) and that separator
+ * are not part of it ("Ruge" in "\u202BRuge\u202C" is the 4 letters). */
+static size_t
+drop_invisibles(const unsigned char *t, size_t stop)
+{
+    while (stop > 0) {
+        size_t b = stop - 1;
+        while (b > 0 && (t[b] & 0xC0) == 0x80)
+            b--;
+        if (t[b] < 0x80) break;
+        int32_t cp;
+        fold_decode((const char *)t + b, stop - b, &cp);
+        if (is_mark(cp) || fold_lookup(cp)->cls != FOLD_NONE) break;
+        stop = b;
+    }
+    return stop;
+}
+
 /* Records the hits of state s (its outputs, its dict chain). sep_stop is
  * where a whole-word hit stops (the start of the character that ended the
  * word), word_stop where a prefix hit does (the end of its last one). */
@@ -1046,7 +1143,9 @@ report(scan *sc, size_t nw, uint32_t s, size_t sep_stop, size_t word_stop)
     uint32_t t = m->out[s + 1] > m->out[s] ? s : m->dict[s];
     for (; t != NO_STATE; t = m->dict[t]) {
         size_t start = sc->ring[(nw - m->words[t]) % RING];
-        size_t stop = m->byte[t] == SEP ? sep_stop : word_stop;
+        size_t stop = m->byte[t] == SEP
+                          ? drop_invisibles(sc->text, sep_stop)
+                          : take_marks(sc->text, sc->len, word_stop);
         for (uint32_t k = m->out[t]; k < m->out[t + 1]; k++) {
             if (UNLIKELY(m->ochk[k]) &&
                 !check_dj(sc, &m->checks[m->ochk[k] - 1], start))
@@ -1189,7 +1288,8 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
                .h = inl,
                .inl = inl,
                .cap = ARRAY_LEN(inl),
-               .flush_at = PENDING_FLUSH};
+               .flush_at = PENDING_FLUSH,
+               .raw = {(const unsigned char *)text, {SIZE_MAX, SIZE_MAX}}};
     const unsigned char *u = (const unsigned char *)text;
     cursor cu = {m->start * m->stride, false, 0}; /* after the virtual SEP */
     size_t i = 0;
@@ -1221,7 +1321,7 @@ matcher_scan(const matcher *m, const char *text, size_t len, match_cb cb,
             if (u[i] < 0x80) {
                 /* A tag, a character reference, or just '<' or '&'. */
                 int32_t cps[CHAR_CPS_MAX];
-                size_t ncp, l = read_char(u + i, len - i, cps, &ncp);
+                size_t ncp, l = read_char(u + i, len - i, cps, &ncp, &sc.raw);
                 feed_char(&sc, &cu, tmp, cps_stream(cps, ncp, tmp), i, l);
                 i += l;
                 continue;

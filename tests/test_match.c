@@ -303,6 +303,25 @@ static const struct {
     {"Ruge", "<p>Ruge</p>", 3, 7},
     {"Vučić", "M. Vu&#269;i&#263;!", 3, 18},
     {"Boris Ruge", "Boris&nbsp;Ruge&nbsp;", 0, 15},
+    /* a prefix takes the marks on its last letter; a whole word leaves
+     * out the invisible characters after its marks */
+    {"Vuč*",
+     "Vuc\xCC\x8C"
+     "ic\xCC\x81 said",
+     0, 5},
+    {"Ruge", "\xE2\x80\xAB" "Ruge\xE2\x80\xAC x", 3, 7},
+    {"Ruge", "Ruge\xC2\xAD x", 0, 4},
+    {"Vučić",
+     "Vuc\xCC\x8C"
+     "ic\xCC\x81\xE2\x80\x8D x",
+     0, 9},
+    /* script and style are code: read as one space */
+    {"Kosovo", "<script>var k='Kosovo';</script><p>Kosovo</p>", 35, 41},
+    {"Kosovo", "<STYLE type=x>.Kosovo{}</Style >Kosovo", 32, 38},
+    {"Kosovo", "<script src=a.js/>Kosovo", 18, 24},
+    /* without its end tag only the tag is markup */
+    {"Kosovo", "<script>Kosovo", 8, 14},
+    {"Kosovo", "<scripts>Kosovo", 9, 15},
 };
 
 static void
@@ -720,12 +739,31 @@ test_seed_text(void **state)
     buf_free(&seed);
 }
 
+/* A text full of unclosed <script> tags keeps every word after them (each
+ * search for an end tag that is not there is made once). */
+static void
+test_unclosed_scripts(void **state)
+{
+    UNUSED(state);
+    buf t = {0};
+    for (int i = 0; i < 20000; i++) buf_adds(&t, "<script> Kosovo ");
+    const char *kw = "Kosovo";
+    matcher *m = matcher_new(&kw, 1, NULL, 0);
+    assert_non_null(m);
+    hits hs = {0};
+    matcher_scan(m, t.p, t.len, collect, &hs);
+    assert_int_equal(hs.n, 20000);
+    matcher_free(m);
+    buf_free(&t);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_table),
         cmocka_unit_test(test_offsets),
+        cmocka_unit_test(test_unclosed_scripts),
         cmocka_unit_test(test_scan_order_and_spans),
         cmocka_unit_test(test_match_outcap),
         cmocka_unit_test(test_empty_list),
