@@ -10,7 +10,7 @@
  *   store_retention.c  store_maintain, store_compact
  *   store_ckpt.c       WAL checkpoints on a thread of the daemon's
  *
- * Layout of the database (schema version 6, STORE_SCHEMA_VERSION):
+ * Layout of the database (schema version 7, STORE_SCHEMA_VERSION):
  *   feeds          one row per feed key: validators, last status, failure
  *                  count, next poll, disabled + why, counters
  *   seen           (feed, SHA-256/128 of the item id) → 64-bit content hash,
@@ -182,6 +182,15 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     /* 5 → 6: the index rebuilt with the letters that do not decompose
      * spelled out (store_index_letters): "Djuric" finds "Đurić", "strasse"
      * finds "Straße". The functions spell them; the title needs one. */
+    "INSERT INTO items_fts(items_fts) VALUES('delete-all');"
+    "INSERT INTO items_fts(rowid, title, summary, content, tags)"
+    " SELECT id, vigie_fts_letters(title), vigie_fts_summary(body),"
+    " vigie_fts_content(body), vigie_tags_text(tags) FROM items;",
+
+    /* 6 → 7: rebuilt again with other scripts spelled as vigie.fold has
+     * them and the letters of scripts without spaces as words of their
+     * own (store_index_letters): "αθηνα" finds "Αθήνα", "елка" "ёлка",
+     * "東京" "東京都で". */
     "INSERT INTO items_fts(items_fts) VALUES('delete-all');"
     "INSERT INTO items_fts(rowid, title, summary, content, tags)"
     " SELECT id, vigie_fts_letters(title), vigie_fts_summary(body),"

@@ -44,7 +44,7 @@ struct sqlite3;
 
 #define STORE_FOREVER INT64_MAX
 #define STORE_DB_NAME "vigie.db"
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 typedef struct store store;
 
@@ -295,11 +295,15 @@ int store_item_from_json(const char *json, struct feed_item *out, arena *mem);
  * Part of the schema: changing it requires a migration that rebuilds the
  * index. Appends to out. */
 void store_index_text(buf *out, const char *html, size_t n);
-/* s with the Latin letters that do not decompose spelled as the index
- * keeps them (Đ dj, ß ss, Ł l, Ø o, Æ ae ... as fold.c folds them; FTS5
- * operators, ASCII, are left as they are): the full-text index's
- * tokenizer folds accents and case, not these. Both what is indexed and
- * a search's query go through it. */
+/* s spelled as the index keeps it, where its tokenizer (which folds case
+ * and Latin accents) would not read it as vigie.fold does: the Latin
+ * letters that do not decompose (Đ dj, ß ss, Ł l, Ø o, Æ ae ...), other
+ * scripts folded (Greek tonos and final sigma, ё), and each letter of a
+ * script written without spaces (Han, kana, Thai) a word of its own. FTS5
+ * operators, ASCII, are left as they are. Everything indexed goes through
+ * it; a search's query through store_index_query, which also makes each
+ * run of such letters outside quotes a phrase. */
 void store_index_letters(buf *out, const char *s, size_t n);
+void store_index_query(buf *out, const char *s, size_t n);
 
 #endif

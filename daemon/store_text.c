@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <lz4.h>
 #include <sqlite3.h>
+#include <utf8proc.h>
 
 #include "date.h"
 #include "fold.h"
@@ -378,17 +379,41 @@ summary_leads(const char *sum, const char *text, size_t tn)
            ws_run(text + j, tn - j) > 0;
 }
 
-/* How the index spells a Latin letter that has no decomposition (the
- * tokenizer's remove_diacritics leaves those): as the matcher folds it
- * (fold.c's table), but Đ as "dj", its usual transliteration (the seed
- * press release writes "Djuric"), and ẞ, which the tokenizer may not
- * lower to ß, as "ss". */
-static const char *
-index_spelling(int32_t cp)
+/* How the index spells a character, when the tokenizer (unicode61,
+ * remove_diacritics 2) would not read it as the matcher does: into out
+ * (at most 64 bytes), false when it can stay as written. The letters that
+ * do not decompose as fold.c's table has them, but Đ as "dj", its usual
+ * transliteration (the seed press release writes "Djuric"), and ẞ as
+ * "ss"; other scripts as vigie.fold has them, since the tokenizer strips
+ * Latin accents only (Greek tonos, ё, final sigma stay otherwise); a
+ * letter of a script written without spaces (Han, kana, Thai...) as a
+ * word of its own, since the tokenizer would take a whole run of them for
+ * one word: "東京" is then found in "東京都で" as the phrase "東 京". */
+static bool
+index_spelling(int32_t cp, char *out, size_t *n)
 {
-    if (cp == 0x0110 || cp == 0x0111) return "dj";
-    if (cp == 0x1E9E) return "ss";
-    return fold_latin_letter(cp);
+    const char *as = cp == 0x0110 || cp == 0x0111 ? "dj"
+                     : cp == 0x1E9E               ? "ss"
+                                                  : fold_latin_letter(cp);
+    if (as) {
+        *n = strlen(as);
+        memcpy(out, as, *n);
+        return true;
+    }
+    if (cp >= 0xAC00 && cp <= 0xD7A3) return false; /* Hangul syllables */
+    const fold_entry *e = fold_lookup(cp);
+    int32_t f[FOLD_CP_MAX];
+    size_t fn = fold_cp(cp, f), o = 0;
+    if (e->cls == FOLD_SEP) return false;
+    if (fn == 1 && f[0] == cp && e->cls == FOLD_WORD) return false;
+    for (size_t k = 0; k < fn && o + 6 <= 64; k++) {
+        bool word = fold_is_word(f[k]), iso = word && fold_is_isolate(f[k]);
+        if (!word || iso) out[o++] = ' ';
+        if (word) o += (size_t)utf8proc_encode_char(f[k], (uint8_t *)out + o);
+        if (iso) out[o++] = ' ';
+    }
+    *n = o;
+    return true;
 }
 
 /* Whether the character at s (a lead byte from C3 up) may need spelling:
@@ -415,14 +440,45 @@ store_index_letters(buf *out, const char *s, size_t n)
         if (u[i] < 0xC3 || !maybe_spelled(u + i, n - i)) continue;
         int32_t cp;
         size_t len = utf8_decode(s + i, n - i, &cp);
-        const char *as = cp > 0 ? index_spelling(cp) : NULL;
-        if (!as) continue;
+        char as[64];
+        size_t an;
+        if (cp <= 0 || !index_spelling(cp, as, &an)) continue;
         buf_add(out, s + from, i - from);
-        buf_adds(out, as);
+        buf_add(out, as, an);
         from = i + len;
         i += len - 1;
     }
     buf_add(out, s + from, n - from);
+}
+
+/* As store_index_letters, and a run of letters of a script without spaces
+ * outside the query's quotes becomes a quoted phrase: "東京" must find
+ * those two words next to each other, not anywhere. */
+void
+store_index_query(buf *out, const char *s, size_t n)
+{
+    buf_reset(out);
+    buf_grow(out, n + 1);
+    const unsigned char *u = (const unsigned char *)s;
+    bool quoted = false, run = false;
+    for (size_t i = 0; i < n;) {
+        int32_t cp = u[i];
+        size_t len = u[i] < 0x80 ? 1 : utf8_decode(s + i, n - i, &cp);
+        char as[64];
+        size_t an = 0;
+        bool spelled = u[i] >= 0xC3 && maybe_spelled(u + i, n - i) && cp > 0 &&
+                       index_spelling(cp, as, &an);
+        bool iso = spelled && !quoted && fold_lookup(cp)->cls == FOLD_ISOLATE;
+        if (iso != run) buf_addc(out, '"');
+        run = iso;
+        if (cp == '"') quoted = !quoted;
+        if (spelled)
+            buf_add(out, as, an);
+        else
+            buf_add(out, s + i, len);
+        i += len;
+    }
+    if (run) buf_addc(out, '"');
 }
 
 /* Adds (Q_FTS_INSERT) or removes (Q_FTS_DELETE) an index entry; removing
@@ -579,7 +635,7 @@ store_search(store *s, const char *query, size_t limit,
         return -1;
     }
     buf q = {0}; /* spelled as the index is (operators are untouched) */
-    store_index_letters(&q, query, strlen(query));
+    store_index_query(&q, query, strlen(query));
     st_bind_textn(st, 1, q.p, q.len); /* bound as is: freed at the end */
     sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
     int rc, ret = 0;

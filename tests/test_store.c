@@ -250,7 +250,7 @@ test_migrates_from_previous_version(void **state)
                      "INSERT INTO feeds(id, key) VALUES(1, 'f');"
                      "INSERT INTO items(feed, idh, item_id, title, link,"
                      " summary, content, author, stored) VALUES(1, x'00',"
-                     " 'i1', 'Rencontre', 'https://x/1', '',"
+                     " 'i1', 'Rencontre à Αθήνα', 'https://x/1', '',"
                      " '<p>Vu&#269;i&#263; à <b>Pristina</b> avec Đurić</p>', '', 1);",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -269,6 +269,7 @@ test_migrates_from_previous_version(void **state)
     assert_int_equal(search_count(f->s, "pristina"), 1);
     assert_int_equal(search_count(f->s, "p OR b"), 0); /* markup not indexed */
     assert_int_equal(search_count(f->s, "djuric"), 1);  /* schema 6 */
+    assert_int_equal(search_count(f->s, "αθηνα"), 1);   /* schema 7 */
     assert_int_equal(query_int(f->s, "SELECT count(*) FROM pragma_table_info('feeds')"
                                      " WHERE name = 'fail_since'"),
                      1);
@@ -771,6 +772,25 @@ test_search_ignores_accents_and_case(void **state)
     assert_int_equal(search_count(f->s, "aegir OR nothing"), 1);
     assert_int_equal(search_count(f->s, "oeuvre"), 1);
     assert_int_equal(search_count(f->s, "tags:thingvellir"), 1);
+
+    /* other scripts as the matcher folds them; letters of scripts without
+     * spaces are words of their own, a run of them in a query a phrase */
+    feed_item d = item("4", "東京都で地震、震度５強", "https://x/4", T0 / 1000 - 180);
+    d.summary = "Αθήνα: ΣΕΙΣΜΌΣ στην Ελλάδα. Москва: ёлка";
+    put_one(f, "f", &d, NULL, 0, T0);
+    assert_int_equal(search_count(f->s, "東京"), 1);
+    assert_int_equal(search_count(f->s, "地震"), 1);
+    assert_int_equal(search_count(f->s, "震度５強"), 1);
+    assert_int_equal(search_count(f->s, "京東"), 0); /* not next to each other */
+    assert_int_equal(search_count(f->s, "\"東京都\""), 1);
+    assert_int_equal(search_count(f->s, "東京 AND αθηνα"), 1);
+    assert_int_equal(search_count(f->s, "title:東京"), 1);
+    assert_int_equal(search_count(f->s, "αθηνα"), 1);
+    assert_int_equal(search_count(f->s, "σεισμος"), 1);
+    assert_int_equal(search_count(f->s, "ΣΕΙΣΜΟΣ"), 1);
+    assert_int_equal(search_count(f->s, "ελλαδα"), 1);
+    assert_int_equal(search_count(f->s, "елка"), 1);
+    assert_int_equal(search_count(f->s, "ЁЛКА"), 1);
 
     int n = 0;
     assert_int_equal(store_search(f->s, "\"unterminated", 10, count_hit, &n,
