@@ -668,6 +668,22 @@ test_encoding_http_charset_hint(void **state)
     feed_options opt = {.charset = "windows-1250"};
     feed_parse(doc, sizeof doc - 1, &opt, &F);
     assert_string_equal(F.title, "čć");
+    assert_int_equal(F.nerrors, 0);
+    feed_free(&F);
+    /* declared UTF-8 but not: the caller's charset still decides, and the
+     * errors say the declaration was overruled */
+    const char decl[] = "<?xml version='1.0' encoding='utf-8'?><rss "
+                        "version='2.0'><channel><title>\xe8\xe6</title>"
+                        "</channel></rss>";
+    feed_parse(decl, sizeof decl - 1, &opt, &F);
+    assert_string_equal(F.title, "čć");
+    assert_true(F.wellformed);
+    assert_true(has_error("not UTF-8 as declared: read as windows-1250"));
+    feed_free(&F);
+    /* and without one, the windows-1252 guess is named */
+    feed_parse(decl, sizeof decl - 1, NULL, &F);
+    assert_string_equal(F.title, "èæ");
+    assert_true(has_error("read as windows-1252"));
 }
 
 static void
