@@ -479,17 +479,53 @@ is_iso2022(const char *name)
            strncmp(name, "csiso2022", 9) == 0;
 }
 
+/* The ASCII character the code unit at u encodes in UTF-16 (unit 2) or
+ * UTF-32 (unit 4), or -1 when it encodes something else. */
+static int
+wide_ascii(const unsigned char *u, int unit, bool be)
+{
+    const unsigned char *lo = be ? u + unit - 1 : u;
+    const unsigned char *hi = be ? u : u + 1; /* the rest, all NUL */
+    if (*lo >= 0x80) return -1;
+    for (int k = 0; k < unit - 1; k++)
+        if (hi[k]) return -1;
+    return *lo;
+}
+
+/* Whether s starts, in that encoding, with whitespace (servers send blank
+ * lines before the declaration) then '<', followed in UTF-16 by another
+ * ASCII character ("<\0\0\0" is UTF-32). Stops at the first unit that
+ * is not ASCII whitespace, so an ASCII document costs a byte or two. */
+static bool
+starts_wide(const unsigned char *s, size_t n, int unit, bool be)
+{
+    size_t i = 0, u = (size_t)unit;
+    int c;
+    while (i + u <= n && (c = wide_ascii(s + i, unit, be)) >= 0 &&
+           xml_space((unsigned)c))
+        i += u;
+    if (i + u > n || wide_ascii(s + i, unit, be) != '<') return false;
+    if (unit == 4) return true;
+    i += u;
+    c = i + u <= n ? wide_ascii(s + i, unit, be) : -1;
+    return c > 0x20 && c < 0x7F;
+}
+
 /* What the first bytes say when there is no BOM (XML 1.0 appendix F):
- * '<' as UTF-32 or UTF-16, followed in UTF-16 by another ASCII character. */
+ * '<' as UTF-32 or UTF-16, after any whitespace in the same encoding.
+ * (Appendix F's unusual UCS-4 octet orders and EBCDIC are not read.) */
 static int
 sniff_wide(const unsigned char *s, size_t n, bool *be)
 {
     if (n < 4) return 0;
-    *be = s[0] == 0;
-    if (s[0] == '<' && !s[1] && !s[2] && !s[3]) return 4;
-    if (!s[0] && !s[1] && !s[2] && s[3] == '<') return 4;
-    if (s[0] == '<' && !s[1] && s[2] > 0x20 && s[2] < 0x7F && !s[3]) return 2;
-    if (!s[0] && s[1] == '<' && !s[2] && s[3] > 0x20 && s[3] < 0x7F) return 2;
+    for (int unit = 4; unit >= 2; unit -= 2) {
+        for (int big = 0; big < 2; big++) {
+            if (starts_wide(s, n, unit, big)) {
+                *be = big;
+                return unit;
+            }
+        }
+    }
     return 0;
 }
 

@@ -2,8 +2,9 @@
  *
  * The encoding is decided by the first rule that applies:
  *   1. a byte order mark (UTF-8, UTF-16LE/BE, UTF-32LE/BE), or, without
- *      one, '<' encoded as UTF-16 or UTF-32 at the very start (XML 1.0
- *      appendix F; checked before rule 2 because "<\0?\0" is valid UTF-8);
+ *      one, '<' encoded as UTF-16 or UTF-32 at the start, after any
+ *      whitespace in the same encoding (XML 1.0 appendix F; checked before
+ *      rule 2 because "<\0?\0" is valid UTF-8);
  *   2. a body that is valid UTF-8 is UTF-8, whatever it claims (except a
  *      declared 7-bit ISO-2022-* body, whose ESC bytes are its shifts);
  *   3. the encoding in the XML declaration (<?xml ... encoding="..."?>),

@@ -651,6 +651,24 @@ test_encoding_utf16_boms(void **state)
     assert_string_equal(F.title, "BOM Été");
 }
 
+/* No BOM, and blank lines before the first '<': the NULs alternating with
+ * ASCII still say UTF-16, as they do without the blank lines. */
+static void
+test_encoding_utf16_no_bom_leading_whitespace(void **state)
+{
+    UNUSED(state);
+    parse_file("utf16le-nobom-leading-ws.xml");
+    assert_true(F.wellformed);
+    assert_int_equal(F.nerrors, 0);
+    assert_string_equal(F.title, "Ελλάδα 東京 😀 Vučić");
+    assert_string_equal(F.items[0].title, "Ђурић Đurić");
+    feed_free(&F);
+    parse_file("utf16be-nobom-leading-ws.xml");
+    assert_true(F.wellformed);
+    assert_int_equal(F.nerrors, 0);
+    assert_string_equal(F.items[0].title, "Ђурић Đurić");
+}
+
 static void
 test_encoding_windows1250_declared(void **state)
 {
@@ -1096,6 +1114,7 @@ main(void)
         T(test_encoding_declared_latin1_but_utf8),
         T(test_encoding_cp1252_bytes_in_utf8),
         T(test_encoding_utf16_boms),
+        T(test_encoding_utf16_no_bom_leading_whitespace),
         T(test_encoding_windows1250_declared),
         T(test_encoding_http_charset_hint),
         T(test_invalid_utf8_repaired),
