@@ -96,6 +96,31 @@ from_utf8_mixed(buf *out, const unsigned char *s, size_t n, size_t i,
     }
 }
 
+/* The multi-byte sequences of a body that is not valid UTF-8: how many
+ * are valid UTF-8 and how many are not (a lone byte, a broken sequence).
+ * What the body is written in shows in the proportion. */
+typedef struct utf8_tally {
+    size_t valid, invalid;
+} utf8_tally;
+
+static utf8_tally
+tally_utf8(const unsigned char *s, size_t n)
+{
+    utf8_tally t = {0, 0};
+    size_t i = 0;
+    for (;;) {
+        i += scan_ascii(s + i, n - i);
+        if (i >= n) break;
+        int32_t cp;
+        i += scan_utf8(s + i, n - i, &cp);
+        if (cp >= 0)
+            t.valid++;
+        else
+            t.invalid++;
+    }
+    return t;
+}
+
 /* Whether a body that is not valid UTF-8 is rather windows-1252 with a few
  * accidental UTF-8 sequences than UTF-8 with a few stray bytes. French
  * cp1252 text makes valid-looking sequences by chance ("é" NBSP "»" is
@@ -103,20 +128,21 @@ from_utf8_mixed(buf *out, const unsigned char *s, size_t n, size_t i,
  * byte-by-byte repair would mangle it; a document with more than 8 invalid
  * sequences for every valid multi-byte one is read as cp1252 throughout. */
 static bool
-mostly_w1252(const unsigned char *s, size_t n)
+mostly_w1252(utf8_tally t)
 {
-    size_t valid = 0, invalid = 0, i = 0;
-    for (;;) {
-        i += scan_ascii(s + i, n - i);
-        if (i >= n) break;
-        int32_t cp;
-        i += scan_utf8(s + i, n - i, &cp);
-        if (cp >= 0)
-            valid++;
-        else
-            invalid++;
-    }
-    return invalid > 8 * valid;
+    return t.invalid > 8 * t.valid;
+}
+
+/* Whether it is rather UTF-8 with a few stray bytes than text in another
+ * encoding. Text in another encoding makes at most one valid-looking
+ * sequence for every 3 invalid ones (Shift_JIS, GB18030, EUC-KR, cp866;
+ * windows-1251, KOI8-R, ISO-8859-2/7 make almost none), while UTF-8 a CMS
+ * pasted a few cp1252 bytes into has more valid sequences than stray
+ * bytes. Decides whether the caller's charset is believed over UTF-8. */
+static bool
+mostly_utf8(utf8_tally t)
+{
+    return t.valid > t.invalid;
 }
 
 static void
@@ -400,6 +426,30 @@ find_alias(const char *name)
     return NULL;
 }
 
+/* A body that a UTF-8 label or the lack of any other calls UTF-8 but that
+ * is not: windows-1252 throughout when it looks like it, else UTF-8 with
+ * its stray bytes repaired. Returns 0. */
+static int
+from_broken_utf8(const unsigned char *s, size_t n, size_t clean, utf8_tally t,
+                 buf *out, charset_result *res)
+{
+    if (mostly_w1252(t)) {
+        res->encoding = "windows-1252";
+        from_w1252(out, s, n, res);
+    } else {
+        res->encoding = "UTF-8";
+        from_utf8_mixed(out, s, n, clean, res);
+    }
+    return 0;
+}
+
+static bool
+names_utf8(const char *name)
+{
+    const struct cs_alias *a = find_alias(name);
+    return a && a->kind == CS_UTF8;
+}
+
 /* Converts s with the encoding called name (lower case). Returns -1 when
  * neither the alias table nor iconv knows the name. */
 static int
@@ -408,16 +458,8 @@ convert_named(const char *name, const unsigned char *s, size_t n, size_t clean,
 {
     const struct cs_alias *a = find_alias(name);
     const char *iconv_name = name;
-    if (a && a->kind == CS_UTF8) {
-        if (mostly_w1252(s, n)) {
-            res->encoding = "windows-1252";
-            from_w1252(out, s, n, res);
-        } else {
-            res->encoding = "UTF-8";
-            from_utf8_mixed(out, s, n, clean, res);
-        }
-        return 0;
-    }
+    if (a && a->kind == CS_UTF8) /* the callers decide these (rule 5) */
+        return from_broken_utf8(s, n, clean, tally_utf8(s, n), out, res);
     if (a && a->kind == CS_W1252) {
         res->encoding = "windows-1252";
         from_w1252(out, s, n, res);
@@ -437,17 +479,53 @@ is_iso2022(const char *name)
            strncmp(name, "csiso2022", 9) == 0;
 }
 
+/* The ASCII character the code unit at u encodes in UTF-16 (unit 2) or
+ * UTF-32 (unit 4), or -1 when it encodes something else. */
+static int
+wide_ascii(const unsigned char *u, int unit, bool be)
+{
+    const unsigned char *lo = be ? u + unit - 1 : u;
+    const unsigned char *hi = be ? u : u + 1; /* the rest, all NUL */
+    if (*lo >= 0x80) return -1;
+    for (int k = 0; k < unit - 1; k++)
+        if (hi[k]) return -1;
+    return *lo;
+}
+
+/* Whether s starts, in that encoding, with whitespace (servers send blank
+ * lines before the declaration) then '<', followed in UTF-16 by another
+ * ASCII character ("<\0\0\0" is UTF-32). Stops at the first unit that
+ * is not ASCII whitespace, so an ASCII document costs a byte or two. */
+static bool
+starts_wide(const unsigned char *s, size_t n, int unit, bool be)
+{
+    size_t i = 0, u = (size_t)unit;
+    int c;
+    while (i + u <= n && (c = wide_ascii(s + i, unit, be)) >= 0 &&
+           xml_space((unsigned)c))
+        i += u;
+    if (i + u > n || wide_ascii(s + i, unit, be) != '<') return false;
+    if (unit == 4) return true;
+    i += u;
+    c = i + u <= n ? wide_ascii(s + i, unit, be) : -1;
+    return c > 0x20 && c < 0x7F;
+}
+
 /* What the first bytes say when there is no BOM (XML 1.0 appendix F):
- * '<' as UTF-32 or UTF-16, followed in UTF-16 by another ASCII character. */
+ * '<' as UTF-32 or UTF-16, after any whitespace in the same encoding.
+ * (Appendix F's unusual UCS-4 octet orders and EBCDIC are not read.) */
 static int
 sniff_wide(const unsigned char *s, size_t n, bool *be)
 {
     if (n < 4) return 0;
-    *be = s[0] == 0;
-    if (s[0] == '<' && !s[1] && !s[2] && !s[3]) return 4;
-    if (!s[0] && !s[1] && !s[2] && s[3] == '<') return 4;
-    if (s[0] == '<' && !s[1] && s[2] > 0x20 && s[2] < 0x7F && !s[3]) return 2;
-    if (!s[0] && s[1] == '<' && !s[2] && s[3] > 0x20 && s[3] < 0x7F) return 2;
+    for (int unit = 4; unit >= 2; unit -= 2) {
+        for (int big = 0; big < 2; big++) {
+            if (starts_wide(s, n, unit, big)) {
+                *be = big;
+                return unit;
+            }
+        }
+    }
     return 0;
 }
 
@@ -527,30 +605,67 @@ charset_to_utf8(const char *in, size_t n, const char *hint, buf *out,
         return;
     }
 
-    /* 3. the XML declaration, 4. the caller's hint; an unknown name falls
-     * through to the next rule and is reported. */
-    if (has_decl) {
+    /* 3. the XML declaration, unless it names UTF-8, which the body has
+     * just shown it is not; an unknown name falls through to the next rule
+     * and is reported. */
+    bool decl_utf8 = has_decl && names_utf8(decl);
+    bool hint_utf8 = has_hint && names_utf8(hname);
+    if (has_decl && !decl_utf8) {
         if (convert_named(decl, s, n, clean, out, res) == 0) {
             finish_copy(out, start, res);
             return;
         }
         res->unsupported = 1;
     }
-    if (has_hint) {
-        if (convert_named(hname, s, n, clean, out, res) == 0) {
+    /* 4. the caller's charset. A declaration of UTF-8 is often a template's
+     * (a windows-1251 or Shift_JIS site copying an English one); what the
+     * server says beats it once the body proves it wrong. But servers' own
+     * defaults are often wrong too (AddDefaultCharset windows-1251), so a
+     * body that is mostly valid UTF-8 stays UTF-8 with its stray bytes
+     * repaired. */
+    utf8_tally t = tally_utf8(s, n);
+    bool hint_ignored = false;
+    if (has_hint && !hint_utf8) {
+        if (mostly_utf8(t)) {
+            hint_ignored = true;
+            snprintf(res->note, sizeof res->note,
+                     "the HTTP charset %s ignored: the document is mostly "
+                     "valid UTF-8",
+                     hname);
+        } else if (convert_named(hname, s, n, clean, out, res) == 0) {
+            if (decl_utf8)
+                snprintf(res->note, sizeof res->note,
+                         "not UTF-8 as declared: read as %s, from the HTTP "
+                         "charset %s",
+                         res->encoding, hname);
             finish_copy(out, start, res);
             return;
+        } else {
+            res->unsupported = 1;
         }
-        res->unsupported = 1;
     }
-    /* 5. windows-1252. Undeclared: keep what is valid UTF-8 and read the
-     * lone bytes as windows-1252 (mixed documents are common); declared
-     * in an encoding we do not know: plain windows-1252. */
-    res->encoding = "windows-1252";
-    if (res->unsupported || mostly_w1252(s, n))
-        from_w1252(out, s, n, res);
-    else
-        from_utf8_mixed(out, s, n, clean, res);
+    /* 5. windows-1252: throughout, or for the stray bytes of a body that
+     * is otherwise UTF-8 (mixed documents are common). A body some label
+     * calls UTF-8, or that mostly is, gets the choice; one declared in an
+     * encoding we do not know is plain windows-1252. */
+    if (decl_utf8 || hint_utf8 || hint_ignored) {
+        from_broken_utf8(s, n, clean, t, out, res);
+    } else {
+        res->encoding = "windows-1252";
+        if (res->unsupported || mostly_w1252(t))
+            from_w1252(out, s, n, res);
+        else
+            from_utf8_mixed(out, s, n, clean, res);
+    }
+    /* A guess (an unknown name is reported on its own): say which and why,
+     * since nothing in the document says windows-1252. */
+    if (!res->unsupported && !hint_ignored && mostly_w1252(t))
+        snprintf(res->note, sizeof res->note,
+                 "not UTF-8%s and no other charset given: read as "
+                 "windows-1252",
+                 decl_utf8   ? " as declared,"
+                 : hint_utf8 ? " as the HTTP charset says,"
+                             : ",");
     finish_copy(out, start, res);
 }
 

@@ -2,12 +2,17 @@
  *
  * The encoding is decided by the first rule that applies:
  *   1. a byte order mark (UTF-8, UTF-16LE/BE, UTF-32LE/BE), or, without
- *      one, '<' encoded as UTF-16 or UTF-32 at the very start (XML 1.0
- *      appendix F; checked before rule 2 because "<\0?\0" is valid UTF-8);
+ *      one, '<' encoded as UTF-16 or UTF-32 at the start, after any
+ *      whitespace in the same encoding (XML 1.0 appendix F; checked before
+ *      rule 2 because "<\0?\0" is valid UTF-8);
  *   2. a body that is valid UTF-8 is UTF-8, whatever it claims (except a
  *      declared 7-bit ISO-2022-* body, whose ESC bytes are its shifts);
- *   3. the encoding in the XML declaration (<?xml ... encoding="..."?>);
- *   4. the caller's hint (the charset of the HTTP Content-Type);
+ *   3. the encoding in the XML declaration (<?xml ... encoding="..."?>),
+ *      unless it names UTF-8, which the body has shown it is not;
+ *   4. the caller's hint (the charset of the HTTP Content-Type), unless
+ *      it names UTF-8 or the body is mostly valid UTF-8 (more valid
+ *      multi-byte sequences than invalid ones: a server's default charset
+ *      is no reason to garble a UTF-8 feed with one stray byte);
  *   5. windows-1252.
  * Repairs instead of rejecting: a document claiming UTF-8 (or claiming
  * nothing) with stray bytes has each lone byte read as windows-1252 (so
@@ -41,6 +46,8 @@ typedef struct charset_result {
     size_t dropped;       /* forbidden control characters dropped */
     int unsupported;      /* declared encoding unknown to iconv; fell back */
     char name[40];        /* storage for `encoding` when iconv was used */
+    char note[112];       /* "" or, when the encoding went against a label
+                             or is a guess, which one and why */
 } charset_result;
 
 /* Converts in[0..n) to UTF-8. hint may be NULL. When no conversion is needed

@@ -89,6 +89,7 @@ feed_parse(const char *data, size_t len, const feed_options *opt, feed *out)
     /* Encoding repairs come after what the parse found: less important. */
     if (cs.unsupported)
         fb_note(&b, "unknown encoding, read as %s", cs.encoding);
+    if (cs.note[0]) fb_note(&b, "%s", cs.note);
     if (cs.repaired)
         fb_note(&b, "%zu invalid byte sequences repaired (read as %s)",
                 cs.repaired, cs.encoding);

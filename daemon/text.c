@@ -525,7 +525,12 @@ reference(tstate *t, const unsigned char *p, const unsigned char *end, int mode)
 
 /* ---- markup ------------------------------------------------------------- */
 
-enum tag_kind { TAG_INLINE, TAG_BLOCK, TAG_SKIP };
+enum tag_kind {
+    TAG_TEXT,   /* not an element: the '<' is text ("vector<int>") */
+    TAG_INLINE, /* joins the words around it */
+    TAG_BLOCK,  /* separates them */
+    TAG_SKIP    /* vanishes with its content */
+};
 
 /* Up to 8 lower-case name bytes packed little-end first. */
 #define K8_(a, b, c, d, e, f, g, h, ...)                                       \
@@ -534,22 +539,38 @@ enum tag_kind { TAG_INLINE, TAG_BLOCK, TAG_SKIP };
      (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
 #define TK(...) K8_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0, 0)
 
-/* What an element does to the text around it. Block-level elements (and
- * <br>, table cells, list items, form controls that lay out as blocks)
- * separate words; every other element, known or not, is inline and joins
- * them, as browsers render an unknown tag. Raw-text and hidden elements
- * vanish with their content. */
+/* Known elements whose names do not fit the 8-byte switch key. */
+static const struct long_tag {
+    const char *name;
+    enum tag_kind kind;
+} long_tags[] = {
+    {"blockquote", TAG_BLOCK},   {"figcaption", TAG_BLOCK},
+    {"plaintext", TAG_BLOCK},    {"annotation", TAG_INLINE},
+    {"malignmark", TAG_INLINE},  {"maligngroup", TAG_INLINE},
+    {"mlabeledtr", TAG_INLINE},  {"mmultiscripts", TAG_INLINE},
+    {"mprescripts", TAG_INLINE}, {"munderover", TAG_INLINE},
+    {"semantics", TAG_INLINE},
+};
+
+/* What a known element does to the text around it: the elements of HTML5,
+ * the obsolete ones feeds still carry (font, center, big, tt, strike,
+ * blink, marquee, nobr, acronym ...) and MathML's, which HTML embeds.
+ * Block-level elements (and <br>, table cells, list items, form controls
+ * that lay out as blocks) separate words; the others join them. Raw-text
+ * and hidden elements vanish with their content. Any other name is
+ * TAG_TEXT: a title's "std::vector&lt;int&gt;" or "&lt;boris@nato.int&gt;"
+ * reaches us as "<int>" once XML has decoded it, and is text the author
+ * wrote, not a tag. (A known name written as text, "Fix <select> on
+ * Safari", cannot be told from a tag and goes.) */
 static enum tag_kind
-tag_kind(uint64_t key, const char *name, size_t len)
+known_tag(uint64_t key, const char *name, size_t len)
 {
     if (len > 8) {
-        static const char *const block9[] = {"blockquote", "figcaption",
-                                             "plaintext"};
-        for (size_t i = 0; i < ARRAY_LEN(block9); i++)
-            if (strlen(block9[i]) == len &&
-                ascii_strncasecmp(block9[i], name, len) == 0)
-                return TAG_BLOCK;
-        return TAG_INLINE;
+        for (size_t i = 0; i < ARRAY_LEN(long_tags); i++)
+            if (strlen(long_tags[i].name) == len &&
+                ascii_strncasecmp(long_tags[i].name, name, len) == 0)
+                return long_tags[i].kind;
+        return TAG_TEXT;
     }
     switch (key) {
     case TK('s', 'c', 'r', 'i', 'p', 't'):
@@ -625,8 +646,104 @@ tag_kind(uint64_t key, const char *name, size_t len)
     case TK('a', 'u', 'd', 'i', 'o'):
     case TK('c', 'a', 'n', 'v', 'a', 's'):
         return TAG_BLOCK;
-    default:
+    case TK('a'):
+    case TK('a', 'b', 'b', 'r'):
+    case TK('a', 'c', 'r', 'o', 'n', 'y', 'm'):
+    case TK('a', 'p', 'p', 'l', 'e', 't'):
+    case TK('a', 'r', 'e', 'a'):
+    case TK('b'):
+    case TK('b', 'a', 's', 'e'):
+    case TK('b', 'a', 's', 'e', 'f', 'o', 'n', 't'):
+    case TK('b', 'd', 'i'):
+    case TK('b', 'd', 'o'):
+    case TK('b', 'g', 's', 'o', 'u', 'n', 'd'):
+    case TK('b', 'i', 'g'):
+    case TK('b', 'l', 'i', 'n', 'k'):
+    case TK('c', 'i', 't', 'e'):
+    case TK('c', 'o', 'd', 'e'):
+    case TK('d', 'a', 't', 'a'):
+    case TK('d', 'a', 't', 'a', 'l', 'i', 's', 't'):
+    case TK('d', 'e', 'l'):
+    case TK('d', 'f', 'n'):
+    case TK('e', 'm'):
+    case TK('e', 'm', 'b', 'e', 'd'):
+    case TK('f', 'o', 'n', 't'):
+    case TK('i'):
+    case TK('i', 'm', 'a', 'g', 'e'):
+    case TK('i', 'm', 'g'):
+    case TK('i', 'n', 'p', 'u', 't'):
+    case TK('i', 'n', 's'):
+    case TK('i', 's', 'i', 'n', 'd', 'e', 'x'):
+    case TK('k', 'b', 'd'):
+    case TK('k', 'e', 'y', 'g', 'e', 'n'):
+    case TK('l', 'a', 'b', 'e', 'l'):
+    case TK('l', 'i', 'n', 'k'):
+    case TK('m', 'a', 'p'):
+    case TK('m', 'a', 'r', 'k'):
+    case TK('m', 'a', 'r', 'q', 'u', 'e', 'e'):
+    case TK('m', 'a', 't', 'h'):
+    case TK('m', 'e', 'n', 'u', 'i', 't', 'e', 'm'):
+    case TK('m', 'e', 't', 'a'):
+    case TK('m', 'e', 't', 'e', 'r'):
+    case TK('m', 'u', 'l', 't', 'i', 'c', 'o', 'l'):
+    case TK('n', 'e', 'x', 't', 'i', 'd'):
+    case TK('n', 'o', 'b', 'r'):
+    case TK('o', 'b', 'j', 'e', 'c', 't'):
+    case TK('o', 'u', 't', 'p', 'u', 't'):
+    case TK('p', 'a', 'r', 'a', 'm'):
+    case TK('p', 'i', 'c', 't', 'u', 'r', 'e'):
+    case TK('p', 'r', 'o', 'g', 'r', 'e', 's', 's'):
+    case TK('q'):
+    case TK('r', 'b'):
+    case TK('r', 'p'):
+    case TK('r', 't'):
+    case TK('r', 't', 'c'):
+    case TK('r', 'u', 'b', 'y'):
+    case TK('s'):
+    case TK('s', 'a', 'm', 'p'):
+    case TK('s', 'l', 'o', 't'):
+    case TK('s', 'm', 'a', 'l', 'l'):
+    case TK('s', 'o', 'u', 'r', 'c', 'e'):
+    case TK('s', 'p', 'a', 'c', 'e', 'r'):
+    case TK('s', 'p', 'a', 'n'):
+    case TK('s', 't', 'r', 'i', 'k', 'e'):
+    case TK('s', 't', 'r', 'o', 'n', 'g'):
+    case TK('s', 'u', 'b'):
+    case TK('s', 'u', 'p'):
+    case TK('t', 'i', 'm', 'e'):
+    case TK('t', 'r', 'a', 'c', 'k'):
+    case TK('t', 't'):
+    case TK('u'):
+    case TK('v', 'a', 'r'):
+    case TK('w', 'b', 'r'):
+    case TK('m', 'i'):
+    case TK('m', 'n'):
+    case TK('m', 'o'):
+    case TK('m', 's'):
+    case TK('m', 't', 'e', 'x', 't'):
+    case TK('m', 'r', 'o', 'w'):
+    case TK('m', 's', 'u', 'b'):
+    case TK('m', 's', 'u', 'p'):
+    case TK('m', 's', 'u', 'b', 's', 'u', 'p'):
+    case TK('m', 'f', 'r', 'a', 'c'):
+    case TK('m', 's', 'q', 'r', 't'):
+    case TK('m', 'r', 'o', 'o', 't'):
+    case TK('m', 's', 't', 'y', 'l', 'e'):
+    case TK('m', 'e', 'r', 'r', 'o', 'r'):
+    case TK('m', 'p', 'a', 'd', 'd', 'e', 'd'):
+    case TK('m', 'p', 'h', 'a', 'n', 't', 'o', 'm'):
+    case TK('m', 'f', 'e', 'n', 'c', 'e', 'd'):
+    case TK('m', 'e', 'n', 'c', 'l', 'o', 's', 'e'):
+    case TK('m', 'u', 'n', 'd', 'e', 'r'):
+    case TK('m', 'o', 'v', 'e', 'r'):
+    case TK('m', 't', 'a', 'b', 'l', 'e'):
+    case TK('m', 't', 'r'):
+    case TK('m', 't', 'd'):
+    case TK('m', 's', 'p', 'a', 'c', 'e'):
+    case TK('m', 'a', 'c', 't', 'i', 'o', 'n'):
         return TAG_INLINE;
+    default:
+        return TAG_TEXT;
     }
 }
 
@@ -634,6 +751,51 @@ static inline bool
 is_alpha(unsigned c)
 {
     return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* A byte HTML allows in a custom element's name besides '-':
+ * ASCII digits and letters, '.', '_', and anything non-ASCII. */
+static inline bool
+is_name_byte(unsigned c)
+{
+    return (byte_class[c] & C_ALNUM) || c == '.' || c == '_' || c >= 0x80;
+}
+
+/* A name no list holds that is still an element: a custom element (a
+ * letter, then name bytes, at least one of them '-': <my-widget>) or a
+ * namespaced one (a prefix, ':' and a local name that starts with a
+ * letter: <o:p>, <w:sdt>, <st1:City>, which Word pastes into posts).
+ * Custom element names have no upper-case letters (the HTML spec defines
+ * none that do, and feeds write them as defined), so "<Kosovo-Metohija>"
+ * stays text; an address ('@') or URL ("http:" then '/') is neither. */
+static bool
+extension_tag(const unsigned char *name, size_t len)
+{
+    bool dash = false, colon = false, upper = false;
+    for (size_t i = 1; i < len; i++) {
+        unsigned c = name[i];
+        if (c == ':') {
+            if (colon || i + 1 >= len || !is_alpha(name[i + 1])) return false;
+            colon = true;
+        } else if (c == '-') {
+            dash = true;
+        } else if (!is_name_byte(c)) {
+            return false;
+        } else if (c >= 'A' && c <= 'Z') {
+            upper = true;
+        }
+    }
+    return colon || (dash && !upper && !(name[0] >= 'A' && name[0] <= 'Z'));
+}
+
+/* What the element called name does to the text; TAG_TEXT when name
+ * (which starts with an ASCII letter) names no element. */
+static enum tag_kind
+tag_kind(uint64_t key, const unsigned char *name, size_t len)
+{
+    enum tag_kind k = known_tag(key, (const char *)name, len);
+    if (k == TAG_TEXT && extension_tag(name, len)) k = TAG_INLINE;
+    return k;
 }
 
 static inline bool
@@ -713,9 +875,13 @@ markup(tstate *t, const unsigned char *p, const unsigned char *end)
             q++;
         }
         size_t len = (size_t)(q - n0);
+        enum tag_kind kind = tag_kind(key, n0, len);
+        if (kind == TAG_TEXT) {
+            *t->o++ = '<';
+            return p + 1;
+        }
         const unsigned char *after = tag_end(q, end);
         if (!after) return end;
-        enum tag_kind kind = tag_kind(key, (const char *)n0, len);
         if (kind == TAG_BLOCK) ts_space(t);
         /* <script/> in XHTML content is empty; <script> runs to </script> */
         /* A <script> that nothing closes is a word in a title ("Use

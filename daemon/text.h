@@ -18,12 +18,15 @@
 
 /* HTML to plain text: tags removed; block-level elements (p, div, br, li,
  * h1.., table parts, blockquote, section, ...) become a space, inline ones
- * (b, i, a, span, em, and any unknown element) nothing, so
- * "Bosnie-<b>Herzégovine</b>" stays one word; <script>, <style>,
- * <template>, <noscript>, <iframe>, <svg> and comments vanish with their
- * content; a '>' inside a quoted attribute value does not end the tag; a
- * '<' not followed by a letter, '/', '!' or '?' is text ("a < b"); CDATA
- * sections are text. Character references: every HTML5 name, the legacy
+ * (b, i, a, span, em, font, ...) nothing, so "Bosnie-<b>Herzégovine</b>"
+ * stays one word; <script>, <style>, <template>, <noscript>, <iframe>,
+ * <svg> and comments vanish with their content; a '>' inside a quoted
+ * attribute value does not end the tag. Only elements are tags: those of
+ * HTML5, the obsolete ones (font, center, tt, marquee, ...), MathML's,
+ * custom elements (<my-widget>) and namespaced ones (<o:p>); any other
+ * name is text, as the '<' not followed by a letter, '/', '!' or '?' is
+ * ("a < b", "vector<int>", "<boris.ruge@nato.int>"). CDATA sections are
+ * text. Character references: every HTML5 name, the legacy
  * names HTML5 accepts without ';' (&amp &eacute &nbsp, unless followed by
  * '=' as in a URL's "&copy=2"), decimal and hex (&#233; &#xE9;); invalid
  * numbers (0, surrogates, past U+10FFFF) give U+FFFD, &#128;..&#159; are

@@ -55,6 +55,21 @@ static const struct ccase {
      "<?xml ?>é", "UTF-16BE", 0, 0, 0, 0},
     {"utf-32le without bom", S("<\0\0\0r\0\0\0"), NULL, "<r", "UTF-32LE", 0,
      0, 0, 0},
+    /* ... also after whitespace in the same encoding */
+    {"utf-16le without bom, after whitespace",
+     S("\n\0 \0\t\0<\0r\0>\0\xE9\0"), NULL, "\n \t<r>é", "UTF-16LE", 0, 0,
+     0, 0},
+    {"utf-16be without bom, after whitespace",
+     S("\0\r\0\n\0<\0?\0x\0m\0l"), NULL, "\r\n<?xml", "UTF-16BE", 0, 0, 0,
+     0},
+    {"utf-32le without bom, after whitespace", S(" \0\0\0<\0\0\0r\0\0\0"),
+     NULL, " <r", "UTF-32LE", 0, 0, 0, 0},
+    {"utf-32be without bom, after whitespace", S("\0\0\0\n\0\0\0<"), NULL,
+     "\n<", "UTF-32BE", 0, 0, 0, 0},
+    {"wide whitespace without '<' is not utf-16", S("\n\0x\0"), NULL, "\nx",
+     "UTF-8", 0, 0, 2, 0},
+    {"ascii whitespace before '<' is utf-8", S(" \n\t<r/>"), NULL,
+     " \n\t<r/>", "UTF-8", 1, 0, 0, 0},
     {"utf-16: unpaired surrogates and an odd byte",
      S("\xFF\xFE<\0\x00\xD8x\0\x00\xDCy\0z"), NULL,
      "<\xEF\xBF\xBDx\xEF\xBF\xBDy\xEF\xBF\xBD", "UTF-16LE", 0, 3, 0, 0},
@@ -156,6 +171,92 @@ static const struct ccase {
      "windows-1252", 0, 1, 2, 0},
 };
 /* clang-format on */
+
+/* A body declared (or assumed) UTF-8 that is not: which of the caller's
+ * charset, windows-1252 or a UTF-8 repair reads it, and the note saying
+ * why when it is not what the document said. */
+#define CP1251_NEWS "\xCD\xEE\xE2\xEE\xF1\xF2\xE8 \xC1\xE5\xEB\xE3\xF0\xE0\xE4"
+#define SJIS_NEWS "\x83\x6A\x83\x85\x81\x5B\x83\x58 \x93\x8C\x8B\x9E"
+#define FR_CP1252 "l'\xE9t\xE9 \xE0\xA0Paris, caf\xE9 cr\xE8me, \xE9l\xE8ve"
+#define FR_UTF8 "l'été à\xC2\xA0Paris, café crème, élève"
+/* clang-format off */
+static const struct ncase {
+    const char *what;
+    const char *in;
+    size_t n;
+    const char *hint;
+    const char *out, *encoding, *note; /* note "": none */
+    int unsupported;
+} note_cases[] = {
+    {"cp1251 declared utf-8: the HTTP charset",
+     S(DECL("UTF-8") CP1251_NEWS), "windows-1251",
+     DECL("UTF-8") "Новости Белград", "windows-1251",
+     "not UTF-8 as declared: read as windows-1251, from the HTTP charset "
+     "windows-1251", 0},
+    {"shift_jis declared utf-8: the HTTP charset",
+     S(DECL("utf-8") SJIS_NEWS), "Shift_JIS", DECL("utf-8") "ニュース 東京",
+     "WINDOWS-31J",
+     "not UTF-8 as declared: read as WINDOWS-31J, from the HTTP charset "
+     "shift_jis", 0},
+    {"cp1251 undeclared: the HTTP charset, as always", S(CP1251_NEWS),
+     "windows-1251", "Новости Белград", "windows-1251", "", 0},
+    {"cp1252 declared utf-8, latin-1 HTTP charset", S(DECL("UTF-8") FR_CP1252),
+     "iso-8859-1", DECL("UTF-8") FR_UTF8, "windows-1252",
+     "not UTF-8 as declared: read as windows-1252, from the HTTP charset "
+     "iso-8859-1", 0},
+    {"a declaration of another encoding still beats the HTTP charset",
+     S(DECL("ISO-8859-1") "\xC1\xE5"), "windows-1251",
+     DECL("ISO-8859-1") "Áå", "windows-1252", "", 0},
+    {"mostly utf-8: a wrong HTTP charset is ignored",
+     S(DECL("UTF-8") "Vučić à l\x92OTAN"), "windows-1251",
+     DECL("UTF-8") "Vučić à l’OTAN", "UTF-8",
+     "the HTTP charset windows-1251 ignored: the document is mostly valid "
+     "UTF-8", 0},
+    {"mostly utf-8, undeclared: a wrong HTTP charset is ignored",
+     S("été \x92 «»"), "koi8-r", "été ’ «»", "UTF-8",
+     "the HTTP charset koi8-r ignored: the document is mostly valid UTF-8",
+     0},
+    {"cp1252 declared utf-8, no HTTP charset: windows-1252, said",
+     S(DECL("UTF-8") FR_CP1252), NULL, DECL("UTF-8") FR_UTF8,
+     "windows-1252",
+     "not UTF-8 as declared, and no other charset given: read as "
+     "windows-1252", 0},
+    {"cp1252 with a utf-8 HTTP charset: windows-1252, said",
+     S(FR_CP1252), "utf-8", FR_UTF8, "windows-1252",
+     "not UTF-8 as the HTTP charset says, and no other charset given: read "
+     "as windows-1252", 0},
+    {"cp1252 with nothing said: windows-1252, said", S(FR_CP1252), NULL,
+     FR_UTF8, "windows-1252",
+     "not UTF-8, and no other charset given: read as windows-1252", 0},
+    {"stray bytes repaired as utf-8: no note",
+     S(DECL("UTF-8") "été \x92"), NULL, DECL("UTF-8") "été ’", "UTF-8", "", 0},
+    {"unknown HTTP charset: flagged, no guess to explain",
+     S(DECL("UTF-8") CP1251_NEWS), "x-klingon", DECL("UTF-8") "Íîâîñòè Áåëãðàä",
+     "windows-1252", "", 1},
+};
+/* clang-format on */
+
+static void
+test_http_charset_over_wrong_utf8(void **state)
+{
+    UNUSED(state);
+    for (size_t i = 0; i < ARRAY_LEN(note_cases); i++) {
+        const struct ncase *c = &note_cases[i];
+        buf out = {0};
+        charset_result r;
+        charset_to_utf8(c->in, c->n, c->hint, &out, &r);
+        if (r.len != strlen(c->out) || memcmp(r.data, c->out, r.len) != 0)
+            fail_msg("%s: got \"%.*s\"", c->what, (int)r.len, r.data);
+        if (strcmp(r.encoding, c->encoding) != 0)
+            fail_msg("%s: encoding %s, want %s", c->what, r.encoding,
+                     c->encoding);
+        if (strcmp(r.note, c->note) != 0)
+            fail_msg("%s: note \"%s\"", c->what, r.note);
+        if (r.unsupported != c->unsupported)
+            fail_msg("%s: unsupported %d", c->what, r.unsupported);
+        buf_free(&out);
+    }
+}
 
 static void
 check_case(const struct ccase *c, const char *prefix)
@@ -386,6 +487,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_table),
+        cmocka_unit_test(test_http_charset_over_wrong_utf8),
         cmocka_unit_test(test_stray_byte_every_offset),
         cmocka_unit_test(test_seed_in_windows_1252),
         cmocka_unit_test(test_random_bytes_give_clean_utf8),

@@ -465,8 +465,10 @@ test_html_stripping_and_entities(void **state)
     parse_file("html-entities.xml");
     assert_int_equal(F.nitems, 1);
     feed_item *it = &F.items[0];
-    /* HTML named entities in XML without a DTD are recovered */
-    assert_string_equal(it->title, "Boris\xc2\xa0Ruge — l’OTAN é \xcc\x8c &");
+    /* HTML named entities in XML without a DTD are recovered; "&lt;ok&gt;"
+     * names no element: it is text */
+    assert_string_equal(it->title,
+                        "Boris\xc2\xa0Ruge — l’OTAN é \xcc\x8c & <ok>");
     /* double-escaped HTML decoded exactly once */
     assert_string_equal(it->summary, "double été \xc2\xa0x &lt; é");
     assert_string_equal(it->link, "http://example.com/?a=1&b=2");
@@ -649,6 +651,24 @@ test_encoding_utf16_boms(void **state)
     assert_string_equal(F.title, "BOM Été");
 }
 
+/* No BOM, and blank lines before the first '<': the NULs alternating with
+ * ASCII still say UTF-16, as they do without the blank lines. */
+static void
+test_encoding_utf16_no_bom_leading_whitespace(void **state)
+{
+    UNUSED(state);
+    parse_file("utf16le-nobom-leading-ws.xml");
+    assert_true(F.wellformed);
+    assert_int_equal(F.nerrors, 0);
+    assert_string_equal(F.title, "Ελλάδα 東京 😀 Vučić");
+    assert_string_equal(F.items[0].title, "Ђурић Đurić");
+    feed_free(&F);
+    parse_file("utf16be-nobom-leading-ws.xml");
+    assert_true(F.wellformed);
+    assert_int_equal(F.nerrors, 0);
+    assert_string_equal(F.items[0].title, "Ђурић Đurić");
+}
+
 static void
 test_encoding_windows1250_declared(void **state)
 {
@@ -666,6 +686,22 @@ test_encoding_http_charset_hint(void **state)
     feed_options opt = {.charset = "windows-1250"};
     feed_parse(doc, sizeof doc - 1, &opt, &F);
     assert_string_equal(F.title, "čć");
+    assert_int_equal(F.nerrors, 0);
+    feed_free(&F);
+    /* declared UTF-8 but not: the caller's charset still decides, and the
+     * errors say the declaration was overruled */
+    const char decl[] = "<?xml version='1.0' encoding='utf-8'?><rss "
+                        "version='2.0'><channel><title>\xe8\xe6</title>"
+                        "</channel></rss>";
+    feed_parse(decl, sizeof decl - 1, &opt, &F);
+    assert_string_equal(F.title, "čć");
+    assert_true(F.wellformed);
+    assert_true(has_error("not UTF-8 as declared: read as windows-1250"));
+    feed_free(&F);
+    /* and without one, the windows-1252 guess is named */
+    feed_parse(decl, sizeof decl - 1, NULL, &F);
+    assert_string_equal(F.title, "èæ");
+    assert_true(has_error("read as windows-1252"));
 }
 
 static void
@@ -1078,6 +1114,7 @@ main(void)
         T(test_encoding_declared_latin1_but_utf8),
         T(test_encoding_cp1252_bytes_in_utf8),
         T(test_encoding_utf16_boms),
+        T(test_encoding_utf16_no_bom_leading_whitespace),
         T(test_encoding_windows1250_declared),
         T(test_encoding_http_charset_hint),
         T(test_invalid_utf8_repaired),

@@ -111,6 +111,26 @@ class ParseTest(unittest.TestCase):
         r = run("parse", "--charset", "windows-1250", "-", input=doc)
         self.assertEqual(parse_json_lines(r.stdout)[0]["feed"]["title"], "Šabac")
 
+    def test_charset_option_over_a_wrong_utf8_declaration(self):
+        """A template's encoding="UTF-8" on a windows-1251 or Shift_JIS
+        body: the HTTP charset reads it, and errors say so."""
+        def doc(title, enc):
+            return ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">'
+                    "<channel><title>%s</title></channel></rss>" % title).encode(enc)
+
+        for enc, cs, title in (("cp1251", "windows-1251", "Белград сегодня"),
+                               ("shift_jis", "Shift_JIS", "東京で会見")):
+            r = run("parse", "--charset", cs, "-", input=doc(title, enc))
+            d = parse_json_lines(r.stdout)[0]
+            self.assertEqual(d["feed"]["title"], title)
+            self.assertTrue(d["wellformed"])
+            self.assertEqual(len(d["errors"]), 1)
+            self.assertIn("not UTF-8 as declared", d["errors"][0])
+        # without a charset, the windows-1252 guess is named
+        r = run("parse", "-", input=doc("Белград сегодня", "cp1251"))
+        self.assertIn("read as windows-1252",
+                      " ".join(parse_json_lines(r.stdout)[0]["errors"]))
+
     def test_usage_errors(self):
         self.assertEqual(run("parse").returncode, 2)
         r = run("parse", "--frobnicate", "x")
