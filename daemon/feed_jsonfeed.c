@@ -51,15 +51,24 @@ offer_date(feed_builder *b, field_kind k, const char *s)
     if (s) fb_offer_date(b, k, 3, s, strlen(s));
 }
 
-/* 1.1 has "authors": [{name}], 1.0 "author": {name}. */
+static void
+offer_author_name(feed_builder *b, json_t *a)
+{
+    if (json_is_object(a)) offer(b, FK_AUTHOR, 3, TM_TEXT, str(b, a, "name"));
+}
+
+/* 1.1 has "authors": [{name}, ...], each kept; 1.0 "author": {name}. */
 static void
 offer_author(feed_builder *b, json_t *obj)
 {
     json_t *authors = json_object_get(obj, "authors");
-    json_t *a = json_is_array(authors) ? json_array_get(authors, 0)
-                                       : json_object_get(obj, "author");
-    if (!json_is_object(a)) return;
-    offer(b, FK_AUTHOR, 3, TM_TEXT, str(b, a, "name"));
+    if (!json_is_array(authors)) {
+        offer_author_name(b, json_object_get(obj, "author"));
+        return;
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(authors, i, a) offer_author_name(b, a);
 }
 
 static void

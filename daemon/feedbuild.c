@@ -208,6 +208,59 @@ add_category(feed_builder *b, const char *s, size_t n)
     b->cats[b->ncats++] = fb_keep(b, s, n);
 }
 
+static void
+note_authors_cut(feed_builder *b)
+{
+    fb_note(b,
+            "more than %d authors or %zu bytes of them: the rest were left out",
+            FB_MAX_AUTHORS, b->lim.max_field);
+}
+
+/* Every name of the best source of authors is kept: an Atom entry with two
+ * <author>s, an RSS item with two dc:creator, is by both, and rules look
+ * for the second as much as the first. A better source starts again. */
+static void
+add_author(feed_builder *b, int prio, text_mode mode, const char *s, size_t n)
+{
+    field_acc *a = current(b);
+    name_list *l = b->in_item ? &b->item_authors : &b->feed_authors;
+    if (a->prio[FK_AUTHOR] > prio) return;
+    if (a->prio[FK_AUTHOR] == prio && l->n == FB_MAX_AUTHORS) {
+        note_authors_cut(b);
+        return;
+    }
+    normalise(b, FK_AUTHOR, mode, &s, &n);
+    if (!n) return; /* empty never hides a worse but real value */
+    if (a->prio[FK_AUTHOR] < prio) {
+        l->n = l->len = 0;
+        a->prio[FK_AUTHOR] = (uint8_t)prio;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        if (l->vlen[i] == n && !memcmp(l->v[i], s, n)) return;
+    size_t len = l->len + (l->n ? 2 : 0) + n;
+    /* The first name is a field like any other, already within its cap. */
+    if (l->n && len > b->lim.max_field) {
+        note_authors_cut(b);
+        return;
+    }
+    l->v[l->n] = fb_keep(b, s, n);
+    l->vlen[l->n++] = n;
+    l->len = len;
+}
+
+/* The authors' names joined with ", ", or NULL when none was given. */
+static const char *
+joined_authors(feed_builder *b, const name_list *l)
+{
+    if (l->n <= 1) return l->n ? l->v[0] : NULL;
+    buf_reset(&b->scratch);
+    for (size_t i = 0; i < l->n; i++) {
+        if (i) buf_add(&b->scratch, ", ", 2);
+        buf_add(&b->scratch, l->v[i], l->vlen[i]);
+    }
+    return fb_keep(b, b->scratch.p, b->scratch.len);
+}
+
 void
 fb_offer(feed_builder *b, field_kind k, int prio, text_mode mode,
          const char *s, size_t n, const char *base)
@@ -217,6 +270,10 @@ fb_offer(feed_builder *b, field_kind k, int prio, text_mode mode,
         if (!b->in_item) return;
         normalise(b, k, mode, &s, &n);
         add_category(b, s, n);
+        return;
+    }
+    if (k == FK_AUTHOR) {
+        add_author(b, prio, mode, s, n);
         return;
     }
     if (a->prio[k] >= prio) return; /* a better source already spoke */
@@ -312,6 +369,7 @@ fb_item_begin(feed_builder *b)
     }
     acc_reset(&b->item_acc);
     b->ncats = b->nencs = 0;
+    b->item_authors.n = b->item_authors.len = 0;
     b->in_item = true;
     return true;
 }
@@ -358,7 +416,8 @@ fb_item_end(feed_builder *b)
         it->summary = fb_keep(b, b->scratch.p, b->scratch.len);
     }
     if (!it->summary) it->summary = "";
-    it->author = a->val[FK_AUTHOR] ? a->val[FK_AUTHOR] : "";
+    const char *author = joined_authors(b, &b->item_authors);
+    it->author = author ? author : "";
     it->published = a->date[FK_PUBLISHED];
     it->updated = a->date[FK_UPDATED];
     if (a->val[FK_ID]) {
@@ -393,7 +452,8 @@ fb_finish(feed_builder *b)
     if (a->val[FK_TITLE]) f->title = a->val[FK_TITLE];
     if (a->val[FK_SUBTITLE]) f->subtitle = a->val[FK_SUBTITLE];
     if (a->val[FK_LANGUAGE]) f->language = a->val[FK_LANGUAGE];
-    if (a->val[FK_AUTHOR]) f->author = a->val[FK_AUTHOR];
+    const char *author = joined_authors(b, &b->feed_authors);
+    if (author) f->author = author;
     /* Atom (RFC 4287 4.2.1) and JSON Feed 1.1: an entry without an author
      * has the feed's. RSS says nothing of the kind. */
     bool inherits = f->format == FEED_ATOM03 || f->format == FEED_ATOM10 ||

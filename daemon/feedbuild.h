@@ -42,6 +42,19 @@ typedef struct field_acc {
     uint8_t prio[FK_COUNT]; /* 0 = no value yet */
 } field_acc;
 
+/* Authors kept for the feed or one item: a paper can have hundreds, and
+ * each new name is compared with those already kept. */
+#define FB_MAX_AUTHORS 128
+
+/* The names given as the authors of the feed or of the item being read:
+ * those of the best source, in document order, each once. */
+typedef struct name_list {
+    const char *v[FB_MAX_AUTHORS];
+    size_t vlen[FB_MAX_AUTHORS];
+    size_t n;
+    size_t len; /* of the names joined with ", " */
+} name_list;
+
 typedef struct feed_builder {
     feed *f;
     feed_limits lim;
@@ -53,6 +66,7 @@ typedef struct feed_builder {
     /* the feed itself, then the item being read */
     field_acc feed_acc;
     field_acc item_acc;
+    name_list feed_authors, item_authors;
     bool in_item;
     const char **cats;
     size_t ncats, cats_cap;
@@ -71,7 +85,8 @@ void fb_note(feed_builder *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /* Offers a value for a field of the current item (or the feed when no item
  * is open). Raw bytes are normalised according to mode; higher prio wins,
- * the first of equal prio wins. base is the xml:base in scope (links).
+ * the first of equal prio wins, except for authors, where every name of
+ * equal prio is kept. base is the xml:base in scope (links).
  * s must be valid UTF-8, as everything libxml2 and jansson hand over from
  * the document charset_to_utf8 produced is: it is not checked again. */
 void fb_offer(feed_builder *b, field_kind k, int prio, text_mode mode,

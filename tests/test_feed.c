@@ -798,6 +798,72 @@ test_author_inherited_from_feed(void **state)
     assert_string_equal(F.items[0].author, "");
 }
 
+/* Several authors are all kept, joined with ", " in document order, each
+ * once; a better source (dc:creator over RSS author, an Atom name over an
+ * email) still replaces a worse one. */
+static void
+test_several_authors_joined(void **state)
+{
+    UNUSED(state);
+    parse_str("<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>"
+              "<author><name>F1</name></author><author><name>F2</name></author>"
+              "<entry><id>1</id><author><name>Alice Martin</name></author>"
+              "<author><email>b@x</email></author>"
+              "<author><name>Boris Ruge</name></author>"
+              "<author><name>Alice Martin</name></author></entry>"
+              "<entry><id>2</id></entry></feed>");
+    assert_string_equal(F.author, "F1, F2");
+    assert_string_equal(F.items[0].author, "Alice Martin, Boris Ruge");
+    assert_string_equal(F.items[1].author, "F1, F2");
+    feed_free(&F);
+    parse_str("<rss version='2.0' xmlns:dc='http://purl.org/dc/elements/1.1/'>"
+              "<channel><item><guid>1</guid><author>x@y (X)</author>"
+              "<dc:creator></dc:creator><dc:creator>Smith, A.</dc:creator>"
+              "<author>z@y (Z)</author><dc:creator>Jones, B.</dc:creator>"
+              "</item><item><guid>2</guid><author>x@y (X)</author>"
+              "<author>z@y (Z)</author></item></channel></rss>");
+    assert_string_equal(F.items[0].author, "Smith, A., Jones, B.");
+    assert_string_equal(F.items[1].author, "x@y (X), z@y (Z)");
+    feed_free(&F);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"T\","
+              "\"items\":[{\"id\":\"1\",\"authors\":[{\"name\":\"A\"},"
+              "{\"url\":\"https://b.example/\"},{\"name\":\"C\"}]}]}");
+    assert_string_equal(F.items[0].author, "A, C");
+}
+
+/* A list of authors is bounded in names and in bytes, and says so. */
+static void
+test_author_list_bounded(void **state)
+{
+    UNUSED(state);
+    buf b = {0};
+    buf_adds(&b, "<rss version='2.0' xmlns:dc='http://purl.org/dc/elements/1.1/'>"
+                 "<channel><item><guid>1</guid>");
+    for (int i = 0; i < 1000; i++) buf_printf(&b, "<dc:creator>A%d</dc:creator>", i);
+    buf_adds(&b, "</item><item><guid>2</guid><dc:creator>");
+    for (int i = 0; i < 100; i++) buf_adds(&b, "x");
+    buf_adds(&b, "</dc:creator><dc:creator>");
+    for (int i = 0; i < 100; i++) buf_adds(&b, "y");
+    buf_adds(&b, "</dc:creator></item></channel></rss>");
+    feed_options opt = {.limits = {.max_field = 150}};
+    feed_parse(b.p, b.len, &opt, &F);
+    assert_int_equal(F.nitems, 2);
+    /* 150 bytes: "A0, A1, ..., A37" */
+    assert_true(strlen(F.items[0].author) <= 150);
+    assert_non_null(strstr(F.items[0].author, "A0, A1, A2"));
+    assert_string_equal(F.items[1].author,
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    assert_true(has_error("the rest were left out"));
+    feed_free(&F);
+    feed_parse(b.p, b.len, NULL, &F);
+    size_t commas = 0;
+    for (const char *c = F.items[0].author; (c = strstr(c, ", ")); c++) commas++;
+    assert_int_equal(commas + 1, 128);
+    assert_true(has_error("more than 128 authors"));
+    buf_free(&b);
+}
+
 /* '&' that starts no reference: libxml2's recovery drops text after it;
  * the document is read again with them escaped. */
 static void
@@ -1122,6 +1188,8 @@ main(void)
         T(test_recovery_keeps_items),
         T(test_stray_ampersands),
         T(test_author_inherited_from_feed),
+        T(test_several_authors_joined),
+        T(test_author_list_bounded),
         T(test_undefined_entity_kept_literally),
         T(test_truncated_document),
         T(test_not_feeds),
