@@ -11,9 +11,10 @@
  * used without a DTD (&nbsp; &eacute;) are supplied by getEntity.
  *
  * Elements are classified by (namespace, local name) into tokens; a stack
- * of frames (root, channel, item, author, skipped subtree, captured field)
- * says what a token means where it appears, so <title> inside <image> or
- * atom:source never overwrites the feed's or the item's title. */
+ * of frames (root, channel, item, author, media group, skipped subtree,
+ * captured field) says what a token means where it appears, so <title>
+ * inside <image> or atom:source never overwrites the feed's or the item's
+ * title. */
 #include "feed.h"
 
 #include <libxml/parser.h>
@@ -76,7 +77,8 @@ typedef enum token {
     /* modules */
     T_CONTENT_ENCODED, T_DC_CREATOR, T_DC_DATE, T_DC_LANGUAGE, T_DC_SUBJECT,
     T_DC_TITLE, T_DC_DESCRIPTION, T_DC_IDENTIFIER, T_DCT_MODIFIED,
-    T_DCT_CREATED, T_DCT_ISSUED, T_RDF_RDF, T_MEDIA_CONTENT, T_XHTML_BODY,
+    T_DCT_CREATED, T_DCT_ISSUED, T_RDF_RDF, T_MEDIA_CONTENT, T_MEDIA_GROUP,
+    T_MEDIA_TITLE, T_MEDIA_DESCRIPTION, T_XHTML_BODY,
 } token;
 
 typedef struct tokdef {
@@ -116,6 +118,12 @@ static const tokdef dcterms_tokens[] = {
     {"issued", T_DCT_ISSUED},
     {"modified", T_DCT_MODIFIED},
 };
+static const tokdef media_tokens[] = {
+    {"content", T_MEDIA_CONTENT},
+    {"description", T_MEDIA_DESCRIPTION},
+    {"group", T_MEDIA_GROUP},
+    {"title", T_MEDIA_TITLE},
+};
 
 typedef enum frame {
     FR_SKIP, /* a subtree we ignore */
@@ -125,6 +133,7 @@ typedef enum frame {
     FR_CHANNEL,
     FR_ITEM,
     FR_AUTHOR, /* atom person construct */
+    FR_MEDIA_GROUP, /* media:group: one item's media, told several ways */
     FR_FIELD,  /* inside a captured field */
 } frame;
 
@@ -224,7 +233,7 @@ classify(parser *p, const xmlChar *name, const xmlChar *uri, ns_id *nsp)
     case NS_DCTERMS: t = lookup(dcterms_tokens, ARRAY_LEN(dcterms_tokens), n); break;
     case NS_CONTENT: if (!strcmp(n, "encoded")) t = T_CONTENT_ENCODED; break;
     case NS_RDF: if (!strcmp(n, "RDF")) t = T_RDF_RDF; break;
-    case NS_MEDIA: if (!strcmp(n, "content")) t = T_MEDIA_CONTENT; break;
+    case NS_MEDIA: t = lookup(media_tokens, ARRAY_LEN(media_tokens), n); break;
     case NS_XHTML: if (!strcmp(n, "body")) t = T_XHTML_BODY; break;
     case NS_OTHER: break;
     }
@@ -632,6 +641,27 @@ feed_child(parser *p, token t, const xmlChar *uri, const attrs *at, frame parent
     }
 }
 
+/* Media RSS elements of an item, or of a media:group in it (YouTube puts
+ * everything in one). Their title and description are plain text unless
+ * type="html", and stand in for an item's own only when it has none. The
+ * elements inside media:content describe that one file (a photo's
+ * caption), not the item: they are not read. */
+static void
+media_child(parser *p, token t, const attrs *at)
+{
+    if (t == T_MEDIA_CONTENT) {
+        fb_add_enclosure(p->b, attr_get(p, at, "url", NULL),
+                         attr_get(p, at, "type", NULL),
+                         attr_get(p, at, "fileSize", NULL), base_in_scope(p));
+        return;
+    }
+    if (t != T_MEDIA_TITLE && t != T_MEDIA_DESCRIPTION) return;
+    const char *type = attr_get(p, at, "type", NULL);
+    text_mode mode = type && !strcmp(type, "html") ? TM_HTML : TM_TEXT;
+    field_kind k = t == T_MEDIA_TITLE ? FK_ALT_TITLE : FK_ALT_SUMMARY;
+    capture_begin(p, k, 1, mode, false);
+}
+
 static void
 item_child(parser *p, token t, const attrs *at)
 {
@@ -644,10 +674,9 @@ item_child(parser *p, token t, const attrs *at)
                          attr_get(p, at, "length", NULL), base_in_scope(p));
         return;
     case T_MEDIA_CONTENT:
-        fb_add_enclosure(p->b, attr_get(p, at, "url", NULL),
-                         attr_get(p, at, "type", NULL),
-                         attr_get(p, at, "fileSize", NULL), base_in_scope(p));
-        return;
+    case T_MEDIA_TITLE:
+    case T_MEDIA_DESCRIPTION: media_child(p, t, at); return;
+    case T_MEDIA_GROUP: p->frames[p->depth] = FR_MEDIA_GROUP; return;
     case T_A_CATEGORY: {
         const char *c = attr_get(p, at, "term", NULL);
         if (!c || !*c) c = attr_get(p, at, "label", NULL);
@@ -729,6 +758,7 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix,
     case FR_ROOT_ATOM:
     case FR_CHANNEL: feed_child(p, t, uri, &at, parent); break;
     case FR_ITEM: item_child(p, t, &at); break;
+    case FR_MEDIA_GROUP: media_child(p, t, &at); break;
     case FR_AUTHOR:
         if (t == T_A_NAME) capture_begin(p, FK_AUTHOR, 3, TM_TEXT, false);
         else if (t == T_A_EMAIL) capture_begin(p, FK_AUTHOR, 1, TM_TEXT, false);

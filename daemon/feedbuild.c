@@ -415,6 +415,12 @@ fb_item_end(feed_builder *b)
         text_from_html(&b->scratch, it->content, strlen(it->content));
         it->summary = fb_keep(b, b->scratch.p, b->scratch.len);
     }
+    /* What a module (YouTube's media:group) says comes last: the item's
+     * own title and description, or the text of its content, are what
+     * the feed chose to say. */
+    if (!*it->title && a->val[FK_ALT_TITLE]) it->title = a->val[FK_ALT_TITLE];
+    if ((!it->summary || !*it->summary) && a->val[FK_ALT_SUMMARY])
+        it->summary = a->val[FK_ALT_SUMMARY];
     if (!it->summary) it->summary = "";
     const char *author = joined_authors(b, &b->item_authors);
     it->author = author ? author : "";

@@ -32,6 +32,10 @@ typedef enum field_kind {
     FK_PUBLISHED,
     FK_UPDATED,
     FK_CATEGORY, /* a list: every value is kept */
+    /* What a module (Media RSS) says of an item's title and summary: used
+     * only when the feed's own elements give nothing. */
+    FK_ALT_TITLE,
+    FK_ALT_SUMMARY,
     FK_COUNT
 } field_kind;
 

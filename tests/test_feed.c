@@ -247,6 +247,94 @@ test_atom03(void **state)
     assert_string_equal(date_str(F.items[0].updated), "2024-08-20T12:00:00Z");   /* modified */
 }
 
+/* A YouTube channel: everything about a video is in its media:group. */
+static void
+test_youtube_media_group(void **state)
+{
+    UNUSED(state);
+    parse_file("youtube.xml");
+    assert_int_equal(F.format, FEED_ATOM10);
+    assert_int_equal(F.nerrors, 0);
+    assert_int_equal(F.nitems, 1);
+    feed_item *it = &F.items[0];
+    assert_string_equal(it->title, "Interview with Vučić"); /* not media:title */
+    assert_string_equal(it->summary,
+                        "We discuss Kosovo and the Western Balkans with Boris Ruge.");
+    assert_string_equal(it->content, "");
+    assert_string_equal(it->author, "Some Channel");
+    assert_int_equal(it->nenclosures, 1); /* not the thumbnail */
+    assert_string_equal(it->enclosures[0].url,
+                        "https://www.youtube.com/v/dQw4w9WgXcQ?version=3");
+    assert_string_equal(it->enclosures[0].type, "application/x-shockwave-flash");
+    assert_int_equal(it->enclosures[0].length, 0);
+}
+
+/* media:title and media:description stand in for an item's own title and
+ * summary only when it has none (an empty one is none); the text of its
+ * content comes first. They are plain text unless type="html". */
+static void
+test_media_title_and_description(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0' xmlns:media='http://search.yahoo.com/mrss/' "
+              "xmlns:dc='http://purl.org/dc/elements/1.1/' "
+              "xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel>"
+              "<media:title>not the feed's</media:title>"
+              /* 0: nothing else; plain text keeps what looks like tags */
+              "<item><guid>0</guid><media:title>Press &lt;b&gt;conference"
+              "&lt;/b&gt;</media:title><media:description type='plain'>"
+              "Ruge  on\nKosovo &amp;lt; 1</media:description>"
+              "<media:group><media:content url='https://v.example/0.mp4' "
+              "type='video/mp4' fileSize='1000'/><media:content "
+              "url='https://v.example/0.webm' fileSize='x'/></media:group></item>"
+              /* 1: type=html; empty title and description hide nothing */
+              "<item><guid>1</guid><title> </title><description></description>"
+              "<media:group><media:title type='html'>A &lt;i&gt;b&lt;/i&gt;"
+              "</media:title><media:description type='html'>&lt;p&gt;Para"
+              "&lt;/p&gt;&lt;p&gt;two &amp;amp; more&lt;/p&gt;</media:description>"
+              "</media:group></item>"
+              /* 2: the item's own title and description win */
+              "<item><guid>2</guid><title>Own</title><description>Own sum"
+              "</description><media:title>M</media:title>"
+              "<media:description>M sum</media:description></item>"
+              /* 3: dc:title beats media:title; content beats description */
+              "<item><guid>3</guid><media:title>M</media:title>"
+              "<dc:title>DC</dc:title><media:description>M sum</media:description>"
+              "<content:encoded>&lt;p&gt;From content&lt;/p&gt;</content:encoded>"
+              "</item>"
+              /* 4: content with no text: the description is the summary */
+              "<item><guid>4</guid><content:encoded>&lt;img src='x.png'&gt;"
+              "</content:encoded><media:description>M sum</media:description>"
+              "</item>"
+              /* 5: inside media:content, a caption of that file only */
+              "<item><guid>5</guid><media:content url='https://v.example/p.jpg'>"
+              "<media:title>Photo</media:title><media:description>A caption"
+              "</media:description></media:content></item>"
+              "</channel></rss>");
+    assert_true(F.wellformed);
+    assert_string_equal(F.title, "");
+    assert_int_equal(F.nitems, 6);
+    feed_item *it = F.items;
+    assert_string_equal(it[0].title, "Press <b>conference</b>");
+    assert_string_equal(it[0].summary, "Ruge on Kosovo &lt; 1");
+    assert_int_equal(it[0].nenclosures, 2);
+    assert_string_equal(it[0].enclosures[0].url, "https://v.example/0.mp4");
+    assert_string_equal(it[0].enclosures[0].type, "video/mp4");
+    assert_int_equal(it[0].enclosures[0].length, 1000);
+    assert_string_equal(it[0].enclosures[1].url, "https://v.example/0.webm");
+    assert_int_equal(it[0].enclosures[1].length, 0);
+    assert_string_equal(it[1].title, "A b");
+    assert_string_equal(it[1].summary, "Para two & more");
+    assert_string_equal(it[2].title, "Own");
+    assert_string_equal(it[2].summary, "Own sum");
+    assert_string_equal(it[3].title, "DC");
+    assert_string_equal(it[3].summary, "From content");
+    assert_string_equal(it[4].summary, "M sum");
+    assert_string_equal(it[5].title, "");
+    assert_string_equal(it[5].summary, "");
+    assert_int_equal(it[5].nenclosures, 1);
+}
+
 static void
 test_atom_without_namespace(void **state)
 {
@@ -1109,7 +1197,7 @@ test_fields_always_valid_utf8(void **state)
         "rss10.rdf",          "seed-fr.rss",       "latin1.xml",
         "cp1252-in-utf8.xml", "invalid-utf8.xml",  "broken.xml",
         "jsonfeed11.json",    "html-entities.xml", "utf16le-bom.xml",
-        "windows-1250.xml"};
+        "windows-1250.xml",   "youtube.xml"};
     /* clang-format off */
     static const char *const junk[] = {
         "\xC3", "\xE2\x80", "\xF0\x9F\x98", "\x80", "\xBF", "\xC0\xAF",
@@ -1159,6 +1247,8 @@ main(void)
         T(test_atom10),
         T(test_atom03),
         T(test_atom_without_namespace),
+        T(test_youtube_media_group),
+        T(test_media_title_and_description),
         T(test_jsonfeed),
         T(test_jsonfeed_duplicate_keys),
         T(test_jsonfeed_numbers_too_big),
