@@ -36,6 +36,7 @@ typedef enum ns_id {
     NS_DCTERMS,
     NS_RDF,
     NS_MEDIA,
+    NS_ITUNES,
     NS_XHTML,
 } ns_id;
 
@@ -55,6 +56,9 @@ static const struct {
     {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", NS_RDF},
     {"http://search.yahoo.com/mrss/", NS_MEDIA},
     {"http://search.yahoo.com/mrss", NS_MEDIA},
+    /* Podcasts; some still spell it as Apple's first specification did. */
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES},
+    {"http://www.itunes.com/DTDs/PodCast-1.0.dtd", NS_ITUNES},
     {"http://www.w3.org/1999/xhtml", NS_XHTML},
 };
 
@@ -78,7 +82,8 @@ typedef enum token {
     T_CONTENT_ENCODED, T_DC_CREATOR, T_DC_DATE, T_DC_LANGUAGE, T_DC_SUBJECT,
     T_DC_TITLE, T_DC_DESCRIPTION, T_DC_IDENTIFIER, T_DCT_MODIFIED,
     T_DCT_CREATED, T_DCT_ISSUED, T_RDF_RDF, T_MEDIA_CONTENT, T_MEDIA_GROUP,
-    T_MEDIA_TITLE, T_MEDIA_DESCRIPTION, T_XHTML_BODY,
+    T_MEDIA_TITLE, T_MEDIA_DESCRIPTION, T_ITUNES_AUTHOR, T_ITUNES_SUBTITLE,
+    T_ITUNES_SUMMARY, T_ITUNES_TITLE, T_XHTML_BODY,
 } token;
 
 typedef struct tokdef {
@@ -123,6 +128,12 @@ static const tokdef media_tokens[] = {
     {"description", T_MEDIA_DESCRIPTION},
     {"group", T_MEDIA_GROUP},
     {"title", T_MEDIA_TITLE},
+};
+static const tokdef itunes_tokens[] = {
+    {"author", T_ITUNES_AUTHOR},
+    {"subtitle", T_ITUNES_SUBTITLE},
+    {"summary", T_ITUNES_SUMMARY},
+    {"title", T_ITUNES_TITLE},
 };
 
 typedef enum frame {
@@ -234,6 +245,7 @@ classify(parser *p, const xmlChar *name, const xmlChar *uri, ns_id *nsp)
     case NS_CONTENT: if (!strcmp(n, "encoded")) t = T_CONTENT_ENCODED; break;
     case NS_RDF: if (!strcmp(n, "RDF")) t = T_RDF_RDF; break;
     case NS_MEDIA: t = lookup(media_tokens, ARRAY_LEN(media_tokens), n); break;
+    case NS_ITUNES: t = lookup(itunes_tokens, ARRAY_LEN(itunes_tokens), n); break;
     case NS_XHTML: if (!strcmp(n, "body")) t = T_XHTML_BODY; break;
     case NS_OTHER: break;
     }
@@ -504,11 +516,14 @@ feed_field(token t, fieldspec *s)
     case T_A_MODIFIED: *s = (fieldspec){FK_UPDATED, 2, TM_RAW, true}; return true;
     case T_MANAGINGEDITOR: *s = (fieldspec){FK_AUTHOR, 1, TM_HTML, false}; return true;
     case T_DC_CREATOR: *s = (fieldspec){FK_AUTHOR, 3, TM_HTML, false}; return true;
+    case T_ITUNES_AUTHOR: *s = (fieldspec){FK_ALT_AUTHOR, 1, TM_HTML, false}; return true;
     default: return false;
     }
 }
 
-/* Fields of an RSS item or Atom entry. */
+/* Fields of an RSS item or Atom entry. The iTunes ones stand in for an
+ * episode's own title, summary and author only when it has none; they are
+ * read as leniently as RSS's own (podcast hosts put HTML in them). */
 static bool
 item_field(token t, fieldspec *s)
 {
@@ -537,6 +552,10 @@ item_field(token t, fieldspec *s)
     case T_A_UPDATED: *s = (fieldspec){FK_UPDATED, 3, TM_RAW, true}; return true;
     case T_A_MODIFIED: *s = (fieldspec){FK_UPDATED, 2, TM_RAW, true}; return true;
     case T_DCT_MODIFIED: *s = (fieldspec){FK_UPDATED, 2, TM_RAW, true}; return true;
+    case T_ITUNES_TITLE: *s = (fieldspec){FK_ALT_TITLE, 2, TM_HTML, false}; return true;
+    case T_ITUNES_SUMMARY: *s = (fieldspec){FK_ALT_SUMMARY, 3, TM_HTML, false}; return true;
+    case T_ITUNES_SUBTITLE: *s = (fieldspec){FK_ALT_SUMMARY, 1, TM_HTML, false}; return true;
+    case T_ITUNES_AUTHOR: *s = (fieldspec){FK_ALT_AUTHOR, 1, TM_HTML, false}; return true;
     default: return false;
     }
 }
@@ -658,8 +677,10 @@ media_child(parser *p, token t, const attrs *at)
     if (t != T_MEDIA_TITLE && t != T_MEDIA_DESCRIPTION) return;
     const char *type = attr_get(p, at, "type", NULL);
     text_mode mode = type && !strcmp(type, "html") ? TM_HTML : TM_TEXT;
-    field_kind k = t == T_MEDIA_TITLE ? FK_ALT_TITLE : FK_ALT_SUMMARY;
-    capture_begin(p, k, 1, mode, false);
+    /* Below itunes:title and itunes:summary, above itunes:subtitle (a
+     * one-line tagline): see item_field. */
+    if (t == T_MEDIA_TITLE) capture_begin(p, FK_ALT_TITLE, 1, mode, false);
+    else capture_begin(p, FK_ALT_SUMMARY, 2, mode, false);
 }
 
 static void

@@ -415,14 +415,15 @@ fb_item_end(feed_builder *b)
         text_from_html(&b->scratch, it->content, strlen(it->content));
         it->summary = fb_keep(b, b->scratch.p, b->scratch.len);
     }
-    /* What a module (YouTube's media:group) says comes last: the item's
-     * own title and description, or the text of its content, are what
-     * the feed chose to say. */
+    /* What a module (YouTube's media:group, a podcast's iTunes
+     * elements) says comes last: the item's own title and description,
+     * or the text of its content, are what the feed chose to say. */
     if (!*it->title && a->val[FK_ALT_TITLE]) it->title = a->val[FK_ALT_TITLE];
     if ((!it->summary || !*it->summary) && a->val[FK_ALT_SUMMARY])
         it->summary = a->val[FK_ALT_SUMMARY];
     if (!it->summary) it->summary = "";
     const char *author = joined_authors(b, &b->item_authors);
+    if (!author) author = a->val[FK_ALT_AUTHOR];
     it->author = author ? author : "";
     it->published = a->date[FK_PUBLISHED];
     it->updated = a->date[FK_UPDATED];
@@ -459,13 +460,16 @@ fb_finish(feed_builder *b)
     if (a->val[FK_SUBTITLE]) f->subtitle = a->val[FK_SUBTITLE];
     if (a->val[FK_LANGUAGE]) f->language = a->val[FK_LANGUAGE];
     const char *author = joined_authors(b, &b->feed_authors);
+    if (!author) author = a->val[FK_ALT_AUTHOR];
     if (author) f->author = author;
     /* Atom (RFC 4287 4.2.1) and JSON Feed 1.1: an entry without an author
-     * has the feed's. RSS says nothing of the kind. */
+     * has the feed's. RSS says nothing of the kind, but iTunes does: an
+     * episode without an author has the show's <itunes:author>. */
     bool inherits = f->format == FEED_ATOM03 || f->format == FEED_ATOM10 ||
                     f->format == FEED_JSONFEED;
-    for (size_t i = 0; inherits && f->author && i < f->nitems; i++)
-        if (!*f->items[i].author) f->items[i].author = f->author;
+    const char *heir = inherits ? f->author : a->val[FK_ALT_AUTHOR];
+    for (size_t i = 0; heir && i < f->nitems; i++)
+        if (!*f->items[i].author) f->items[i].author = heir;
     f->updated = a->date[FK_UPDATED] != DATE_NONE ? a->date[FK_UPDATED]
                                                    : a->date[FK_PUBLISHED];
     if (a->val[FK_LINK])

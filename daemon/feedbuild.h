@@ -32,10 +32,11 @@ typedef enum field_kind {
     FK_PUBLISHED,
     FK_UPDATED,
     FK_CATEGORY, /* a list: every value is kept */
-    /* What a module (Media RSS) says of an item's title and summary: used
-     * only when the feed's own elements give nothing. */
+    /* What a module (Media RSS, iTunes) says of the title, summary and
+     * author: used only when the feed's own elements give nothing. */
     FK_ALT_TITLE,
     FK_ALT_SUMMARY,
+    FK_ALT_AUTHOR,
     FK_COUNT
 } field_kind;
 

@@ -335,6 +335,100 @@ test_media_title_and_description(void **state)
     assert_int_equal(it[5].nenclosures, 1);
 }
 
+/* A podcast: the iTunes title, summary and author stand in for an
+ * episode's own when it has none, and the show's author is the feed's and
+ * that of every episode without one. */
+static void
+test_podcast_itunes(void **state)
+{
+    UNUSED(state);
+    parse_file("podcast.xml");
+    assert_int_equal(F.format, FEED_RSS20);
+    assert_int_equal(F.nerrors, 0);
+    assert_non_null(F.author);
+    assert_string_equal(F.author, "Jane Doe"); /* not the owner */
+    assert_int_equal(F.nitems, 2);
+    feed_item *it = F.items;
+    assert_string_equal(it[0].title, "Ep. 41");
+    assert_string_equal(it[0].summary,
+                        "This week: Vučić, Kurti and the Kosovo talks.");
+    assert_string_equal(it[0].author, "John Host");
+    assert_string_equal(it[1].title, "Ep. 40: Bosnia");
+    assert_string_equal(it[1].summary, "Mostar and Sarajevo.");
+    assert_string_equal(it[1].author, "Jane Doe");
+    assert_string_equal(it[1].enclosures[0].url, "https://cdn.example/40.mp3");
+}
+
+/* The standard fields win over the iTunes ones when they say something,
+ * an empty one hides nothing, the text of the content comes before
+ * itunes:summary, and itunes:subtitle (a tagline) is the last resort. */
+static void
+test_itunes_precedence(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0' xmlns:itunes='http://www.itunes.com/dtds/"
+              "podcast-1.0.dtd' xmlns:media='http://search.yahoo.com/mrss/' "
+              "xmlns:dc='http://purl.org/dc/elements/1.1/' "
+              "xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel>"
+              "<managingEditor>ed@x (Ed)</managingEditor>"
+              "<itunes:author>Show</itunes:author>"
+              /* 0: every standard field given */
+              "<item><guid>0</guid><title>T</title><description>D</description>"
+              "<author>a@x (A)</author><itunes:title>IT</itunes:title>"
+              "<itunes:summary>IS</itunes:summary>"
+              "<itunes:author>IA</itunes:author></item>"
+              /* 1: empty standard fields; iTunes over Media RSS */
+              "<item><guid>1</guid><title></title><description> </description>"
+              "<dc:creator></dc:creator><media:title>MT</media:title>"
+              "<itunes:subtitle>ISub</itunes:subtitle><media:description>MD"
+              "</media:description><itunes:summary>IS</itunes:summary>"
+              "<itunes:title>IT</itunes:title><itunes:author>IA</itunes:author>"
+              "</item>"
+              /* 2: dc:title over itunes:title; content over itunes:summary */
+              "<item><guid>2</guid><itunes:title>IT</itunes:title>"
+              "<dc:title>DC</dc:title><itunes:summary>IS</itunes:summary>"
+              "<content:encoded>&lt;p&gt;C&lt;/p&gt;</content:encoded></item>"
+              /* 3: only a subtitle; no author: the show's */
+              "<item><guid>3</guid><itunes:subtitle>ISub</itunes:subtitle>"
+              "<media:title>MT</media:title></item>"
+              "</channel></rss>");
+    assert_true(F.wellformed);
+    assert_string_equal(F.author, "ed@x (Ed)"); /* managingEditor wins */
+    assert_int_equal(F.nitems, 4);
+    feed_item *it = F.items;
+    assert_string_equal(it[0].title, "T");
+    assert_string_equal(it[0].summary, "D");
+    assert_string_equal(it[0].author, "a@x (A)");
+    assert_string_equal(it[1].title, "IT");
+    assert_string_equal(it[1].summary, "IS");
+    assert_string_equal(it[1].author, "IA");
+    assert_string_equal(it[2].title, "DC");
+    assert_string_equal(it[2].summary, "C");
+    assert_string_equal(it[3].title, "MT");
+    assert_string_equal(it[3].summary, "ISub");
+    assert_string_equal(it[3].author, "Show"); /* not managingEditor's */
+    feed_free(&F);
+    /* Atom: the feed's own author wins, and its entries inherit it; an
+     * entry's itunes:author is its own. Apple's old namespace spelling. */
+    parse_str("<feed xmlns='http://www.w3.org/2005/Atom' "
+              "xmlns:itunes='http://www.itunes.com/DTDs/PodCast-1.0.dtd'>"
+              "<itunes:author>Show</itunes:author>"
+              "<entry><id>1</id></entry>"
+              "<entry><id>2</id><itunes:author>IA</itunes:author></entry>"
+              "<author><name>Feed</name></author></feed>");
+    assert_string_equal(F.author, "Feed");
+    assert_string_equal(F.items[0].author, "Feed");
+    assert_string_equal(F.items[1].author, "IA");
+    feed_free(&F);
+    parse_str("<feed xmlns='http://www.w3.org/2005/Atom' "
+              "xmlns:itunes='http://www.itunes.com/dtds/podcast-1.0.dtd'>"
+              "<itunes:author>Show</itunes:author><entry><id>1</id></entry>"
+              "</feed>");
+    assert_non_null(F.author);
+    assert_string_equal(F.author, "Show");
+    assert_string_equal(F.items[0].author, "Show");
+}
+
 static void
 test_atom_without_namespace(void **state)
 {
@@ -1197,7 +1291,7 @@ test_fields_always_valid_utf8(void **state)
         "rss10.rdf",          "seed-fr.rss",       "latin1.xml",
         "cp1252-in-utf8.xml", "invalid-utf8.xml",  "broken.xml",
         "jsonfeed11.json",    "html-entities.xml", "utf16le-bom.xml",
-        "windows-1250.xml",   "youtube.xml"};
+        "windows-1250.xml",   "youtube.xml",       "podcast.xml"};
     /* clang-format off */
     static const char *const junk[] = {
         "\xC3", "\xE2\x80", "\xF0\x9F\x98", "\x80", "\xBF", "\xC0\xAF",
@@ -1249,6 +1343,8 @@ main(void)
         T(test_atom_without_namespace),
         T(test_youtube_media_group),
         T(test_media_title_and_description),
+        T(test_podcast_itunes),
+        T(test_itunes_precedence),
         T(test_jsonfeed),
         T(test_jsonfeed_duplicate_keys),
         T(test_jsonfeed_numbers_too_big),

@@ -60,6 +60,23 @@ class ParseTest(unittest.TestCase):
                                            "updated", "enclosures"})
                 self.assertTrue(it["id"])
 
+    def test_youtube_and_podcast_fields(self):
+        # what YouTube keeps in media:group, podcasts in iTunes elements
+        r = run("parse", fixture("feeds/youtube.xml"), fixture("feeds/podcast.xml"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        yt, pod = parse_json_lines(r.stdout)
+        video = yt["items"][0]
+        self.assertEqual(video["title"], "Interview with Vučić")
+        self.assertEqual(video["summary"],
+                         "We discuss Kosovo and the Western Balkans with Boris Ruge.")
+        self.assertEqual([e["type"] for e in video["enclosures"]],
+                         ["application/x-shockwave-flash"])
+        self.assertEqual(pod["feed"]["author"], "Jane Doe")
+        self.assertEqual([(i["title"], i["author"]) for i in pod["items"]],
+                         [("Ep. 41", "John Host"), ("Ep. 40: Bosnia", "Jane Doe")])
+        self.assertEqual(pod["items"][0]["summary"],
+                         "This week: Vučić, Kurti and the Kosovo talks.")
+
     def test_not_a_feed_exits_1_after_the_others(self):
         r = run("parse", fixture("feeds/html-page.html"), fixture("feeds/rss10.rdf"),
                 fixture("feeds/empty.xml"))
