@@ -28,7 +28,7 @@ typedef struct feed_item {
     const char *link;    /* absolute URL, "" when none */
     const char *summary; /* plain text */
     const char *content; /* HTML, as the feed gave it */
-    const char *author;  /* plain text */
+    const char *author;  /* plain text; several names joined with ", " */
     const char **categories;
     size_t ncategories;
     int64_t published, updated; /* epoch seconds UTC, DATE_NONE if absent */
