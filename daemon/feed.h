@@ -5,8 +5,12 @@
  * `feed` whose strings are plain NFC UTF-8 (never NULL; "" when absent,
  * except where noted), whose links are absolute and whose dates are UTC.
  * It never fails on bad input: a document that is not a feed at all gives
- * wellformed = false, an error, and no items. All memory belongs to the
- * feed's arena and is released by feed_free(). */
+ * wellformed = false, an error, and no items. No two items share an id:
+ * an entry listed twice is one item, and items that came with one id but
+ * differ each get that id plus "#vigie-" and a hash of their own content
+ * (title, link, summary, publication date, first enclosure), with a note
+ * in errors. All memory belongs to the feed's arena and is released by
+ * feed_free(). */
 #ifndef VIGIE_FEED_H
 #define VIGIE_FEED_H
 
@@ -23,7 +27,7 @@ typedef struct feed_enclosure {
 } feed_enclosure;
 
 typedef struct feed_item {
-    const char *id;      /* never empty */
+    const char *id;      /* never empty, unique in the feed */
     const char *title;   /* plain text */
     const char *link;    /* absolute URL, "" when none */
     const char *summary; /* plain text */

@@ -605,6 +605,208 @@ test_ids_never_empty(void **state)
     assert_string_equal(F.items[4].link, "http://perma/3");
 }
 
+/* ---- ids unique within a document ---- */
+
+/* The item titled `title`, which must be there once. */
+static const feed_item *
+item_titled(const char *title)
+{
+    const feed_item *found = NULL;
+    for (size_t i = 0; i < F.nitems; i++) {
+        if (strcmp(F.items[i].title, title)) continue;
+        if (found) fail_msg("two items titled '%s'", title);
+        found = &F.items[i];
+    }
+    if (!found) fail_msg("no item titled '%s'", title);
+    return found;
+}
+
+/* id is base + "#vigie-" + 16 lowercase hex digits. */
+static void
+assert_told_apart(const char *id, const char *base)
+{
+    size_t n = strlen(base);
+    if (strncmp(id, base, n) || strncmp(id + n, "#vigie-", 7) ||
+        strlen(id + n + 7) != 16 || strspn(id + n + 7, "0123456789abcdef") != 16)
+        fail_msg("id '%s' is not '%s#vigie-<16 hex>'", id, base);
+}
+
+static void
+assert_ids_unique(void)
+{
+    for (size_t i = 0; i < F.nitems; i++)
+        for (size_t j = i + 1; j < F.nitems; j++)
+            if (!strcmp(F.items[i].id, F.items[j].id))
+                fail_msg("items %zu and %zu share the id '%s'", i, j, F.items[i].id);
+}
+
+#define RSS_HEAD "<rss version='2.0'><channel><title>t</title><link>https://s.example/</link>"
+#define RSS_TAIL "</channel></rss>"
+
+/* A status page: no guid, every item links to the page itself. */
+static void
+test_ids_shared_link_told_apart(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD
+              "<item><title>Major outage</title><link>https://s.example/</link>"
+              "<description>Investigating a full outage</description></item>"
+              "<item><title>Degraded performance</title><link>https://s.example/</link>"
+              "<description>Investigating</description></item>" RSS_TAIL);
+    assert_int_equal(F.nitems, 2);
+    assert_told_apart(F.items[0].id, "https://s.example/");
+    assert_told_apart(F.items[1].id, "https://s.example/");
+    assert_ids_unique();
+    /* the link itself is untouched */
+    assert_string_equal(F.items[0].link, "https://s.example/");
+    assert_true(F.wellformed);
+    assert_true(has_error("2 items shared an id; told apart by their content"));
+}
+
+/* Hourly bulletins: same title, no link, no guid; only the enclosure and
+ * the date differ. */
+static void
+test_ids_bulletins_told_apart_by_enclosure(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD
+              "<item><title>Hourly news</title>"
+              "<enclosure url='https://cdn.example/1500.mp3' type='audio/mpeg'/></item>"
+              "<item><title>Hourly news</title>"
+              "<enclosure url='https://cdn.example/1400.mp3' type='audio/mpeg'/></item>"
+              "<item><title>Hourly news</title><pubDate>Tue, 03 Sep 2024 13:00:00 GMT</pubDate>"
+              "<enclosure url='https://cdn.example/1400.mp3' type='audio/mpeg'/></item>"
+              RSS_TAIL);
+    assert_int_equal(F.nitems, 3);
+    assert_ids_unique();
+    assert_true(!strncmp(F.items[0].id, "urn:vigie:", 10));
+    const char *hash_id = "urn:vigie:0123456789abcdef";
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(strlen(F.items[i].id), strlen(hash_id) + 7 + 16);
+    assert_true(has_error("3 items shared an id"));
+}
+
+/* Podcast episodes with neither title nor description (the text is in
+ * tags vigie does not read), nor guid, nor link. */
+static void
+test_ids_empty_podcast_items_told_apart(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD
+              "<item><enclosure url='https://cdn.example/ep2.mp3'/>"
+              "<pubDate>Tue, 03 Sep 2024 15:00:00 GMT</pubDate></item>"
+              "<item><enclosure url='https://cdn.example/ep1.mp3'/>"
+              "<pubDate>Mon, 02 Sep 2024 15:00:00 GMT</pubDate></item>"
+              "<item><enclosure url='https://cdn.example/ep0.mp3'/></item>" RSS_TAIL);
+    assert_int_equal(F.nitems, 3);
+    assert_ids_unique();
+    for (size_t i = 0; i < 3; i++) assert_true(*F.items[i].id);
+}
+
+/* A CMS that gives every story the same guid: both stories are kept,
+ * each under an id of its own. */
+static void
+test_ids_repeated_guid_different_stories(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD
+              "<item><title>Kosovo border closed</title><link>https://n.example/a/1</link>"
+              "<guid isPermaLink='false'>post</guid></item>"
+              "<item><title>Vučić meets Kurti</title><link>https://n.example/a/2</link>"
+              "<guid isPermaLink='false'>post</guid></item>"
+              "<item><title>Unrelated</title><guid isPermaLink='false'>other</guid></item>"
+              RSS_TAIL);
+    assert_int_equal(F.nitems, 3);
+    assert_told_apart(item_titled("Kosovo border closed")->id, "post");
+    assert_told_apart(item_titled("Vučić meets Kurti")->id, "post");
+    /* an item whose id is its own keeps it as it is */
+    assert_string_equal(item_titled("Unrelated")->id, "other");
+    assert_ids_unique();
+    assert_true(has_error("2 items shared an id; told apart by their content"));
+}
+
+/* The same entry listed twice is one item, under its own id, without a
+ * word in errors; a third, different one sharing the id is told apart
+ * and the twins stay one. */
+static void
+test_ids_same_entry_twice_is_one_item(void **state)
+{
+    UNUSED(state);
+#define ENTRY_A "<item><title>A</title><link>https://n.example/a</link><guid>g</guid>" \
+                "<description>Text</description>"                                    \
+                "<pubDate>Tue, 03 Sep 2024 15:00:00 GMT</pubDate></item>"
+    parse_str(RSS_HEAD ENTRY_A "<item><title>B</title><guid>h</guid></item>" ENTRY_A RSS_TAIL);
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[0].id, "g");
+    assert_string_equal(F.items[0].title, "A");
+    assert_string_equal(F.items[1].id, "h");
+    assert_int_equal(F.nerrors, 0);
+    feed_free(&F);
+    parse_str(RSS_HEAD ENTRY_A ENTRY_A
+              "<item><title>C</title><link>https://n.example/c</link><guid>g</guid></item>"
+              RSS_TAIL);
+    assert_int_equal(F.nitems, 2);
+    assert_told_apart(item_titled("A")->id, "g");
+    assert_told_apart(item_titled("C")->id, "g");
+    assert_ids_unique();
+#undef ENTRY_A
+}
+
+/* The ids a document's items get: items[i] is titled titles[i]. */
+static void
+ids_of(const char *doc, const char *const *titles, size_t n, char ids[][64])
+{
+    parse_str(doc);
+    assert_int_equal(F.nitems, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = item_titled(titles[i])->id;
+        assert_true(strlen(id) < 64);
+        strcpy(ids[i], id);
+    }
+    feed_free(&F);
+}
+
+/* What tells items apart is their own content: the order of the items
+ * and a sibling added or gone do not change an item's id, or a story
+ * seen at one poll would alert again at the next. */
+static void
+test_ids_stable_across_polls(void **state)
+{
+    UNUSED(state);
+#define ITEM(t) "<item><title>" t "</title><link>https://s.example/</link></item>"
+    static const char *const t[] = {"one", "two", "three"};
+    char first[2][64], reordered[2][64], more[3][64];
+    ids_of(RSS_HEAD ITEM("one") ITEM("two") RSS_TAIL, t, 2, first);
+    ids_of(RSS_HEAD ITEM("two") ITEM("one") RSS_TAIL, t, 2, reordered);
+    ids_of(RSS_HEAD ITEM("three") ITEM("one") ITEM("two") RSS_TAIL, t, 3, more);
+    assert_string_not_equal(first[0], first[1]);
+    assert_string_equal(first[0], reordered[0]);
+    assert_string_equal(first[1], reordered[1]);
+    assert_string_equal(first[0], more[0]);
+    assert_string_equal(first[1], more[1]);
+    /* no item keeps the shared id: a new sibling must not inherit the id
+     * an old item had when it was alone */
+    for (size_t i = 0; i < 3; i++) assert_told_apart(more[i], "https://s.example/");
+    /* alone, an item keeps the id it always had */
+    parse_str(RSS_HEAD ITEM("one") RSS_TAIL);
+    assert_string_equal(F.items[0].id, "https://s.example/");
+    assert_int_equal(F.nerrors, 0);
+#undef ITEM
+}
+
+/* JSON Feed items go through the same pass. */
+static void
+test_ids_unique_in_jsonfeed(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+              "{\"id\":\"1\",\"title\":\"a\"},{\"id\":\"1\",\"title\":\"b\"}]}");
+    assert_int_equal(F.nitems, 2);
+    assert_told_apart(F.items[0].id, "1");
+    assert_told_apart(F.items[1].id, "1");
+    assert_ids_unique();
+}
+
 /* ---- encodings ---- */
 
 static void
@@ -1074,6 +1276,13 @@ main(void)
         T(test_url_resolve_rfc3986_examples),
         T(test_nested_xml_base),
         T(test_ids_never_empty),
+        T(test_ids_shared_link_told_apart),
+        T(test_ids_bulletins_told_apart_by_enclosure),
+        T(test_ids_empty_podcast_items_told_apart),
+        T(test_ids_repeated_guid_different_stories),
+        T(test_ids_same_entry_twice_is_one_item),
+        T(test_ids_stable_across_polls),
+        T(test_ids_unique_in_jsonfeed),
         T(test_encoding_latin1),
         T(test_encoding_declared_latin1_but_utf8),
         T(test_encoding_cp1252_bytes_in_utf8),
