@@ -249,7 +249,7 @@ effective_base(feed_builder *b, const char *xmlbase)
                                                ? b->feed_acc.base[FK_LINK]
                                                : b->base_url,
                                b->feed_acc.val[FK_LINK]);
-    if (feedlink && !url_is_absolute(feedlink)) feedlink = NULL;
+    if (feedlink && !url_is_http(feedlink)) feedlink = NULL;
     const char *fallback = feedlink ? feedlink : b->base_url;
     if (!xmlbase) return fallback;
     if (url_is_absolute(xmlbase)) return xmlbase;
@@ -262,6 +262,25 @@ absolute(feed_builder *b, const char *ref, const char *xmlbase)
     if (!ref || !*ref) return "";
     if (url_is_absolute(ref)) return ref;
     return url_resolve(&b->f->mem, effective_base(b, xmlbase), ref);
+}
+
+/* link when it is http or https, else "" and a note. Those are the links
+ * rules and webhooks get: a javascript:, data: or vbscript: link put in a
+ * Slack message or a Matrix <a href> is a click away from running script,
+ * and a relative link nothing could resolve leads nowhere. */
+static const char *
+web_link(feed_builder *b, const char *link)
+{
+    if (!*link || url_is_http(link)) return link;
+    if (url_is_absolute(link)) {
+        int scheme = (int)(strchr(link, ':') - link);
+        fb_note(b, "a link that is not http or https was left out (%.*s:)",
+                scheme < 32 ? scheme : 32, link);
+    } else {
+        fb_note(b, "a relative link with no base to resolve it against was "
+                   "left out");
+    }
+    return "";
 }
 
 /* An enclosure's byte count: a plain non-negative integer, spaces around
@@ -347,7 +366,8 @@ fb_item_end(feed_builder *b)
     feed_item *it = &f->items[f->nitems++];
     memset(it, 0, sizeof *it);
     it->title = a->val[FK_TITLE] ? a->val[FK_TITLE] : "";
-    it->link = absolute(b, a->val[FK_LINK], a->base[FK_LINK]);
+    const char *link = absolute(b, a->val[FK_LINK], a->base[FK_LINK]);
+    it->link = web_link(b, link);
     it->content = a->val[FK_CONTENT] ? a->val[FK_CONTENT] : "";
     it->summary = a->val[FK_SUMMARY];
     if (!it->summary && *it->content) {
@@ -363,8 +383,10 @@ fb_item_end(feed_builder *b)
     it->updated = a->date[FK_UPDATED];
     if (a->val[FK_ID]) {
         it->id = a->val[FK_ID];
-    } else if (*it->link) {
-        it->id = it->link;
+    } else if (*link) {
+        /* the link as the feed gave it, kept as the link or not: the ids
+         * items had before links were checked stay what they were */
+        it->id = link;
     } else {
         uint64_t h = fnv1a(0xcbf29ce484222325ULL, it->title);
         h = fnv1a(h ^ '\n', it->summary);
@@ -546,7 +568,8 @@ fb_finish(feed_builder *b)
     f->updated = a->date[FK_UPDATED] != DATE_NONE ? a->date[FK_UPDATED]
                                                    : a->date[FK_PUBLISHED];
     if (a->val[FK_LINK])
-        f->link = url_resolve(&f->mem,
-                              a->base[FK_LINK] ? a->base[FK_LINK] : b->base_url,
-                              a->val[FK_LINK]);
+        f->link = web_link(
+            b, url_resolve(&f->mem,
+                           a->base[FK_LINK] ? a->base[FK_LINK] : b->base_url,
+                           a->val[FK_LINK]));
 }

@@ -1,7 +1,8 @@
 /* feedbuild.h — what the RSS/Atom and JSON Feed readers share: collecting
  * the candidate values of each field (the best source wins), turning raw
  * text into the normalised strings of feed.h, finishing items (absolute
- * links, never-empty ids) and recording errors. Internal to the parser. */
+ * http(s) links, never-empty ids, unique in the document) and recording
+ * errors. Internal to the parser. */
 #ifndef VIGIE_FEEDBUILD_H
 #define VIGIE_FEEDBUILD_H
 

@@ -541,6 +541,51 @@ test_links_resolve_against_feed_link_then_base(void **state)
     assert_string_equal(F.items[0].id, "http://from.example/feeds/x/2");
 }
 
+/* Only http(s) links reach rules and webhooks: a javascript: link in a
+ * Slack or Matrix message is a click away from running script. */
+static void
+test_links_only_http(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><title>t</title><link>https://s.example/</link>"
+              "<item><title>js</title><link>javascript:alert(document.cookie)</link></item>"
+              "<item><title>JS</title><link> JavaScript:alert(1)</link><guid>g2</guid></item>"
+              "<item><title>data</title><link>data:text/html,&lt;script&gt;x&lt;/script&gt;</link>"
+              "<guid>g3</guid></item>"
+              "<item><title>vb</title><link>vbscript:msgbox(1)</link><guid>g4</guid></item>"
+              "<item><title>ok</title><link>HTTPS://s.example/ok</link><guid>g5</guid></item>"
+              "</channel></rss>");
+    assert_int_equal(F.nitems, 5);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(F.items[i].link, "");
+    assert_string_equal(F.items[4].link, "HTTPS://s.example/ok");
+    /* the id an item without a guid had is kept: no upgrade re-alerts it */
+    assert_string_equal(F.items[0].id, "javascript:alert(document.cookie)");
+    assert_true(F.wellformed);
+    assert_true(has_error("a link that is not http or https was left out (javascript:)"));
+    assert_true(has_error("(JavaScript:)"));
+    assert_true(has_error("(data:)"));
+    assert_true(has_error("(vbscript:)"));
+    feed_free(&F);
+    /* Atom and JSON Feed alike, and the feed's own link */
+    parse_str("<feed xmlns='http://www.w3.org/2005/Atom'><link href='javascript:x()'/>"
+              "<entry><id>1</id><link href='vbscript:y'/></entry></feed>");
+    assert_string_equal(F.link, "");
+    assert_string_equal(F.items[0].link, "");
+    feed_free(&F);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\","
+              "\"home_page_url\":\"javascript:x()\",\"items\":["
+              "{\"id\":\"1\",\"url\":\"javascript:y()\"}]}");
+    assert_string_equal(F.link, "");
+    assert_string_equal(F.items[0].link, "");
+    feed_free(&F);
+    /* a relative link nothing resolves is no link either */
+    parse_str("<rss version='2.0'><channel><item><guid>1</guid><link>a/1</link>"
+              "</item></channel></rss>");
+    assert_string_equal(F.items[0].link, "");
+    assert_true(has_error("a relative link with no base to resolve it against was left out"));
+}
+
 /* RFC 3986 section 5.4.1, every normal example. */
 static void
 test_url_resolve_rfc3986_examples(void **state)
@@ -1273,6 +1318,7 @@ main(void)
         T(test_unescaped_xhtml_in_description),
         T(test_nfc),
         T(test_links_resolve_against_feed_link_then_base),
+        T(test_links_only_http),
         T(test_url_resolve_rfc3986_examples),
         T(test_nested_xml_base),
         T(test_ids_never_empty),
