@@ -586,6 +586,40 @@ test_links_only_http(void **state)
     assert_true(has_error("a relative link with no base to resolve it against was left out"));
 }
 
+/* A guid that is a permalink (isPermaLink absent or "true") is the link
+ * of an item that gives none, resolved like one. */
+static void
+test_permalink_guid_is_the_link(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'>"
+              "<channel><title>t</title><link>https://site.example/news/</link>"
+              "<item><title>1</title><guid>/2024/09/post-1</guid></item>"
+              "<item><title>2</title><guid isPermaLink='true'>post-2</guid></item>"
+              "<item><title>3</title><guid isPermaLink='False'>/2024/09/post-3</guid></item>"
+              "<item><title>4</title><guid>12345</guid></item>"
+              "<item><title>5</title><guid>tag:site.example,2024:5</guid></item>"
+              "<item><title>6</title><guid>/a/6</guid><link>https://site.example/six</link></item>"
+              "<item><title>7</title><link>https://site.example/news/7</link>"
+              "<content:encoded><![CDATA[<p><a href=\"/2024/08/older\">older</a> "
+              "<img src=\"img/chart.png\"></p>]]></content:encoded><guid>g7</guid></item>"
+              "</channel></rss>");
+    assert_int_equal(F.nitems, 7);
+    assert_string_equal(F.items[0].link, "https://site.example/2024/09/post-1");
+    assert_string_equal(F.items[0].id, "/2024/09/post-1"); /* the id as given */
+    assert_string_equal(F.items[1].link, "https://site.example/news/post-2");
+    assert_string_equal(F.items[2].link, ""); /* not a permalink */
+    /* without isPermaLink, a bare "12345" is an id that only looks like a
+     * relative path: many feeds leave the attribute out */
+    assert_string_equal(F.items[3].link, "");
+    assert_string_equal(F.items[4].link, "");
+    assert_string_equal(F.items[5].link, "https://site.example/six");
+    /* relative URLs inside HTML content are left as they are */
+    assert_non_null(strstr(F.items[6].content, "href=\"/2024/08/older\""));
+    assert_non_null(strstr(F.items[6].content, "src=\"img/chart.png\""));
+    assert_int_equal(F.nerrors, 0);
+}
+
 /* RFC 3986 section 5.4.1, every normal example. */
 static void
 test_url_resolve_rfc3986_examples(void **state)
@@ -1319,6 +1353,7 @@ main(void)
         T(test_nfc),
         T(test_links_resolve_against_feed_link_then_base),
         T(test_links_only_http),
+        T(test_permalink_guid_is_the_link),
         T(test_url_resolve_rfc3986_examples),
         T(test_nested_xml_base),
         T(test_ids_never_empty),
