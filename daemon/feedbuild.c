@@ -198,9 +198,17 @@ current(feed_builder *b)
 static void
 add_category(feed_builder *b, const char *s, size_t n)
 {
-    if (!n || b->ncats >= MAX_CATEGORIES) return;
+    if (!n) return;
     for (size_t i = 0; i < b->ncats; i++)
         if (strlen(b->cats[i]) == n && !memcmp(b->cats[i], s, n)) return;
+    if (b->ncats >= MAX_CATEGORIES) {
+        /* a rule matching on categories must know some were not read */
+        if (!b->cats_cut)
+            fb_note(b, "an item with more than %d categories: the rest were "
+                       "ignored", MAX_CATEGORIES);
+        b->cats_cut = true;
+        return;
+    }
     if (b->ncats == b->cats_cap) {
         b->cats_cap = b->cats_cap ? 2 * b->cats_cap : 8;
         b->cats = xrealloc(b->cats, b->cats_cap * sizeof *b->cats);
@@ -305,10 +313,17 @@ void
 fb_add_enclosure(feed_builder *b, const char *url, const char *type,
                  const char *length, const char *base)
 {
-    if (!b->in_item || !url || b->nencs >= MAX_ENCLOSURES) return;
+    if (!b->in_item || !url) return;
     size_t n = strlen(url);
     trim(&url, &n);
     if (!n) return;
+    if (b->nencs >= MAX_ENCLOSURES) {
+        if (!b->encs_cut)
+            fb_note(b, "an item with more than %d enclosures: the rest were "
+                       "ignored", MAX_ENCLOSURES);
+        b->encs_cut = true;
+        return;
+    }
     if (b->nencs == b->encs_cap) {
         b->encs_cap = b->encs_cap ? 2 * b->encs_cap : 4;
         b->encs = xrealloc(b->encs, b->encs_cap * sizeof *b->encs);

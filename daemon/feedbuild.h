@@ -59,6 +59,7 @@ typedef struct feed_builder {
     size_t ncats, cats_cap;
     feed_enclosure *encs;
     size_t nencs, encs_cap;
+    bool cats_cut, encs_cut; /* an item had more than the caps: noted */
 } feed_builder;
 
 void fb_init(feed_builder *b, feed *f, const feed_options *opt);

@@ -1210,6 +1210,48 @@ test_item_cap(void **state)
     buf_free(&b);
 }
 
+/* Categories (64) and enclosures (32) past the cap are left out with one
+ * note per document, not silently. */
+static void
+test_category_and_enclosure_caps_noted(void **state)
+{
+    UNUSED(state);
+    buf doc = {0};
+    buf_adds(&doc, "<rss version='2.0'><channel><title>t</title>");
+    for (int item = 0; item < 2; item++) {
+        buf_printf(&doc, "<item><guid>%d</guid>", item);
+        for (int i = 0; i < 70; i++) buf_printf(&doc, "<category>c%d</category>", i);
+        for (int i = 0; i < 40; i++)
+            buf_printf(&doc, "<enclosure url='https://x.example/%d.mp3'/>", i);
+        buf_adds(&doc, "</item>");
+    }
+    buf_adds(&doc, "<item><guid>small</guid><category>a</category><category>a</category>"
+                   "<enclosure url='https://x.example/a.mp3'/></item></channel></rss>");
+    parse_str(doc.p);
+    buf_free(&doc);
+    assert_int_equal(F.nitems, 3);
+    assert_int_equal(F.items[0].ncategories, 64);
+    assert_int_equal(F.items[0].nenclosures, 32);
+    assert_string_equal(F.items[0].categories[63], "c63");
+    assert_true(F.wellformed);
+    assert_int_equal(F.nerrors, 2); /* one note each, for both items */
+    assert_true(has_error("an item with more than 64 categories: the rest were ignored"));
+    assert_true(has_error("an item with more than 32 enclosures: the rest were ignored"));
+    feed_free(&F);
+    /* exactly at the cap, or a repeat past it, is no loss: no note */
+    buf_adds(&doc, "<rss version='2.0'><channel><item><guid>1</guid>");
+    for (int i = 0; i < 64; i++) buf_printf(&doc, "<category>c%d</category>", i);
+    buf_adds(&doc, "<category>c0</category>");
+    for (int i = 0; i < 32; i++)
+        buf_printf(&doc, "<enclosure url='https://x.example/%d.mp3'/>", i);
+    buf_adds(&doc, "</item></channel></rss>");
+    parse_str(doc.p);
+    buf_free(&doc);
+    assert_int_equal(F.items[0].ncategories, 64);
+    assert_int_equal(F.items[0].nenclosures, 32);
+    assert_int_equal(F.nerrors, 0);
+}
+
 static void
 test_json_output_shape(void **state)
 {
@@ -1385,6 +1427,7 @@ main(void)
         T(test_huge_text_node_bounded),
         T(test_input_over_cap_refused),
         T(test_item_cap),
+        T(test_category_and_enclosure_caps_noted),
         T(test_json_output_shape),
         T(test_fields_always_valid_utf8),
     };
