@@ -535,10 +535,15 @@ drop_repeats(feed *f)
  * by its id; the store's link+title dedup (store.h, on by default) finds
  * it among the items seen in the last dedup_window when it has a link and
  * a title, and it does not alert again. One without both alerts once
- * more. In a group that collided before this pass existed, the store
- * holds the link+title of the group's last item only (each item of the
- * group overwrote the one seen row): the others alert once after the
- * upgrade, which for all but the first is the alert they had lost. */
+ * more.
+ *
+ * In a group that collided before this pass existed, the store holds the
+ * link+title of the group's item last in the document only (each item
+ * overwrote the one seen row): after the upgrade that one counts as seen
+ * and the others alert once. Feeds list newest first, so that is the
+ * oldest, which had alerted, and the others get the alert they had lost;
+ * in a feed listing oldest first, the oldest alerts a second time and the
+ * newest stays lost. */
 static void
 make_ids_unique(feed_builder *b)
 {
