@@ -3,10 +3,15 @@
  * feed_parse() takes the raw bytes of an RSS (0.9x, 1.0, 2.0), Atom (0.3,
  * 1.0) or JSON Feed (1.0, 1.1) document, whatever its encoding, and fills a
  * `feed` whose strings are plain NFC UTF-8 (never NULL; "" when absent,
- * except where noted), whose links are absolute and whose dates are UTC.
+ * except where noted), whose links are absolute (the item's and the feed's
+ * http or https only) and whose dates are UTC.
  * It never fails on bad input: a document that is not a feed at all gives
- * wellformed = false, an error, and no items. All memory belongs to the
- * feed's arena and is released by feed_free(). */
+ * wellformed = false, an error, and no items. No two items share an id:
+ * an entry listed twice is one item, and items that came with one id but
+ * differ each get that id plus "#vigie-" and a hash of their own content
+ * (title, link, summary, publication date, first enclosure), with a note
+ * in errors. All memory belongs to the feed's arena and is released by
+ * feed_free(). */
 #ifndef VIGIE_FEED_H
 #define VIGIE_FEED_H
 
@@ -23,9 +28,9 @@ typedef struct feed_enclosure {
 } feed_enclosure;
 
 typedef struct feed_item {
-    const char *id;      /* never empty */
+    const char *id;      /* never empty, unique in the feed */
     const char *title;   /* plain text */
-    const char *link;    /* absolute URL, "" when none */
+    const char *link;    /* absolute http(s) URL, "" when none */
     const char *summary; /* plain text */
     const char *content; /* HTML, as the feed gave it */
     const char *author;  /* plain text; several names joined with ", " */

@@ -156,6 +156,13 @@ typedef struct ent_pair {
 
 #define ENT_CACHE 64
 
+/* What a <guid> says of itself: a permalink unless isPermaLink="false". */
+typedef enum guid_kind {
+    GUID_NONE,    /* not a guid, or not a permalink */
+    GUID_DEFAULT, /* no isPermaLink: a permalink by the spec */
+    GUID_SAID,    /* isPermaLink="true" */
+} guid_kind;
+
 typedef struct parser {
     xmlParserCtxtPtr ctxt;
     feed_builder *b;
@@ -187,7 +194,7 @@ typedef struct parser {
         ns_id ns;
     } tcache[128];
     ns_id nons;    /* what elements without a namespace are */
-    bool cap_guid; /* the field is a guid that is also a permalink */
+    guid_kind cap_guid; /* the field is a guid that is also a permalink */
     ent_pair *ents[ENT_CACHE];
     size_t nents;
     /* author construct being read (Atom) */
@@ -327,7 +334,7 @@ capture_begin(parser *p, field_kind k, int prio, text_mode mode, bool is_date)
     p->cap_mode = mode;
     p->cap_date = is_date;
     p->cap_truncated = false;
-    p->cap_guid = false;
+    p->cap_guid = GUID_NONE;
     p->cap_base = base_in_scope(p);
     buf_reset(&p->cap);
 }
@@ -428,6 +435,28 @@ capture_end_tag(parser *p, const xmlChar *name)
     capture_add(p, ">", 1);
 }
 
+/* A permalink guid is the link of an item that gives none (the lowest
+ * priority): an http(s) URL, or a relative reference resolved like a link
+ * when it plainly is one, a path from the root ("/2024/09/post-1") or
+ * whatever the feed said isPermaLink="true" of. Without the attribute, a
+ * bare "12345" or "post-7" is an id that only looks like a relative path:
+ * many feeds leave isPermaLink out of guids that are no links at all. */
+static void
+guid_link(parser *p)
+{
+    const char *s = p->cap.p;
+    size_t n = p->cap.len;
+    while (n && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+                 s[n - 1] == '\r'))
+        n--;
+    if (!n || memchr(s, ' ', n) || memchr(s, '\n', n) || memchr(s, '\t', n))
+        return;
+    bool link = url_is_absolute(s) ? url_is_http(s)
+                                   : p->cap_guid == GUID_SAID || s[0] == '/';
+    if (link) fb_offer(p->b, FK_LINK, 1, TM_RAW, s, n, p->cap_base);
+}
+
 static void
 capture_end(parser *p)
 {
@@ -440,13 +469,7 @@ capture_end(parser *p)
     else
         fb_offer(b, p->cap_kind, p->cap_prio, p->cap_mode,
                  p->cap.p ? p->cap.p : "", p->cap.len, p->cap_base);
-    if (p->cap_guid && p->cap.len) {
-        const char *s = p->cap.p;
-        size_t n = p->cap.len;
-        while (n && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++, n--;
-        if (n > 8 && url_is_http(s))
-            fb_offer(b, FK_LINK, 1, TM_RAW, s, n, p->cap_base);
-    }
+    if (p->cap_guid && p->cap.len) guid_link(p);
 }
 
 /* ---- Atom specifics ---- */
@@ -712,7 +735,10 @@ item_child(parser *p, token t, const attrs *at)
         /* A guid is a permalink unless it says otherwise: a fallback link. */
         const char *perma = attr_get(p, at, "isPermaLink", NULL);
         capture_begin(p, FK_ID, 3, TM_RAW, false);
-        p->cap_guid = !perma || strcmp(perma, "false") != 0;
+        p->cap_guid = !perma                              ? GUID_DEFAULT
+                      : !ascii_strcasecmp(perma, "false") ? GUID_NONE
+                      : !ascii_strcasecmp(perma, "true")  ? GUID_SAID
+                                                          : GUID_DEFAULT;
         return;
     }
     default:

@@ -198,9 +198,17 @@ current(feed_builder *b)
 static void
 add_category(feed_builder *b, const char *s, size_t n)
 {
-    if (!n || b->ncats >= MAX_CATEGORIES) return;
+    if (!n) return;
     for (size_t i = 0; i < b->ncats; i++)
         if (strlen(b->cats[i]) == n && !memcmp(b->cats[i], s, n)) return;
+    if (b->ncats >= MAX_CATEGORIES) {
+        /* a rule matching on categories must know some were not read */
+        if (!b->cats_cut)
+            fb_note(b, "an item with more than %d categories: the rest were "
+                       "ignored", MAX_CATEGORIES);
+        b->cats_cut = true;
+        return;
+    }
     if (b->ncats == b->cats_cap) {
         b->cats_cap = b->cats_cap ? 2 * b->cats_cap : 8;
         b->cats = xrealloc(b->cats, b->cats_cap * sizeof *b->cats);
@@ -306,7 +314,7 @@ effective_base(feed_builder *b, const char *xmlbase)
                                                ? b->feed_acc.base[FK_LINK]
                                                : b->base_url,
                                b->feed_acc.val[FK_LINK]);
-    if (feedlink && !url_is_absolute(feedlink)) feedlink = NULL;
+    if (feedlink && !url_is_http(feedlink)) feedlink = NULL;
     const char *fallback = feedlink ? feedlink : b->base_url;
     if (!xmlbase) return fallback;
     if (url_is_absolute(xmlbase)) return xmlbase;
@@ -319,6 +327,25 @@ absolute(feed_builder *b, const char *ref, const char *xmlbase)
     if (!ref || !*ref) return "";
     if (url_is_absolute(ref)) return ref;
     return url_resolve(&b->f->mem, effective_base(b, xmlbase), ref);
+}
+
+/* link when it is http or https, else "" and a note. Those are the links
+ * rules and webhooks get: a javascript:, data: or vbscript: link put in a
+ * Slack message or a Matrix <a href> is a click away from running script,
+ * and a relative link nothing could resolve leads nowhere. */
+static const char *
+web_link(feed_builder *b, const char *link)
+{
+    if (!*link || url_is_http(link)) return link;
+    if (url_is_absolute(link)) {
+        int scheme = (int)(strchr(link, ':') - link);
+        fb_note(b, "a link that is not http or https was left out (%.*s:)",
+                scheme < 32 ? scheme : 32, link);
+    } else {
+        fb_note(b, "a relative link with no base to resolve it against was "
+                   "left out");
+    }
+    return "";
 }
 
 /* An enclosure's byte count: a plain non-negative integer, spaces around
@@ -343,10 +370,17 @@ void
 fb_add_enclosure(feed_builder *b, const char *url, const char *type,
                  const char *length, const char *base)
 {
-    if (!b->in_item || !url || b->nencs >= MAX_ENCLOSURES) return;
+    if (!b->in_item || !url) return;
     size_t n = strlen(url);
     trim(&url, &n);
     if (!n) return;
+    if (b->nencs >= MAX_ENCLOSURES) {
+        if (!b->encs_cut)
+            fb_note(b, "an item with more than %d enclosures: the rest were "
+                       "ignored", MAX_ENCLOSURES);
+        b->encs_cut = true;
+        return;
+    }
     if (b->nencs == b->encs_cap) {
         b->encs_cap = b->encs_cap ? 2 * b->encs_cap : 4;
         b->encs = xrealloc(b->encs, b->encs_cap * sizeof *b->encs);
@@ -405,7 +439,8 @@ fb_item_end(feed_builder *b)
     feed_item *it = &f->items[f->nitems++];
     memset(it, 0, sizeof *it);
     it->title = a->val[FK_TITLE] ? a->val[FK_TITLE] : "";
-    it->link = absolute(b, a->val[FK_LINK], a->base[FK_LINK]);
+    const char *link = absolute(b, a->val[FK_LINK], a->base[FK_LINK]);
+    it->link = web_link(b, link);
     it->content = a->val[FK_CONTENT] ? a->val[FK_CONTENT] : "";
     it->summary = a->val[FK_SUMMARY];
     if (!it->summary && *it->content) {
@@ -429,8 +464,10 @@ fb_item_end(feed_builder *b)
     it->updated = a->date[FK_UPDATED];
     if (a->val[FK_ID]) {
         it->id = a->val[FK_ID];
-    } else if (*it->link) {
-        it->id = it->link;
+    } else if (*link) {
+        /* the link as the feed gave it, kept as the link or not: the ids
+         * items had before links were checked stay what they were */
+        it->id = link;
     } else {
         uint64_t h = fnv1a(0xcbf29ce484222325ULL, it->title);
         h = fnv1a(h ^ '\n', it->summary);
@@ -450,10 +487,158 @@ fb_item_end(feed_builder *b)
     }
 }
 
+/* ---- ids unique within the document ---- */
+
+/* FNV-1a over s and the NUL that ends it, so that fields hashed one after
+ * the other cannot run into each other. */
+static uint64_t
+fnv1a_field(uint64_t h, const char *s)
+{
+    h = fnv1a(h, s);
+    return h * 0x100000001b3ULL; /* the NUL: h ^= 0, then the multiply */
+}
+
+/* What tells apart items that share an id: their title, link, summary,
+ * publication date and first enclosure. Not the update date, content,
+ * categories or author, which an edit changes without making the item
+ * another one. */
+static uint64_t
+content_key(const feed_item *it)
+{
+    char date[24] = "";
+    if (it->published != DATE_NONE)
+        snprintf(date, sizeof date, "%" PRId64, it->published);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv1a_field(h, it->title);
+    h = fnv1a_field(h, it->link);
+    h = fnv1a_field(h, it->summary);
+    h = fnv1a_field(h, date);
+    return fnv1a_field(h, it->nenclosures ? it->enclosures[0].url : "");
+}
+
+static bool
+same_story(const feed_item *a, const feed_item *b)
+{
+    return !strcmp(a->title, b->title) && !strcmp(a->link, b->link) &&
+           !strcmp(a->summary, b->summary) && a->published == b->published &&
+           !strcmp(a->nenclosures ? a->enclosures[0].url : "",
+                   b->nenclosures ? b->enclosures[0].url : "");
+}
+
+typedef struct id_ref {
+    const char *id;
+    size_t i; /* index in f->items */
+} id_ref;
+
+static int
+id_ref_cmp(const void *x, const void *y)
+{
+    const id_ref *a = x, *b = y;
+    int c = strcmp(a->id, b->id);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* The items' ids, sorted, items of one id in document order. */
+static id_ref *
+sorted_ids(const feed *f)
+{
+    id_ref *r = xmalloc(f->nitems * sizeof *r);
+    for (size_t i = 0; i < f->nitems; i++) r[i] = (id_ref){f->items[i].id, i};
+    qsort(r, f->nitems, sizeof *r, id_ref_cmp);
+    return r;
+}
+
+/* Items [g, e) of r share an id. When they are not all one story, each
+ * gets the shared id plus a hash of its own content: stable from poll to
+ * poll whatever the order of the items or the siblings beside it, and
+ * never the bare shared id, which a sibling arriving later would
+ * otherwise inherit from an item already seen (and be taken for it).
+ * Returns how many items were renamed. */
+static size_t
+tell_group_apart(feed_builder *b, const id_ref *r, size_t g, size_t e)
+{
+    feed *f = b->f;
+    bool one_story = true;
+    for (size_t k = g + 1; k < e && one_story; k++)
+        one_story = same_story(&f->items[r[g].i], &f->items[r[k].i]);
+    if (one_story) return 0;
+    for (size_t k = g; k < e; k++) {
+        feed_item *it = &f->items[r[k].i];
+        buf_reset(&b->scratch);
+        buf_printf(&b->scratch, "%s#vigie-%016" PRIx64, it->id, content_key(it));
+        it->id = fb_keep(b, b->scratch.p, b->scratch.len);
+    }
+    return e - g;
+}
+
+/* Keeps the first of the items that share an id, in document order: they
+ * are one story (same content as far as ids go) listed more than once. */
+static void
+drop_repeats(feed *f)
+{
+    id_ref *r = sorted_ids(f);
+    bool *drop = xcalloc(f->nitems, sizeof *drop);
+    for (size_t k = 1; k < f->nitems; k++)
+        if (!strcmp(r[k].id, r[k - 1].id)) drop[r[k].i] = true;
+    size_t n = 0;
+    for (size_t i = 0; i < f->nitems; i++)
+        if (!drop[i]) f->items[n++] = f->items[i];
+    f->nitems = n;
+    free(drop);
+    free(r);
+}
+
+/* The store knows an item by (feed, id): two different stories under one
+ * id would be one item, the second never alerting, or each poll taking a
+ * new arrival for an update of the item it shares an id with (a status
+ * page whose items all link to the page, bulletins with one title and no
+ * link, a CMS repeating a guid). So ids are made unique within the
+ * document. Items whose id is theirs alone keep it unchanged, so an
+ * upgrade changes no id that worked.
+ *
+ * An item renamed here after it was seen alone under the bare id (the
+ * first status message, then a second one beside it) is new to the store
+ * by its id; the store's link+title dedup (store.h, on by default) finds
+ * it among the items seen in the last dedup_window when it has a link and
+ * a title, and it does not alert again. One without both alerts once
+ * more.
+ *
+ * In a group that collided before this pass existed, the store holds the
+ * link+title of the group's item last in the document only (each item
+ * overwrote the one seen row): after the upgrade that one counts as seen
+ * and the others alert once. Feeds list newest first, so that is the
+ * oldest, which had alerted, and the others get the alert they had lost;
+ * in a feed listing oldest first, the oldest alerts a second time and the
+ * newest stays lost. */
+static void
+make_ids_unique(feed_builder *b)
+{
+    feed *f = b->f;
+    if (f->nitems < 2) return;
+    id_ref *r = sorted_ids(f);
+    size_t renamed = 0;
+    bool repeats = false;
+    for (size_t g = 0, e; g < f->nitems; g = e) {
+        for (e = g + 1; e < f->nitems && !strcmp(r[e].id, r[g].id); e++)
+            repeats = true;
+        if (e - g > 1) renamed += tell_group_apart(b, r, g, e);
+    }
+    free(r);
+    if (!repeats) return;
+    /* Twins within a renamed group got the same new id: one item. (A new
+     * id could also equal another item's own id, in a document written to
+     * that end only: the later of the two goes, as a twin would.) */
+    drop_repeats(f);
+    if (renamed)
+        fb_note(b, "%zu items shared an id; told apart by their content",
+                renamed);
+}
+
 void
 fb_finish(feed_builder *b)
 {
     if (b->in_item) fb_item_end(b);
+    make_ids_unique(b);
     field_acc *a = &b->feed_acc;
     feed *f = b->f;
     if (a->val[FK_TITLE]) f->title = a->val[FK_TITLE];
@@ -473,7 +658,8 @@ fb_finish(feed_builder *b)
     f->updated = a->date[FK_UPDATED] != DATE_NONE ? a->date[FK_UPDATED]
                                                    : a->date[FK_PUBLISHED];
     if (a->val[FK_LINK])
-        f->link = url_resolve(&f->mem,
-                              a->base[FK_LINK] ? a->base[FK_LINK] : b->base_url,
-                              a->val[FK_LINK]);
+        f->link = web_link(
+            b, url_resolve(&f->mem,
+                           a->base[FK_LINK] ? a->base[FK_LINK] : b->base_url,
+                           a->val[FK_LINK]));
 }

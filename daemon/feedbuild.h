@@ -1,7 +1,8 @@
 /* feedbuild.h — what the RSS/Atom and JSON Feed readers share: collecting
  * the candidate values of each field (the best source wins), turning raw
  * text into the normalised strings of feed.h, finishing items (absolute
- * links, never-empty ids) and recording errors. Internal to the parser. */
+ * http(s) links, never-empty ids, unique in the document) and recording
+ * errors. Internal to the parser. */
 #ifndef VIGIE_FEEDBUILD_H
 #define VIGIE_FEEDBUILD_H
 
@@ -77,6 +78,7 @@ typedef struct feed_builder {
     size_t ncats, cats_cap;
     feed_enclosure *encs;
     size_t nencs, encs_cap;
+    bool cats_cut, encs_cut; /* an item had more than the caps: noted */
 } feed_builder;
 
 void fb_init(feed_builder *b, feed *f, const feed_options *opt);

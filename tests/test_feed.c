@@ -725,6 +725,85 @@ test_links_resolve_against_feed_link_then_base(void **state)
     assert_string_equal(F.items[0].id, "http://from.example/feeds/x/2");
 }
 
+/* Only http(s) links reach rules and webhooks: a javascript: link in a
+ * Slack or Matrix message is a click away from running script. */
+static void
+test_links_only_http(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0'><channel><title>t</title><link>https://s.example/</link>"
+              "<item><title>js</title><link>javascript:alert(document.cookie)</link></item>"
+              "<item><title>JS</title><link> JavaScript:alert(1)</link><guid>g2</guid></item>"
+              "<item><title>data</title><link>data:text/html,&lt;script&gt;x&lt;/script&gt;</link>"
+              "<guid>g3</guid></item>"
+              "<item><title>vb</title><link>vbscript:msgbox(1)</link><guid>g4</guid></item>"
+              "<item><title>ok</title><link>HTTPS://s.example/ok</link><guid>g5</guid></item>"
+              "</channel></rss>");
+    assert_int_equal(F.nitems, 5);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(F.items[i].link, "");
+    assert_string_equal(F.items[4].link, "HTTPS://s.example/ok");
+    /* the id an item without a guid had is kept: no upgrade re-alerts it */
+    assert_string_equal(F.items[0].id, "javascript:alert(document.cookie)");
+    assert_true(F.wellformed);
+    assert_true(has_error("a link that is not http or https was left out (javascript:)"));
+    assert_true(has_error("(JavaScript:)"));
+    assert_true(has_error("(data:)"));
+    assert_true(has_error("(vbscript:)"));
+    feed_free(&F);
+    /* Atom and JSON Feed alike, and the feed's own link */
+    parse_str("<feed xmlns='http://www.w3.org/2005/Atom'><link href='javascript:x()'/>"
+              "<entry><id>1</id><link href='vbscript:y'/></entry></feed>");
+    assert_string_equal(F.link, "");
+    assert_string_equal(F.items[0].link, "");
+    feed_free(&F);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\","
+              "\"home_page_url\":\"javascript:x()\",\"items\":["
+              "{\"id\":\"1\",\"url\":\"javascript:y()\"}]}");
+    assert_string_equal(F.link, "");
+    assert_string_equal(F.items[0].link, "");
+    feed_free(&F);
+    /* a relative link nothing resolves is no link either */
+    parse_str("<rss version='2.0'><channel><item><guid>1</guid><link>a/1</link>"
+              "</item></channel></rss>");
+    assert_string_equal(F.items[0].link, "");
+    assert_true(has_error("a relative link with no base to resolve it against was left out"));
+}
+
+/* A guid that is a permalink (isPermaLink absent or "true") is the link
+ * of an item that gives none, resolved like one. */
+static void
+test_permalink_guid_is_the_link(void **state)
+{
+    UNUSED(state);
+    parse_str("<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'>"
+              "<channel><title>t</title><link>https://site.example/news/</link>"
+              "<item><title>1</title><guid>/2024/09/post-1</guid></item>"
+              "<item><title>2</title><guid isPermaLink='true'>post-2</guid></item>"
+              "<item><title>3</title><guid isPermaLink='False'>/2024/09/post-3</guid></item>"
+              "<item><title>4</title><guid>12345</guid></item>"
+              "<item><title>5</title><guid>tag:site.example,2024:5</guid></item>"
+              "<item><title>6</title><guid>/a/6</guid><link>https://site.example/six</link></item>"
+              "<item><title>7</title><link>https://site.example/news/7</link>"
+              "<content:encoded><![CDATA[<p><a href=\"/2024/08/older\">older</a> "
+              "<img src=\"img/chart.png\"></p>]]></content:encoded><guid>g7</guid></item>"
+              "</channel></rss>");
+    assert_int_equal(F.nitems, 7);
+    assert_string_equal(F.items[0].link, "https://site.example/2024/09/post-1");
+    assert_string_equal(F.items[0].id, "/2024/09/post-1"); /* the id as given */
+    assert_string_equal(F.items[1].link, "https://site.example/news/post-2");
+    assert_string_equal(F.items[2].link, ""); /* not a permalink */
+    /* without isPermaLink, a bare "12345" is an id that only looks like a
+     * relative path: many feeds leave the attribute out */
+    assert_string_equal(F.items[3].link, "");
+    assert_string_equal(F.items[4].link, "");
+    assert_string_equal(F.items[5].link, "https://site.example/six");
+    /* relative URLs inside HTML content are left as they are */
+    assert_non_null(strstr(F.items[6].content, "href=\"/2024/08/older\""));
+    assert_non_null(strstr(F.items[6].content, "src=\"img/chart.png\""));
+    assert_int_equal(F.nerrors, 0);
+}
+
 /* RFC 3986 section 5.4.1, every normal example. */
 static void
 test_url_resolve_rfc3986_examples(void **state)
@@ -787,6 +866,208 @@ test_ids_never_empty(void **state)
     assert_string_not_equal(F.items[2].id, F.items[3].id);
     /* a permalink guid is also the link when there is none */
     assert_string_equal(F.items[4].link, "http://perma/3");
+}
+
+/* ---- ids unique within a document ---- */
+
+/* The item titled `title`, which must be there once. */
+static const feed_item *
+item_titled(const char *title)
+{
+    const feed_item *found = NULL;
+    for (size_t i = 0; i < F.nitems; i++) {
+        if (strcmp(F.items[i].title, title)) continue;
+        if (found) fail_msg("two items titled '%s'", title);
+        found = &F.items[i];
+    }
+    if (!found) fail_msg("no item titled '%s'", title);
+    return found;
+}
+
+/* id is base + "#vigie-" + 16 lowercase hex digits. */
+static void
+assert_told_apart(const char *id, const char *base)
+{
+    size_t n = strlen(base);
+    if (strncmp(id, base, n) || strncmp(id + n, "#vigie-", 7) ||
+        strlen(id + n + 7) != 16 || strspn(id + n + 7, "0123456789abcdef") != 16)
+        fail_msg("id '%s' is not '%s#vigie-<16 hex>'", id, base);
+}
+
+static void
+assert_ids_unique(void)
+{
+    for (size_t i = 0; i < F.nitems; i++)
+        for (size_t j = i + 1; j < F.nitems; j++)
+            if (!strcmp(F.items[i].id, F.items[j].id))
+                fail_msg("items %zu and %zu share the id '%s'", i, j, F.items[i].id);
+}
+
+#define RSS_HEAD "<rss version='2.0'><channel><title>t</title><link>https://s.example/</link>"
+#define RSS_TAIL "</channel></rss>"
+
+/* A status page: no guid, every item links to the page itself. */
+static void
+test_ids_shared_link_told_apart(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD
+              "<item><title>Major outage</title><link>https://s.example/</link>"
+              "<description>Investigating a full outage</description></item>"
+              "<item><title>Degraded performance</title><link>https://s.example/</link>"
+              "<description>Investigating</description></item>" RSS_TAIL);
+    assert_int_equal(F.nitems, 2);
+    assert_told_apart(F.items[0].id, "https://s.example/");
+    assert_told_apart(F.items[1].id, "https://s.example/");
+    assert_ids_unique();
+    /* the link itself is untouched */
+    assert_string_equal(F.items[0].link, "https://s.example/");
+    assert_true(F.wellformed);
+    assert_true(has_error("2 items shared an id; told apart by their content"));
+}
+
+/* Hourly bulletins: same title, no link, no guid; only the enclosure and
+ * the date differ. */
+static void
+test_ids_bulletins_told_apart_by_enclosure(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD
+              "<item><title>Hourly news</title>"
+              "<enclosure url='https://cdn.example/1500.mp3' type='audio/mpeg'/></item>"
+              "<item><title>Hourly news</title>"
+              "<enclosure url='https://cdn.example/1400.mp3' type='audio/mpeg'/></item>"
+              "<item><title>Hourly news</title><pubDate>Tue, 03 Sep 2024 13:00:00 GMT</pubDate>"
+              "<enclosure url='https://cdn.example/1400.mp3' type='audio/mpeg'/></item>"
+              RSS_TAIL);
+    assert_int_equal(F.nitems, 3);
+    assert_ids_unique();
+    assert_true(!strncmp(F.items[0].id, "urn:vigie:", 10));
+    const char *hash_id = "urn:vigie:0123456789abcdef";
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(strlen(F.items[i].id), strlen(hash_id) + 7 + 16);
+    assert_true(has_error("3 items shared an id"));
+}
+
+/* Podcast episodes with neither title nor description (the text is in
+ * tags vigie does not read), nor guid, nor link. */
+static void
+test_ids_empty_podcast_items_told_apart(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD
+              "<item><enclosure url='https://cdn.example/ep2.mp3'/>"
+              "<pubDate>Tue, 03 Sep 2024 15:00:00 GMT</pubDate></item>"
+              "<item><enclosure url='https://cdn.example/ep1.mp3'/>"
+              "<pubDate>Mon, 02 Sep 2024 15:00:00 GMT</pubDate></item>"
+              "<item><enclosure url='https://cdn.example/ep0.mp3'/></item>" RSS_TAIL);
+    assert_int_equal(F.nitems, 3);
+    assert_ids_unique();
+    for (size_t i = 0; i < 3; i++) assert_true(*F.items[i].id);
+}
+
+/* A CMS that gives every story the same guid: both stories are kept,
+ * each under an id of its own. */
+static void
+test_ids_repeated_guid_different_stories(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD
+              "<item><title>Kosovo border closed</title><link>https://n.example/a/1</link>"
+              "<guid isPermaLink='false'>post</guid></item>"
+              "<item><title>Vučić meets Kurti</title><link>https://n.example/a/2</link>"
+              "<guid isPermaLink='false'>post</guid></item>"
+              "<item><title>Unrelated</title><guid isPermaLink='false'>other</guid></item>"
+              RSS_TAIL);
+    assert_int_equal(F.nitems, 3);
+    assert_told_apart(item_titled("Kosovo border closed")->id, "post");
+    assert_told_apart(item_titled("Vučić meets Kurti")->id, "post");
+    /* an item whose id is its own keeps it as it is */
+    assert_string_equal(item_titled("Unrelated")->id, "other");
+    assert_ids_unique();
+    assert_true(has_error("2 items shared an id; told apart by their content"));
+}
+
+/* The same entry listed twice is one item, under its own id, without a
+ * word in errors; a third, different one sharing the id is told apart
+ * and the twins stay one. */
+static void
+test_ids_same_entry_twice_is_one_item(void **state)
+{
+    UNUSED(state);
+#define ENTRY_A "<item><title>A</title><link>https://n.example/a</link><guid>g</guid>" \
+                "<description>Text</description>"                                    \
+                "<pubDate>Tue, 03 Sep 2024 15:00:00 GMT</pubDate></item>"
+    parse_str(RSS_HEAD ENTRY_A "<item><title>B</title><guid>h</guid></item>" ENTRY_A RSS_TAIL);
+    assert_int_equal(F.nitems, 2);
+    assert_string_equal(F.items[0].id, "g");
+    assert_string_equal(F.items[0].title, "A");
+    assert_string_equal(F.items[1].id, "h");
+    assert_int_equal(F.nerrors, 0);
+    feed_free(&F);
+    parse_str(RSS_HEAD ENTRY_A ENTRY_A
+              "<item><title>C</title><link>https://n.example/c</link><guid>g</guid></item>"
+              RSS_TAIL);
+    assert_int_equal(F.nitems, 2);
+    assert_told_apart(item_titled("A")->id, "g");
+    assert_told_apart(item_titled("C")->id, "g");
+    assert_ids_unique();
+#undef ENTRY_A
+}
+
+/* The ids a document's items get: items[i] is titled titles[i]. */
+static void
+ids_of(const char *doc, const char *const *titles, size_t n, char ids[][64])
+{
+    parse_str(doc);
+    assert_int_equal(F.nitems, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = item_titled(titles[i])->id;
+        assert_true(strlen(id) < 64);
+        strcpy(ids[i], id);
+    }
+    feed_free(&F);
+}
+
+/* What tells items apart is their own content: the order of the items
+ * and a sibling added or gone do not change an item's id, or a story
+ * seen at one poll would alert again at the next. */
+static void
+test_ids_stable_across_polls(void **state)
+{
+    UNUSED(state);
+#define ITEM(t) "<item><title>" t "</title><link>https://s.example/</link></item>"
+    static const char *const t[] = {"one", "two", "three"};
+    char first[2][64], reordered[2][64], more[3][64];
+    ids_of(RSS_HEAD ITEM("one") ITEM("two") RSS_TAIL, t, 2, first);
+    ids_of(RSS_HEAD ITEM("two") ITEM("one") RSS_TAIL, t, 2, reordered);
+    ids_of(RSS_HEAD ITEM("three") ITEM("one") ITEM("two") RSS_TAIL, t, 3, more);
+    assert_string_not_equal(first[0], first[1]);
+    assert_string_equal(first[0], reordered[0]);
+    assert_string_equal(first[1], reordered[1]);
+    assert_string_equal(first[0], more[0]);
+    assert_string_equal(first[1], more[1]);
+    /* no item keeps the shared id: a new sibling must not inherit the id
+     * an old item had when it was alone */
+    for (size_t i = 0; i < 3; i++) assert_told_apart(more[i], "https://s.example/");
+    /* alone, an item keeps the id it always had */
+    parse_str(RSS_HEAD ITEM("one") RSS_TAIL);
+    assert_string_equal(F.items[0].id, "https://s.example/");
+    assert_int_equal(F.nerrors, 0);
+#undef ITEM
+}
+
+/* JSON Feed items go through the same pass. */
+static void
+test_ids_unique_in_jsonfeed(void **state)
+{
+    UNUSED(state);
+    parse_str("{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":["
+              "{\"id\":\"1\",\"title\":\"a\"},{\"id\":\"1\",\"title\":\"b\"}]}");
+    assert_int_equal(F.nitems, 2);
+    assert_told_apart(F.items[0].id, "1");
+    assert_told_apart(F.items[1].id, "1");
+    assert_ids_unique();
 }
 
 /* ---- encodings ---- */
@@ -1213,6 +1494,48 @@ test_item_cap(void **state)
     buf_free(&b);
 }
 
+/* Categories (64) and enclosures (32) past the cap are left out with one
+ * note per document, not silently. */
+static void
+test_category_and_enclosure_caps_noted(void **state)
+{
+    UNUSED(state);
+    buf doc = {0};
+    buf_adds(&doc, "<rss version='2.0'><channel><title>t</title>");
+    for (int item = 0; item < 2; item++) {
+        buf_printf(&doc, "<item><guid>%d</guid>", item);
+        for (int i = 0; i < 70; i++) buf_printf(&doc, "<category>c%d</category>", i);
+        for (int i = 0; i < 40; i++)
+            buf_printf(&doc, "<enclosure url='https://x.example/%d.mp3'/>", i);
+        buf_adds(&doc, "</item>");
+    }
+    buf_adds(&doc, "<item><guid>small</guid><category>a</category><category>a</category>"
+                   "<enclosure url='https://x.example/a.mp3'/></item></channel></rss>");
+    parse_str(doc.p);
+    buf_free(&doc);
+    assert_int_equal(F.nitems, 3);
+    assert_int_equal(F.items[0].ncategories, 64);
+    assert_int_equal(F.items[0].nenclosures, 32);
+    assert_string_equal(F.items[0].categories[63], "c63");
+    assert_true(F.wellformed);
+    assert_int_equal(F.nerrors, 2); /* one note each, for both items */
+    assert_true(has_error("an item with more than 64 categories: the rest were ignored"));
+    assert_true(has_error("an item with more than 32 enclosures: the rest were ignored"));
+    feed_free(&F);
+    /* exactly at the cap, or a repeat past it, is no loss: no note */
+    buf_adds(&doc, "<rss version='2.0'><channel><item><guid>1</guid>");
+    for (int i = 0; i < 64; i++) buf_printf(&doc, "<category>c%d</category>", i);
+    buf_adds(&doc, "<category>c0</category>");
+    for (int i = 0; i < 32; i++)
+        buf_printf(&doc, "<enclosure url='https://x.example/%d.mp3'/>", i);
+    buf_adds(&doc, "</item></channel></rss>");
+    parse_str(doc.p);
+    buf_free(&doc);
+    assert_int_equal(F.items[0].ncategories, 64);
+    assert_int_equal(F.items[0].nenclosures, 32);
+    assert_int_equal(F.nerrors, 0);
+}
+
 static void
 test_json_output_shape(void **state)
 {
@@ -1359,9 +1682,18 @@ main(void)
         T(test_unescaped_xhtml_in_description),
         T(test_nfc),
         T(test_links_resolve_against_feed_link_then_base),
+        T(test_links_only_http),
+        T(test_permalink_guid_is_the_link),
         T(test_url_resolve_rfc3986_examples),
         T(test_nested_xml_base),
         T(test_ids_never_empty),
+        T(test_ids_shared_link_told_apart),
+        T(test_ids_bulletins_told_apart_by_enclosure),
+        T(test_ids_empty_podcast_items_told_apart),
+        T(test_ids_repeated_guid_different_stories),
+        T(test_ids_same_entry_twice_is_one_item),
+        T(test_ids_stable_across_polls),
+        T(test_ids_unique_in_jsonfeed),
         T(test_encoding_latin1),
         T(test_encoding_declared_latin1_but_utf8),
         T(test_encoding_cp1252_bytes_in_utf8),
@@ -1386,6 +1718,7 @@ main(void)
         T(test_huge_text_node_bounded),
         T(test_input_over_cap_refused),
         T(test_item_cap),
+        T(test_category_and_enclosure_caps_noted),
         T(test_json_output_shape),
         T(test_fields_always_valid_utf8),
     };

@@ -102,6 +102,56 @@ class CutDocumentTest(OnceRuns):
                          ["new: First story", "new: Western Balkans summit"])
 
 
+STATUS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Status</title>
+<link>https://status.example.com/</link>{items}</channel></rss>"""
+INCIDENT = """<item><title>{title}</title><link>https://status.example.com/</link>
+<description>Investigating</description></item>"""
+
+
+class SharedIdTest(OnceRuns):
+    """Items that come without an id of their own (a status page whose
+    items all link to the page) or with one a CMS repeats are still
+    different items: each alerts once, and one that was seen does not
+    alert again when a new one arrives beside it."""
+
+    def status(self, *titles):
+        items = "".join(INCIDENT.format(title=t) for t in titles)
+        self.srv.add_feed("/feed/status", STATUS.format(items=items).encode())
+
+    def test_new_item_sharing_an_old_ones_link_alerts_once(self):
+        self.configure(PLAIN, "/feed/status")
+        self.status("Degraded performance in Kosovo")
+        self.once()
+        # the new incident comes first, beside the old one: both change
+        # ids; the old one is known by its link and title
+        self.status("Major outage in Serbia", "Degraded performance in Kosovo")
+        r = self.once()
+        self.assertIn(b"2 items, 1 new", r.stderr)
+        self.once()  # unchanged: nothing
+        self.assertEqual(self.texts(), ["new: Degraded performance in Kosovo",
+                                        "new: Major outage in Serbia"])
+
+    def test_a_repeated_guid_alerts_for_each_story(self):
+        self.configure(PLAIN, "/feed/cms")
+        doc = ("<rss version='2.0'><channel><title>CMS</title>"
+               "<item><title>Kosovo border closed</title>"
+               "<link>https://news.example/a/1</link>"
+               "<guid isPermaLink='false'>post</guid></item>"
+               "<item><title>Vucic meets Kurti</title>"
+               "<link>https://news.example/a/2</link>"
+               "<guid isPermaLink='false'>post</guid></item></channel></rss>")
+        self.srv.add_feed("/feed/cms", doc.encode())
+        self.once()
+        self.once()
+        self.assertEqual(self.texts(), ["new: Kosovo border closed",
+                                        "new: Vucic meets Kurti"])
+        # vigie test runs the rules on the same two items
+        with open(self.tmp.file("cms.xml"), "w") as f:
+            f.write(doc)
+        r = run("test", "-s", self.tmp.file("rule.lua"), self.tmp.file("cms.xml"))
+        self.assertEqual(r.stdout.count(b'"action":"alert"'), 2, r.stdout)
+
+
 class OnceRetriesTest(OnceRuns):
     """run --once gives its alerts a bounded time to go out: a retry that
     falls within it is made in the same run, not left pending."""
