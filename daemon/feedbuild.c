@@ -56,6 +56,7 @@ fb_free(feed_builder *b)
     buf_free(&b->scratch2);
     free(b->cats);
     free(b->encs);
+    free(b->link_ids);
 }
 
 static void add_message(feed_builder *b, const char *fmt, va_list ap)
@@ -468,6 +469,12 @@ fb_item_end(feed_builder *b)
         /* the link as the feed gave it, kept as the link or not: the ids
          * items had before links were checked stay what they were */
         it->id = link;
+        if (b->nlink_ids == b->link_ids_cap) {
+            b->link_ids_cap = b->link_ids_cap ? 2 * b->link_ids_cap : 8;
+            b->link_ids = xrealloc(b->link_ids,
+                                   b->link_ids_cap * sizeof *b->link_ids);
+        }
+        b->link_ids[b->nlink_ids++] = f->nitems - 1;
     } else {
         uint64_t h = fnv1a(0xcbf29ce484222325ULL, it->title);
         h = fnv1a(h ^ '\n', it->summary);
@@ -634,13 +641,40 @@ make_ids_unique(feed_builder *b)
                 renamed);
 }
 
+/* An item without a guid whose link is the feed's own page (a status
+ * page showing its latest incident, a "news" page) is not named by that
+ * link: each new message would be taken for an edit of the one before,
+ * and never alert even when it is alone in the document. Its id is the
+ * link plus a hash of its content, as for siblings sharing an id. (After
+ * an upgrade such an item is new by its id; the store's link+title dedup
+ * keeps it from alerting again when it was seen within dedup_window.) */
+static void
+page_link_is_no_id(feed_builder *b)
+{
+    feed *f = b->f;
+    if (!f->link || !*f->link) return;
+    for (size_t k = 0; k < b->nlink_ids; k++) {
+        feed_item *it = &f->items[b->link_ids[k]];
+        if (strcmp(it->id, f->link)) continue;
+        buf_reset(&b->scratch);
+        buf_printf(&b->scratch, "%s#vigie-%016" PRIx64, it->id, content_key(it));
+        it->id = fb_keep(b, b->scratch.p, b->scratch.len);
+    }
+}
+
 void
 fb_finish(feed_builder *b)
 {
     if (b->in_item) fb_item_end(b);
-    make_ids_unique(b);
     field_acc *a = &b->feed_acc;
     feed *f = b->f;
+    if (a->val[FK_LINK])
+        f->link = web_link(
+            b, url_resolve(&f->mem,
+                           a->base[FK_LINK] ? a->base[FK_LINK] : b->base_url,
+                           a->val[FK_LINK]));
+    page_link_is_no_id(b);
+    make_ids_unique(b);
     if (a->val[FK_TITLE]) f->title = a->val[FK_TITLE];
     if (a->val[FK_SUBTITLE]) f->subtitle = a->val[FK_SUBTITLE];
     if (a->val[FK_LANGUAGE]) f->language = a->val[FK_LANGUAGE];
@@ -657,9 +691,4 @@ fb_finish(feed_builder *b)
         if (!*f->items[i].author) f->items[i].author = heir;
     f->updated = a->date[FK_UPDATED] != DATE_NONE ? a->date[FK_UPDATED]
                                                    : a->date[FK_PUBLISHED];
-    if (a->val[FK_LINK])
-        f->link = web_link(
-            b, url_resolve(&f->mem,
-                           a->base[FK_LINK] ? a->base[FK_LINK] : b->base_url,
-                           a->val[FK_LINK]));
 }

@@ -79,6 +79,9 @@ typedef struct feed_builder {
     feed_enclosure *encs;
     size_t nencs, encs_cap;
     bool cats_cut, encs_cut; /* an item had more than the caps: noted */
+    /* items whose id is their link (no guid), by index: see fb_finish */
+    size_t *link_ids;
+    size_t nlink_ids, link_ids_cap;
 } feed_builder;
 
 void fb_init(feed_builder *b, feed *f, const feed_options *opt);

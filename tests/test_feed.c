@@ -912,16 +912,16 @@ test_ids_shared_link_told_apart(void **state)
 {
     UNUSED(state);
     parse_str(RSS_HEAD
-              "<item><title>Major outage</title><link>https://s.example/</link>"
+              "<item><title>Major outage</title><link>https://s.example/incidents</link>"
               "<description>Investigating a full outage</description></item>"
-              "<item><title>Degraded performance</title><link>https://s.example/</link>"
+              "<item><title>Degraded performance</title><link>https://s.example/incidents</link>"
               "<description>Investigating</description></item>" RSS_TAIL);
     assert_int_equal(F.nitems, 2);
-    assert_told_apart(F.items[0].id, "https://s.example/");
-    assert_told_apart(F.items[1].id, "https://s.example/");
+    assert_told_apart(F.items[0].id, "https://s.example/incidents");
+    assert_told_apart(F.items[1].id, "https://s.example/incidents");
     assert_ids_unique();
     /* the link itself is untouched */
-    assert_string_equal(F.items[0].link, "https://s.example/");
+    assert_string_equal(F.items[0].link, "https://s.example/incidents");
     assert_true(F.wellformed);
     assert_true(has_error("2 items shared an id; told apart by their content"));
 }
@@ -1036,7 +1036,7 @@ static void
 test_ids_stable_across_polls(void **state)
 {
     UNUSED(state);
-#define ITEM(t) "<item><title>" t "</title><link>https://s.example/</link></item>"
+#define ITEM(t) "<item><title>" t "</title><link>https://s.example/incidents</link></item>"
     static const char *const t[] = {"one", "two", "three"};
     char first[2][64], reordered[2][64], more[3][64];
     ids_of(RSS_HEAD ITEM("one") ITEM("two") RSS_TAIL, t, 2, first);
@@ -1049,11 +1049,40 @@ test_ids_stable_across_polls(void **state)
     assert_string_equal(first[1], more[1]);
     /* no item keeps the shared id: a new sibling must not inherit the id
      * an old item had when it was alone */
-    for (size_t i = 0; i < 3; i++) assert_told_apart(more[i], "https://s.example/");
+    for (size_t i = 0; i < 3; i++) assert_told_apart(more[i], "https://s.example/incidents");
     /* alone, an item keeps the id it always had */
     parse_str(RSS_HEAD ITEM("one") RSS_TAIL);
-    assert_string_equal(F.items[0].id, "https://s.example/");
+    assert_string_equal(F.items[0].id, "https://s.example/incidents");
     assert_int_equal(F.nerrors, 0);
+#undef ITEM
+}
+
+/* A status page showing one incident at a time, each item linking to the
+ * page the feed itself names: the link is no id, or each new incident
+ * would be an edit of the last one and never alert. */
+static void
+test_page_link_is_no_id(void **state)
+{
+    UNUSED(state);
+#define ITEM(t) "<item><title>" t "</title><link>https://s.example/</link></item>"
+    static const char *const t[] = {"Major outage", "Resolved"};
+    char a[1][64], b[1][64], again[1][64];
+    ids_of(RSS_HEAD ITEM("Major outage") RSS_TAIL, t, 1, a);
+    ids_of(RSS_HEAD ITEM("Resolved") RSS_TAIL, t + 1, 1, b);
+    ids_of(RSS_HEAD ITEM("Major outage") RSS_TAIL, t, 1, again);
+    assert_told_apart(a[0], "https://s.example/");
+    assert_told_apart(b[0], "https://s.example/");
+    assert_string_not_equal(a[0], b[0]);
+    assert_string_equal(a[0], again[0]); /* stable from poll to poll */
+    parse_str(RSS_HEAD ITEM("Major outage") RSS_TAIL);
+    assert_string_equal(F.items[0].link, "https://s.example/");
+    assert_int_equal(F.nerrors, 0);
+    /* a guid, or a link of its own, is still the id */
+    parse_str(RSS_HEAD "<item><title>x</title><guid>g1</guid>"
+              "<link>https://s.example/</link></item>"
+              "<item><title>y</title><link>https://s.example/y</link></item>" RSS_TAIL);
+    assert_string_equal(F.items[0].id, "g1");
+    assert_string_equal(F.items[1].id, "https://s.example/y");
 #undef ITEM
 }
 
@@ -1688,6 +1717,7 @@ main(void)
         T(test_nested_xml_base),
         T(test_ids_never_empty),
         T(test_ids_shared_link_told_apart),
+        T(test_page_link_is_no_id),
         T(test_ids_bulletins_told_apart_by_enclosure),
         T(test_ids_empty_podcast_items_told_apart),
         T(test_ids_repeated_guid_different_stories),
