@@ -163,7 +163,8 @@ char_stream(int32_t cp, const fold_entry *e, unsigned char *out)
 }
 
 /* The length of the HTML tag, comment or declaration at s[0] == '<', or 0
- * if none starts there ("a < b", "<3"). Text given to rules has its markup
+ * if none starts there ("a < b", "<3", "vector<int>": a name that is no
+ * element, see text_element_name). Text given to rules has its markup
  * removed, but a rule may match an item's content, which keeps it: a tag
  * is read as a space, its name and attributes are not words of the text.
  * A tag starts with '<' and a letter, "</" and a letter, "<!" or "<?",
@@ -179,6 +180,11 @@ markup_len(const unsigned char *s, size_t n)
     bool alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
     bool close = c == '/' && (s[2] | 0x20) >= 'a' && (s[2] | 0x20) <= 'z';
     if (!alpha && !close && c != '!' && c != '?') return 0;
+    /* as the parser reads tags: "Vec<Kosovo>", "<boris@nato.int>" are
+     * text a title keeps, and their words are words */
+    if ((alpha || close) &&
+        !text_element_name((const char *)s + (close ? 2 : 1), n - (close ? 2 : 1)))
+        return 0;
     bool comment = c == '!' && n >= 4 && s[2] == '-' && s[3] == '-';
     bool eq = false; /* the last byte but spaces was '=': a value starts */
     size_t lim = n < MARKUP_MAX ? n : MARKUP_MAX;

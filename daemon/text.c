@@ -798,6 +798,23 @@ tag_kind(uint64_t key, const unsigned char *name, size_t len)
     return k;
 }
 
+bool
+text_element_name(const char *name, size_t n)
+{
+    const unsigned char *q = (const unsigned char *)name, *end = q + n;
+    if (q >= end || !is_alpha(*q)) return false;
+    uint64_t key = 0;
+    unsigned shift = 0;
+    while (q < end && !(byte_class[*q] & (C_WS | C_SP | C_NAME_END))) {
+        if (shift < 64)
+            key |= (uint64_t)(unsigned char)ascii_tolower((char)*q) << shift;
+        shift += 8;
+        q++;
+    }
+    const unsigned char *n0 = (const unsigned char *)name;
+    return tag_kind(key, n0, (size_t)(q - n0)) != TAG_TEXT;
+}
+
 static inline bool
 is_html_space(unsigned c)
 {

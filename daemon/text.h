@@ -11,6 +11,7 @@
 #ifndef VIGIE_TEXT_H
 #define VIGIE_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,5 +57,11 @@ size_t text_nfc_quick(const char *s, size_t n);
  * case-sensitive), or NULL if there is no such name. For the XML parser's
  * getEntity: &nbsp; &eacute; in feeds without a DTD. */
 const char *html_entity_lookup(const char *name, size_t len);
+
+/* Whether the tag name at name (what follows '<' or '</', n bytes to the
+ * end of the text) names an element as text_from_html reads tags: one of
+ * HTML, a custom or a namespaced element. "<int>", "<boris@nato.int>"
+ * are not. The matcher reads tags the same way. */
+bool text_element_name(const char *name, size_t n);
 
 #endif

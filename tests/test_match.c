@@ -315,6 +315,10 @@ static const struct {
      "Vuc\xCC\x8C"
      "ic\xCC\x81\xE2\x80\x8D x",
      0, 9},
+    /* a '<' before a name that is no element is text (as in a title) */
+    {"Kosovo", "Vec<Kosovo>", 4, 10},
+    {"nato", "Ruge <boris.ruge@nato.int>", 17, 21},
+    {"int", "std::vector<int>", 12, 15},
     /* script and style are code: read as one space */
     {"Kosovo", "<script>var k='Kosovo';</script><p>Kosovo</p>", 35, 41},
     {"Kosovo", "<STYLE type=x>.Kosovo{}</Style >Kosovo", 32, 38},
