@@ -1077,6 +1077,7 @@ test_page_link_is_no_id(void **state)
     parse_str(RSS_HEAD ITEM("Major outage") RSS_TAIL);
     assert_string_equal(F.items[0].link, "https://s.example/");
     assert_int_equal(F.nerrors, 0);
+    feed_free(&F);
     /* a guid, or a link of its own, is still the id */
     parse_str(RSS_HEAD "<item><title>x</title><guid>g1</guid>"
               "<link>https://s.example/</link></item>"
