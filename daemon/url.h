@@ -38,12 +38,22 @@ char *url_ascii_host(const char *url, char *why, size_t whylen);
 
 /* url as it may be shown or sent: the password of its userinfo is "***"
  * ("http://user:***@host/"), a userinfo without one (a token, perhaps) is
- * "***" whole. A copy of url when it has no userinfo. malloc'ed. */
+ * "***" whole, and so is the value of a query (or fragment) parameter
+ * named for a secret: token, access_token, api_key, apikey, key, auth,
+ * password, passwd, secret, sig, signature, private_token, client_secret,
+ * and any name ending in token, secret, signature, password, apikey,
+ * api_key or api-key, case aside ("/feed?private_token=***&page=2"). A
+ * copy of url when there is nothing to hide. malloc'ed. */
 char *url_redact(const char *url);
 /* The same, kept in the arena; NULL stays NULL. */
 char *url_redact_in(arena *a, const char *url);
 /* url without its userinfo ("http://host/"), for the base of links a
  * reader follows. malloc'ed. */
 char *url_strip_userinfo(const char *url);
+
+/* A webhook URL for a message: for Slack, Discord and most receivers the
+ * path *is* the secret, so only "scheme://host" is shown, "/…" standing
+ * for the rest ("https://hooks.slack.com/…"). malloc'ed. */
+char *url_origin_shown(const char *url);
 
 #endif
