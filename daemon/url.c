@@ -300,6 +300,87 @@ url_strip_userinfo(const char *url)
     return buf_detach(&b);
 }
 
+/* ---- redirects ------------------------------------------------------------ */
+
+char *
+url_follow(const char *base, const char *location)
+{
+    if (!*location) return NULL;
+    CURLU *u = curl_url();
+    char *got = NULL, *out = NULL;
+    /* The flags libcurl's own redirect following uses: spaces and
+     * non-ASCII bytes of a sloppy Location are percent-encoded. Any
+     * scheme is read, so that the caller can refuse it by name. */
+    if (u &&
+        curl_url_set(u, CURLUPART_URL, base, CURLU_NON_SUPPORT_SCHEME) ==
+            CURLUE_OK &&
+        curl_url_set(u, CURLUPART_URL, location,
+                     CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE |
+                         CURLU_ALLOW_SPACE) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)
+        out = xstrdup(got);
+    curl_free(got);
+    curl_url_cleanup(u);
+    return out;
+}
+
+/* The origin of an absolute URL as libcurl reads it: scheme, host and
+ * port (the scheme's default when none is written). */
+typedef struct origin {
+    char *scheme, *host, *port;
+} origin;
+
+static bool
+origin_of(const char *url, origin *o)
+{
+    memset(o, 0, sizeof *o);
+    CURLU *u = curl_url();
+    bool ok = u &&
+              curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+                  CURLUE_OK &&
+              curl_url_get(u, CURLUPART_SCHEME, &o->scheme, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &o->host, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_PORT, &o->port, CURLU_DEFAULT_PORT) ==
+                  CURLUE_OK;
+    curl_url_cleanup(u);
+    return ok;
+}
+
+static void
+origin_free(origin *o)
+{
+    curl_free(o->scheme);
+    curl_free(o->host);
+    curl_free(o->port);
+}
+
+bool
+url_same_origin(const char *a, const char *b)
+{
+    origin oa, ob;
+    bool same = origin_of(a, &oa) && origin_of(b, &ob) &&
+                !ascii_strcasecmp(oa.scheme, ob.scheme) &&
+                !ascii_strcasecmp(oa.host, ob.host) && !strcmp(oa.port, ob.port);
+    origin_free(&oa);
+    origin_free(&ob);
+    return same;
+}
+
+char *
+url_lend_userinfo(const char *to, const char *from)
+{
+    const char *tauth, *thost, *tend, *fauth, *fhost, *fend;
+    if (!authority(to, &tauth, &thost, &tend) || thost != tauth ||
+        !authority(from, &fauth, &fhost, &fend) || fhost == fauth ||
+        !url_same_origin(to, from))
+        return xstrdup(to);
+    buf b = {0};
+    buf_add(&b, to, (size_t)(tauth - to));
+    buf_add(&b, fauth, (size_t)(fhost - fauth)); /* "user:password@" */
+    buf_adds(&b, tauth);
+    return buf_detach(&b);
+}
+
 /* ---- webhook URLs --------------------------------------------------------- */
 
 char *

@@ -51,6 +51,23 @@ char *url_redact_in(arena *a, const char *url);
  * reader follows. malloc'ed. */
 char *url_strip_userinfo(const char *url);
 
+/* Where a redirect's Location leads from base, resolved as libcurl's own
+ * redirect following does it (relative references keep base's userinfo;
+ * spaces and non-ASCII bytes percent-encoded); any scheme is kept, for
+ * the caller to judge. NULL when Location is empty or cannot be read.
+ * malloc'ed. */
+char *url_follow(const char *base, const char *location);
+/* True if a and b have the same origin: scheme, host (case aside) and
+ * port (the scheme's default when not written). False if either cannot
+ * be parsed. The origin is what a feed's credentials and headers are
+ * bound to. */
+bool url_same_origin(const char *a, const char *b);
+/* to, with from's userinfo when to has none and both have the same
+ * origin: a redirect to an absolute URL of the feed's own origin keeps
+ * the feed's credentials (as libcurl keeps them for the same host). A
+ * copy of to otherwise. malloc'ed. */
+char *url_lend_userinfo(const char *to, const char *from);
+
 /* A webhook URL for a message: for Slack, Discord and most receivers the
  * path *is* the secret, so only "scheme://host" is shown, "/…" standing
  * for the rest ("https://hooks.slack.com/…"). malloc'ed. */

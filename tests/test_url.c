@@ -163,6 +163,60 @@ test_origin_shown_keeps_scheme_and_host(void **state)
 }
 
 static void
+test_follow_resolves_as_libcurl_does(void **state)
+{
+    UNUSED(state);
+    static const char *const cases[][3] = {
+        {"http://u:p@h:81/a/b", "/c", "http://u:p@h:81/c"},
+        {"http://u:p@h:81/a/b", "c d", "http://u:p@h:81/a/c%20d"},
+        {"http://u:p@h:81/a/b", "?q=1", "http://u:p@h:81/a/b?q=1"},
+        {"http://u:p@h:81/a/b", "//other/z", "http://other/z"},
+        {"http://u:p@h:81/a/b", "https://other/x y", "https://other/x%20y"},
+        {"http://h/", "file:///etc/passwd", "file:///etc/passwd"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *got = url_follow(cases[i][0], cases[i][1]);
+        assert_non_null(got);
+        assert_string_equal(got, cases[i][2]);
+        free(got);
+    }
+    assert_null(url_follow("http://h/", ""));
+}
+
+static void
+test_same_origin_is_scheme_host_and_port(void **state)
+{
+    UNUSED(state);
+    assert_true(url_same_origin("http://h/a", "http://h:80/b?c"));
+    assert_true(url_same_origin("https://u:p@H.example/a", "https://h.EXAMPLE:443/"));
+    assert_true(url_same_origin("http://[::1]:81/", "http://[::1]:81/x"));
+    assert_false(url_same_origin("http://h/", "https://h/"));
+    assert_false(url_same_origin("http://h/", "http://h:81/"));
+    assert_false(url_same_origin("http://127.0.0.1/", "http://localhost/"));
+    assert_false(url_same_origin("http://h.example/", "http://h.example.evil/"));
+    assert_false(url_same_origin("http://h/", "not a url"));
+}
+
+static void
+test_lend_userinfo_only_to_the_same_origin(void **state)
+{
+    UNUSED(state);
+    static const char *const cases[][3] = {
+        {"http://h:81/b", "http://u:p@h:81/a", "http://u:p@h:81/b"},
+        {"http://TOKEN@h:81/b", "http://u:p@h:81/a", "http://TOKEN@h:81/b"},
+        {"http://other:81/b", "http://u:p@h:81/a", "http://other:81/b"},
+        {"https://h:81/b", "http://u:p@h:81/a", "https://h:81/b"},
+        {"http://h:82/b", "http://u:p@h:81/a", "http://h:82/b"},
+        {"http://h:81/b", "http://h:81/a", "http://h:81/b"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *got = url_lend_userinfo(cases[i][0], cases[i][1]);
+        assert_string_equal(got, cases[i][2]);
+        free(got);
+    }
+}
+
+static void
 test_strip_userinfo(void **state)
 {
     UNUSED(state);
@@ -190,6 +244,9 @@ main(void)
         cmocka_unit_test(test_redact_hides_the_password_only),
         cmocka_unit_test(test_redact_hides_secret_query_parameters),
         cmocka_unit_test(test_origin_shown_keeps_scheme_and_host),
+        cmocka_unit_test(test_follow_resolves_as_libcurl_does),
+        cmocka_unit_test(test_same_origin_is_scheme_host_and_port),
+        cmocka_unit_test(test_lend_userinfo_only_to_the_same_origin),
         cmocka_unit_test(test_strip_userinfo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
