@@ -6,6 +6,7 @@ of the items. Shown, the password reads "***"."""
 import base64
 import json
 import unittest
+import urllib.parse
 
 from daemon_util import TempDir, write_config
 from feedserver import FeedServer
@@ -239,6 +240,56 @@ class QueryTokenTest(unittest.TestCase):
         self.assertHidden(r.stderr, "check")
         self.assertIn('webhooks.ops.url: "https://hooks.slack.com/…": contains '
                       'a space', r.stderr.decode())
+
+
+class FeedHeadersTest(unittest.TestCase):
+    """A feed's configured headers (an API key, GitLab's PRIVATE-TOKEN)
+    are for its own origin: a redirect elsewhere gets none of them, and
+    does not move the feed there."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = FeedServer().start()
+        cls.other = FeedServer().start()
+        cls.tmp = TempDir()
+        cls.cfg = cls.tmp.file("vigie.lua")
+        away = urllib.parse.quote(cls.other.url("/feed/elsewhere"), safe="")
+        cls.headers = {"Authorization": "Bearer AUTH" + SECRET,
+                       "X-Api-Key": "KEY" + SECRET,
+                       "PRIVATE-TOKEN": "GITLAB" + SECRET}
+        write_config(cls.cfg, state_dir=cls.tmp.file("state"),
+                     allow_private_networks=True,
+                     feeds=[{"url": cls.srv.url("/redirect/301?to=" + away),
+                             "name": "P", "headers": cls.headers}])
+        cls.first = run("run", "-c", cls.cfg, "--once")
+        cls.second = run("run", "-c", cls.cfg, "--once")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.other.stop()
+        cls.tmp.cleanup()
+
+    def test_sent_to_the_feed(self):
+        self.assertEqual(self.first.returncode, 0, self.first.stderr)
+        reqs = self.srv.requests_to("/redirect/")
+        self.assertEqual(len(reqs), 2)  # not moved: polled there again
+        for r in reqs:
+            for name, value in self.headers.items():
+                self.assertEqual(r.header(name), value)
+
+    def test_not_sent_where_it_redirects(self):
+        reqs = self.other.requests
+        self.assertEqual(len(reqs), 2)
+        for r in reqs:
+            for name in self.headers:
+                self.assertIsNone(r.header(name), name)
+            self.assertNotIn(SECRET, repr(r.headers))
+
+    def test_not_in_the_log(self):
+        for r in (self.first, self.second):
+            self.assertNotIn(SECRET, r.stderr.decode())
+            self.assertNotIn("moved permanently", r.stderr.decode())
 
 
 if __name__ == "__main__":
