@@ -56,7 +56,7 @@ MAN_SRCS  := $(sort $(wildcard man/*.scd))
 MANS      := $(MAN_SRCS:man/%.scd=$(BUILD)/man/%)
 
 .PHONY: all test unit integration asan fuzz bench run deps check-deps \
-        install uninstall clean help format man
+        install uninstall clean help format man FORCE
 
 all: $(BIN)
 
@@ -162,18 +162,39 @@ $(BUILD)/man/%: man/%.scd
 
 # The config in the repo names the bundled scripts and sample feeds relative
 # to etc/ ("../scripts/x.lua", "../feeds/samples/...") and may keep its state
-# under the source tree; installed in /etc/vigie, those point at the shared
-# directory and at $(STATEDIR) instead.
-CONFIG_SED := -e 's|\(["'"'"']\)\.\./scripts/|\1$(SHAREDIR)/scripts/|g' \
-              -e 's|\(["'"'"']\)\.\./feeds/|\1$(SHAREDIR)/feeds/|g' \
-              -e 's|^\([[:space:]]*state_dir[[:space:]]*=[[:space:]]*\).*$$|\1"$(STATEDIR)"|'
+# under the source tree. Installed in $(SYSCONFDIR)/vigie:
+# - a Lua string value that starts with ../scripts/ or ../feeds/ (after "(",
+#   "{", "=" or ",": commented-out examples included, so that they work once
+#   uncommented) names the shared directory instead; prose that quotes such
+#   a path, about the source tree, is left as written;
+# - state_dir is $STATE_DIRECTORY (systemd's StateDirectory=), else
+#   $(STATEDIR), whatever the source said;
+# - "vigie check -c /etc/vigie/vigie.lua" names where the file really is.
+CONFIG_SED := -e 's|\([({=,][[:space:]]*["'"'"']\)\.\./scripts/|\1$(SHAREDIR)/scripts/|g' \
+              -e 's|\([({=,][[:space:]]*["'"'"']\)\.\./feeds/|\1$(SHAREDIR)/feeds/|g' \
+              -e 's|^\([[:space:]]*state_dir[[:space:]]*=[[:space:]]*\).*$$|\1os.getenv("STATE_DIRECTORY") or "$(STATEDIR)"|' \
+              -e 's|/etc/vigie/vigie\.lua|$(SYSCONFDIR)/vigie/vigie.lua|g'
 UNIT_SED   := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
-install: $(BIN)
+# The binary installed: build/vigie relinked with paths.c compiled for
+# $(SYSCONFDIR), so that `vigie check`, `status` ... without -c read the
+# configuration installed under another PREFIX. Remade at every install
+# (one small file); build/vigie itself keeps /etc and is never rebuilt by
+# an install.
+INSTALL_BIN := $(BUILD)/install/vigie
+$(INSTALL_BIN): $(BUILD)/obj/main.o $(LIB) FORCE
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DVIGIE_SYSCONFDIR='"$(SYSCONFDIR)"' \
+		-c daemon/paths.c -o $(@D)/paths.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/main.o $(@D)/paths.o $(LIB) $(PKG_LIBS)
+
+FORCE:
+
+install: $(INSTALL_BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/scripts \
 		$(DESTDIR)$(SHAREDIR)/feeds $(DESTDIR)$(SYSCONFDIR)/vigie \
 		$(DESTDIR)$(UNITDIR)
-	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/vigie
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/vigie
 	@set -e; for f in scripts/*.lua; do \
 		if [ -f "$$f" ]; then install -m 644 "$$f" $(DESTDIR)$(SHAREDIR)/scripts/; fi; \
 	done

@@ -121,7 +121,9 @@ print_result(const job *j, const fetch_result *r)
     jsonw_key(&w, "last_modified");
     jsonw_str(&w, r->last_modified);
     jsonw_key(&w, "final_url");
-    jsonw_str(&w, r->final_url);
+    shown = r->final_url ? url_redact(r->final_url) : NULL; /* a token */
+    jsonw_str(&w, shown);
+    free(shown);
     jsonw_key(&w, "redirects");
     jsonw_int(&w, r->redirects);
     jsonw_key(&w, "permanent_redirect");

@@ -7,12 +7,18 @@
 #include "daemon.h"
 #include "log.h"
 
-static const char run_usage[] =
-    "usage: vigie run [-c FILE] [--once]\n\n"
-    "Runs the daemon in the foreground with the configuration FILE (default\n"
-    CONFIG_DEFAULT_PATH "). SIGHUP reloads the configuration, SIGTERM or\n"
-    "SIGINT stop it. --once polls every feed once, runs the rules, delivers\n"
-    "the alerts and exits: 0 if every feed was fetched and parsed, 1 if not.\n";
+static void
+run_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigie run [-c FILE] [--once]\n\n"
+            "Runs the daemon in the foreground with the configuration FILE "
+            "(default\n%s). SIGHUP reloads the configuration, SIGTERM or\n"
+            "SIGINT stop it. --once polls every feed once, runs the rules, "
+            "delivers\nthe alerts and exits: 0 if every feed was fetched and "
+            "parsed, 1 if not.\n",
+            CONFIG_DEFAULT_PATH);
+}
 
 int
 cmd_run(int argc, char **argv)
@@ -20,7 +26,7 @@ cmd_run(int argc, char **argv)
     const char *path = CONFIG_DEFAULT_PATH;
     bool once = false;
     if (cli_wants_help(argc, argv)) {
-        fputs(run_usage, stdout);
+        run_usage(stdout);
         return EXIT_OK;
     }
     for (int i = 1; i < argc; i++) {
@@ -37,7 +43,7 @@ cmd_run(int argc, char **argv)
             path = a + 9;
         } else {
             cli_error("run: %s: unexpected argument", a);
-            fputs(run_usage, stderr);
+            run_usage(stderr);
             return EXIT_USAGE;
         }
     }

@@ -166,6 +166,17 @@ quote_url(const char *url, char *out, size_t outlen)
     free(shown);
 }
 
+/* A webhook URL quoted for a message: for Slack, Discord and most
+ * receivers anyone holding the path can post, so only the scheme and host
+ * are shown ("https://hooks.slack.com/…"); the key path says which. */
+static void
+quote_webhook_url(const char *url, char *out, size_t outlen)
+{
+    char *shown = url_origin_shown(url);
+    quote(shown, strlen(shown), out, outlen);
+    free(shown);
+}
+
 /* The value at idx as the user wrote it, roughly: "30s", 30, true, a table. */
 static void
 describe(lua_State *L, int idx, char *out, size_t outlen)
@@ -1218,7 +1229,7 @@ read_webhook(loader *ld, int t, const char *where, config_webhook *w)
     keypath(kp, sizeof kp, where, "url");
     if (!w->url) return bad(ld, kp, "missing (every webhook needs a url)");
     if (!config_url_key(&c->mem, w->url, why, sizeof why)) {
-        quote_url(w->url, d, sizeof d);
+        quote_webhook_url(w->url, d, sizeof d);
         return bad(ld, kp, "%s: %s", d, why);
     }
 

@@ -32,7 +32,10 @@
 #include "duration.h"
 #include "util.h"
 
-#define CONFIG_DEFAULT_PATH "/etc/vigie/vigie.lua"
+/* SYSCONFDIR/vigie/vigie.lua: /etc/vigie/vigie.lua, or where `make install`
+ * put the configuration (paths.c). */
+extern const char config_default_path[];
+#define CONFIG_DEFAULT_PATH config_default_path
 
 /* Limits on what a config may declare, and on evaluating it. */
 #define CONFIG_MAX_FILE (32u << 20) /* bytes of Lua source */

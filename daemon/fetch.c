@@ -13,17 +13,20 @@
 #include "netguard.h"
 #include "url.h"
 
-#define MAX_HOPS 16        /* URLs remembered for loop detection */
+#define MAX_HOPS (FETCH_MAX_REDIRECTS + 1) /* URLs asked, for loop detection */
+#define MAX_LOCATION 8192  /* a longer Location is no redirect */
 #define MAX_VALIDATOR 1024 /* longer ETag/Last-Modified are not kept */
 #define BODY_RESERVE_MAX (4u << 20) /* bytes reserved from Content-Length */
 
 struct fetch {
+    evcurl_pool *pool;
     evcurl_req *req;
     fetch_done_fn done;
     void *arg;
 
-    /* the request, copied */
-    char *url, *etag, *last_modified, *user_agent, *ca_file;
+    /* the request, copied; url is the hop's, origin_url the one asked
+     * for, whose origin the extra headers and credentials belong to */
+    char *url, *origin_url, *etag, *last_modified, *user_agent, *ca_file;
     char **headers;
     size_t nheaders;
     int connect_timeout_s, timeout_s, low_speed_time_s;
@@ -38,20 +41,22 @@ struct fetch {
     char errbuf[CURL_ERROR_SIZE];
     const char *setup_error;
     char setup_msg[200]; /* what setup_error points to, when built */
-    int64_t t0;
+    int64_t hop_t0;   /* when this hop's transfer started */
+    int64_t spent_ms; /* transfer time of the hops before it */
 
-    /* the response being read (redirects are several responses) */
+    /* the response being read */
     long cur_status;
-    long pending_redirect; /* status of a 3xx with Location, until the
-                              next response shows curl followed it */
-    bool chain_permanent;
     bool in_body;
     bool over_cap;
-    bool cut; /* the body was cut at the cap (cut_body) */
-    bool loop;
-    char *location; /* last Location seen, for messages */
-    char *hops[MAX_HOPS];
+    bool cut;       /* the body was cut at the cap (cut_body) */
+    char *location; /* its first Location, as sent */
+
+    /* redirects, followed by fetch itself (see follow()) */
+    bool chain_permanent;
+    char *hops[MAX_HOPS]; /* the URLs asked, for loop detection */
     int nhops;
+    char *hop_error; /* why a redirect was not followed */
+    fetch_outcome hop_outcome;
 
     fetch_result res;
 };
@@ -168,31 +173,11 @@ header_is(const char *line, size_t n, const char *name, const char **val,
     return 1;
 }
 
-/* A new response begins. If the previous one was a redirect, this is
- * where we learn curl followed it, and to which URL. */
+/* A new response begins (after any 1xx): what was read of an earlier
+ * one is forgotten. */
 static void
 on_status_line(fetch *f, long code)
 {
-    char *eff = NULL;
-    curl_easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &eff);
-    if (f->pending_redirect && eff) {
-        long how = f->pending_redirect;
-        f->res.redirects++;
-        if ((how == 301 || how == 308) && f->chain_permanent) {
-            free(f->res.permanent_url);
-            f->res.permanent_url = url_dup(eff);
-        } else {
-            f->chain_permanent = false;
-            if (how == 302 || how == 303 || how == 307)
-                f->res.temporary_redirect = true;
-        }
-    }
-    f->pending_redirect = 0;
-    if (eff) {
-        for (int i = 0; i < f->nhops; i++)
-            if (!strcmp(f->hops[i], eff)) f->loop = true;
-        if (f->nhops < MAX_HOPS) f->hops[f->nhops++] = xstrdup(eff);
-    }
     f->cur_status = code;
     f->in_body = false;
     free(f->res.etag);
@@ -220,12 +205,7 @@ header_cb(char *line, size_t size, size_t nitems, void *userdata)
         return total;
     }
     if (f->in_body || f->cur_status < 200) return total; /* trailers, 1xx */
-    if (n == 0) { /* end of this response's headers */
-        if (f->cur_status >= 300 && f->cur_status < 400 &&
-            f->cur_status != 304 && f->location)
-            f->pending_redirect = f->cur_status;
-        return total;
-    }
+    if (n == 0) return total; /* end of this response's headers */
     const char *v;
     size_t vlen;
     if (header_is(line, n, "etag", &v, &vlen)) {
@@ -237,10 +217,9 @@ header_cb(char *line, size_t size, size_t nitems, void *userdata)
     } else if (header_is(line, n, "retry-after", &v, &vlen)) {
         f->res.retry_after = retry_after_parse(v, vlen, now_wall());
     } else if (header_is(line, n, "location", &v, &vlen)) {
-        free(f->location);
-        char *raw = xstrndup(v, vlen);
-        f->location = url_dup(raw);
-        free(raw);
+        /* the first one, as libcurl takes it */
+        if (!f->location && vlen <= MAX_LOCATION)
+            f->location = xstrndup(v, vlen);
     }
     return total;
 }
@@ -303,11 +282,22 @@ write_cb(char *data, size_t size, size_t nmemb, void *userdata)
 
 /* ---- building the request ----------------------------------------------- */
 
+/* The extra headers (an API key, a PRIVATE-TOKEN ...) are for the origin
+ * asked for: libcurl keeps Authorization and cookies from another host on
+ * a redirect, but would send any other header wherever the redirect leads.
+ * Hence fetch follows redirects itself, and leaves them out of a hop to
+ * another scheme, host or port. */
+static bool
+headers_go(const fetch *f)
+{
+    return f->res.redirects == 0 || url_same_origin(f->url, f->origin_url);
+}
+
 static CURL *
 build(void *arg)
 {
     fetch *f = arg;
-    f->t0 = now_ms();
+    f->hop_t0 = now_ms();
     if (f->setup_error) return NULL;
     CURL *e = curl_easy_init();
     if (!e) {
@@ -315,17 +305,19 @@ build(void *arg)
         return NULL;
     }
     f->easy = e;
+    f->errbuf[0] = '\0';
     curl_easy_setopt(e, CURLOPT_URL, f->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, f->no_redirects ? 0L : 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS);
+    /* each hop is a transfer of its own: see follow() */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     /* "" = every encoding this libcurl decodes (gzip, deflate, br, zstd) */
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_USERAGENT, f->user_agent);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)f->connect_timeout_s);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)f->timeout_s);
+    /* the total timeout is for the whole chain of hops */
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     (long)((int64_t)f->timeout_s * 1000 - f->spent_ms));
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)FETCH_LOW_SPEED_BPS);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)f->low_speed_time_s);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
@@ -363,11 +355,141 @@ build(void *arg)
         snprintf(line, sizeof line, "If-Modified-Since: %s", f->last_modified);
         sl = curl_slist_append(sl, line);
     }
-    for (size_t i = 0; i < f->nheaders; i++)
+    bool extra = headers_go(f);
+    for (size_t i = 0; extra && i < f->nheaders; i++)
         sl = curl_slist_append(sl, f->headers[i]);
     f->slist = sl;
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
     return e;
+}
+
+/* ---- redirects ---------------------------------------------------------- */
+
+/* libcurl does not follow redirects for us (see headers_go()): a 3xx
+ * with a Location ends a transfer, and the next hop is a new request on
+ * the same pool, under the per-host cap of its own host. */
+
+static void finished(CURL *easy, CURLcode rc, void *arg);
+
+static bool
+is_redirect(long code)
+{
+    return code == 300 || code == 301 || code == 302 || code == 303 ||
+           code == 307 || code == 308;
+}
+
+/* The redirect is not followed, and the fetch fails: why. */
+static bool
+hop_refused(fetch *f, fetch_outcome outcome, char *why)
+{
+    f->hop_outcome = outcome;
+    f->hop_error = why;
+    return false;
+}
+
+/* Where the Location leads, ready to fetch: resolved against this hop's
+ * URL, its host in punycode, and with the feed's credentials when it
+ * stays on the feed's origin (as libcurl keeps them for the same host).
+ * NULL with hop_error set when it cannot be read or is refused. */
+static char *
+next_url(fetch *f)
+{
+    char *joined = url_follow(f->url, f->location);
+    if (!joined) {
+        hop_refused(f, FETCH_NET_ERROR,
+                    str_printf("redirect (%ld) to a Location that is no URL",
+                               f->cur_status));
+        return NULL;
+    }
+    char *shown = url_redact(joined), why[160];
+    char *ascii = url_is_http(joined) ? url_ascii_host(joined, why, sizeof why)
+                                      : NULL;
+    if (!url_is_http(joined))
+        hop_refused(f, FETCH_REFUSED,
+                    str_printf("redirect to %s refused: only http and https",
+                               shown));
+    else if (!ascii)
+        hop_refused(f, FETCH_REFUSED,
+                    str_printf("redirect to %s refused: %s", shown, why));
+    free(shown);
+    free(joined);
+    if (!ascii) return NULL;
+    char *next = url_lend_userinfo(ascii, f->origin_url);
+    free(ascii);
+    return next;
+}
+
+/* What the hop says of the feed's address: a leading run of 301/308
+ * hops moves it (permanent_url), any 302/303/307 makes the chain
+ * temporary. A feed that sends extra headers is never moved to another
+ * origin: its next polls would carry the headers there. */
+static void
+note_hop(fetch *f, long code, const char *next)
+{
+    f->res.redirects++;
+    bool moves = (code == 301 || code == 308) && f->chain_permanent &&
+                 (!f->nheaders || url_same_origin(next, f->origin_url));
+    if (moves) {
+        free(f->res.permanent_url);
+        f->res.permanent_url = url_dup(next);
+        return;
+    }
+    f->chain_permanent = false;
+    if (code == 302 || code == 303 || code == 307)
+        f->res.temporary_redirect = true;
+}
+
+/* Forgets the response just read, for the next hop's. */
+static void
+reset_response(fetch *f)
+{
+    curl_easy_cleanup(f->easy);
+    f->easy = NULL;
+    curl_slist_free_all(f->slist);
+    f->slist = NULL;
+    buf_free(&f->res.body);
+    f->res.bytes = 0;
+    f->over_cap = f->cut = f->in_body = false;
+    f->cur_status = 0;
+}
+
+/* After a transfer that ended well: true if it was a redirect to follow
+ * and the next hop is queued; false if the answer stands, with hop_error
+ * set when it is a redirect that was refused. */
+static bool
+follow(fetch *f)
+{
+    long code = 0;
+    curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (f->no_redirects || !is_redirect(code) || !f->location) return false;
+    if (f->res.redirects >= FETCH_MAX_REDIRECTS)
+        return hop_refused(f, FETCH_NET_ERROR,
+                           str_printf("too many redirects (more than %d)",
+                                      FETCH_MAX_REDIRECTS));
+    if (f->spent_ms >= (int64_t)f->timeout_s * 1000)
+        return hop_refused(f, FETCH_NET_ERROR,
+                           str_printf("timeout after %ds", f->timeout_s));
+    char *next = next_url(f);
+    if (!next) return false;
+    for (int i = 0; i < f->nhops; i++)
+        if (!strcmp(f->hops[i], next)) {
+            free(next);
+            /* no cookies, no state: asking again gets the same answer */
+            return hop_refused(f, FETCH_NET_ERROR, xstrdup("redirect loop"));
+        }
+    note_hop(f, code, next);
+    if (f->post && (code == 301 || code == 302 || code == 303)) {
+        /* a POST becomes a GET, as libcurl and browsers do it */
+        free(f->post);
+        f->post = NULL;
+        f->post_len = 0;
+    }
+    reset_response(f);
+    free(f->url);
+    f->url = next;
+    f->hops[f->nhops++] = xstrdup(next);
+    f->req = evcurl_submit(f->pool, f->url, build, finished, f);
+    return true;
 }
 
 /* ---- the outcome -------------------------------------------------------- */
@@ -419,14 +541,7 @@ transport_error(fetch *f, CURLcode rc)
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_CRL_BADFILE:
         return str_printf("TLS: %s", eb[0] ? eb : curl_easy_strerror(rc));
-    case CURLE_TOO_MANY_REDIRECTS:
-        if (f->loop) return xstrdup("redirect loop");
-        return str_printf("too many redirects (more than %d)",
-                          FETCH_MAX_REDIRECTS);
     case CURLE_UNSUPPORTED_PROTOCOL:
-        if (f->pending_redirect && f->location)
-            return str_printf("redirect to %s refused: only http and https",
-                              f->location);
         return xstrdup("only http and https URLs are fetched");
     case CURLE_URL_MALFORMAT:
         return str_printf("bad URL: %s", eb[0] ? eb : "malformed");
@@ -476,7 +591,7 @@ static void
 finalize(fetch *f, CURL *easy, CURLcode rc)
 {
     fetch_result *r = &f->res;
-    r->elapsed_ms = f->t0 ? now_ms() - f->t0 : 0;
+    r->elapsed_ms = f->spent_ms;
     if (!easy) {
         if (rc == CURLE_ABORTED_BY_CALLBACK) {
             r->outcome = FETCH_ABORTED;
@@ -505,7 +620,11 @@ finalize(fetch *f, CURL *easy, CURLcode rc)
 
     if (f->cut && rc == CURLE_WRITE_ERROR)
         rc = CURLE_OK; /* our own stop: the answer is complete enough */
-    if (f->over_cap) {
+    if (f->hop_error) {
+        r->outcome = f->hop_outcome;
+        r->error = f->hop_error;
+        f->hop_error = NULL;
+    } else if (f->over_cap) {
         char size[32];
         fetch_format_size(size, sizeof size, f->max_body);
         r->outcome = FETCH_TOO_BIG;
@@ -562,6 +681,8 @@ fetch_free(fetch *f)
         free(f->headers[i]);
     free(f->headers);
     free(f->location);
+    free(f->origin_url);
+    free(f->hop_error);
     for (int i = 0; i < f->nhops; i++)
         free(f->hops[i]);
     fetch_result *r = &f->res;
@@ -581,6 +702,8 @@ finished(CURL *easy, CURLcode rc, void *arg)
 {
     fetch *f = arg;
     f->easy = easy;
+    if (easy) f->spent_ms += now_ms() - f->hop_t0;
+    if (easy && rc == CURLE_OK && follow(f)) return; /* the next hop is on */
     finalize(f, easy, rc);
     f->done(&f->res, f->arg);
     fetch_free(f);
@@ -602,6 +725,7 @@ fetch_start(evcurl_pool *pool, const fetch_request *req, fetch_done_fn done,
             void *arg)
 {
     fetch *f = xcalloc(1, sizeof *f);
+    f->pool = pool;
     f->done = done;
     f->arg = arg;
     /* DNS and TLS know an international host name by its punycode form;
@@ -647,6 +771,8 @@ fetch_start(evcurl_pool *pool, const fetch_request *req, fetch_done_fn done,
     f->keep_error_body = req->keep_error_body;
     f->cut_body = req->cut_body;
     f->chain_permanent = true;
+    f->origin_url = xstrdup(f->url);
+    f->hops[f->nhops++] = xstrdup(f->url);
     f->res.retry_after = -1;
     f->req = evcurl_submit(pool, f->url, build, finished, f);
     return f;

@@ -7,7 +7,10 @@
  * callback, the transfer aborted the moment it passes, and the result
  * failed — a truncated body is never handed on; an honest User-Agent; only
  * http and https, also after redirects; at most 5 redirects, a loop named
- * as such; connect, total and low-speed timeouts; no cookies; no proxy
+ * as such; the extra headers and the URL's credentials for the origin
+ * of the URL asked only (fetch follows redirects itself, and a hop to
+ * another scheme, host or port goes without them); connect, total (for
+ * all the hops together) and low-speed timeouts; no cookies; no proxy
  * from the environment; TLS verified; the SSRF guard (netguard.h) unless
  * allow_private. Errors come as one short human string ("timeout after
  * 30s", "body over 16 MiB", "TLS: certificate has expired", "connect
@@ -46,7 +49,8 @@ typedef struct fetch_request {
     const char *url;
     const char *etag;           /* from the last 200, or NULL */
     const char *last_modified;  /* idem */
-    const char *const *headers; /* extra "Name: value" lines, NULL-ended */
+    /* extra "Name: value" lines, NULL-ended: sent to url's origin only */
+    const char *const *headers;
     const char *user_agent;
     const char *ca_file; /* PEM bundle trusted instead of the system's */
     int connect_timeout_s, timeout_s, low_speed_time_s;
@@ -89,7 +93,8 @@ typedef struct fetch_result {
     /* Target of the leading run of 301/308 hops (A -301-> B -302-> C gives
      * B): the URL the feed should be stored under if `ok`, credentials
      * included (redact it to show it). NULL if the first hop was not
-     * permanent. */
+     * permanent. With extra headers, the run ends at a hop to another
+     * origin: the next polls would send them there. */
     char *permanent_url;
     bool temporary_redirect; /* some 302/303/307 hop */
     int64_t retry_after;     /* seconds from Retry-After, or -1 */

@@ -185,20 +185,96 @@ loose_userinfo_end(const char *auth)
     return at && at > auth + user ? at + 1 : auth;
 }
 
+/* url into b, its userinfo redacted. */
+static void
+redact_userinfo(buf *b, const char *url)
+{
+    const char *auth, *host, *end;
+    if (!authority(url, &auth, &host, &end)) {
+        buf_adds(b, url);
+        return;
+    }
+    if (host == auth) host = loose_userinfo_end(auth);
+    if (host == auth) {
+        buf_adds(b, url);
+        return;
+    }
+    const char *colon = memchr(auth, ':', (size_t)(host - 1 - auth));
+    /* "user:" is kept: it tells two accounts apart. A userinfo without a
+     * colon is often a token by itself ("https://TOKEN@host/"). */
+    buf_add(b, url, (size_t)((colon ? colon + 1 : auth) - url));
+    buf_adds(b, "***");
+    buf_adds(b, host - 1); /* from the '@' on */
+}
+
+/* Query parameters that carry a secret by name. The list is the names
+ * services document for it (GitLab's private_token, OAuth's access_token
+ * and client_secret, signed URLs' sig ...); the endings catch their
+ * spellings (accessToken, X-Amz-Security-Token, X-Amz-Signature, feed_password).
+ * Hiding a value that was no secret costs only some detail in a message. */
+static bool
+secret_param(const char *name, size_t n)
+{
+    static const char *const names[] = {
+        "token",   "access_token", "api_key",       "apikey",
+        "key",     "auth",         "password",      "passwd",
+        "secret",  "sig",          "signature",     "private_token",
+        "client_secret",
+    };
+    static const char *const endings[] = {"token", "secret", "signature",
+                                          "password", "apikey", "api_key",
+                                          "api-key"};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (strlen(names[i]) == n && !ascii_strncasecmp(name, names[i], n))
+            return true;
+    for (size_t i = 0; i < ARRAY_LEN(endings); i++) {
+        size_t k = strlen(endings[i]);
+        if (n >= k && !ascii_strncasecmp(name + n - k, endings[i], k))
+            return true;
+    }
+    return false;
+}
+
+/* One "name=value" of a query or fragment into b, its value "***" if the
+ * name says it is a secret. */
+static void
+redact_param(buf *b, const char *p, size_t n)
+{
+    const char *eq = memchr(p, '=', n);
+    if (eq && eq + 1 < p + n && secret_param(p, (size_t)(eq - p))) {
+        buf_add(b, p, (size_t)(eq + 1 - p));
+        buf_adds(b, "***");
+    } else {
+        buf_add(b, p, n);
+    }
+}
+
+/* s into b, the secret parameters of its query and of its fragment
+ * ("#access_token=...", OAuth's implicit grant) redacted. Parameters are
+ * separated by '&' (or ';', the old CGI way). */
+static void
+redact_params(buf *b, const char *s)
+{
+    size_t n = strcspn(s, "?#");
+    buf_add(b, s, n);
+    s += n;
+    bool in_fragment = false;
+    while (*s) {
+        if (*s == '#') in_fragment = true;
+        buf_addc(b, *s++); /* the '?', '#', '&' or ';' before a parameter */
+        n = strcspn(s, in_fragment ? "&;" : "&;#");
+        redact_param(b, s, n);
+        s += n;
+    }
+}
+
 char *
 url_redact(const char *url)
 {
-    const char *auth, *host, *end;
-    if (!authority(url, &auth, &host, &end)) return xstrdup(url);
-    if (host == auth) host = loose_userinfo_end(auth);
-    if (host == auth) return xstrdup(url);
-    const char *colon = memchr(auth, ':', (size_t)(host - 1 - auth));
-    buf b = {0};
-    /* "user:" is kept: it tells two accounts apart. A userinfo without a
-     * colon is often a token by itself ("https://TOKEN@host/"). */
-    buf_add(&b, url, (size_t)((colon ? colon + 1 : auth) - url));
-    buf_adds(&b, "***");
-    buf_adds(&b, host - 1); /* from the '@' on */
+    buf shown = {0}, b = {0};
+    redact_userinfo(&shown, url);
+    redact_params(&b, shown.p ? shown.p : "");
+    buf_free(&shown);
     return buf_detach(&b);
 }
 
@@ -221,5 +297,112 @@ url_strip_userinfo(const char *url)
     buf b = {0};
     buf_add(&b, url, (size_t)(auth - url));
     buf_adds(&b, host);
+    return buf_detach(&b);
+}
+
+/* ---- redirects ------------------------------------------------------------ */
+
+char *
+url_follow(const char *base, const char *location)
+{
+    if (!*location) return NULL;
+    CURLU *u = curl_url();
+    char *got = NULL, *out = NULL;
+    /* The flags libcurl's own redirect following uses: spaces and
+     * non-ASCII bytes of a sloppy Location are percent-encoded. Any
+     * scheme is read, so that the caller can refuse it by name. */
+    if (u &&
+        curl_url_set(u, CURLUPART_URL, base, CURLU_NON_SUPPORT_SCHEME) ==
+            CURLUE_OK &&
+        curl_url_set(u, CURLUPART_URL, location,
+                     CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE |
+                         CURLU_ALLOW_SPACE) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)
+        out = xstrdup(got);
+    curl_free(got);
+    curl_url_cleanup(u);
+    return out;
+}
+
+/* The origin of an absolute URL as libcurl reads it: scheme, host and
+ * port (the scheme's default when none is written). */
+typedef struct origin {
+    char *scheme, *host, *port;
+} origin;
+
+static bool
+origin_of(const char *url, origin *o)
+{
+    memset(o, 0, sizeof *o);
+    CURLU *u = curl_url();
+    bool ok = u &&
+              curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+                  CURLUE_OK &&
+              curl_url_get(u, CURLUPART_SCHEME, &o->scheme, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &o->host, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_PORT, &o->port, CURLU_DEFAULT_PORT) ==
+                  CURLUE_OK;
+    curl_url_cleanup(u);
+    return ok;
+}
+
+static void
+origin_free(origin *o)
+{
+    curl_free(o->scheme);
+    curl_free(o->host);
+    curl_free(o->port);
+}
+
+bool
+url_same_origin(const char *a, const char *b)
+{
+    origin oa, ob;
+    bool same = origin_of(a, &oa) && origin_of(b, &ob) &&
+                !ascii_strcasecmp(oa.scheme, ob.scheme) &&
+                !ascii_strcasecmp(oa.host, ob.host) && !strcmp(oa.port, ob.port);
+    origin_free(&oa);
+    origin_free(&ob);
+    return same;
+}
+
+char *
+url_lend_userinfo(const char *to, const char *from)
+{
+    const char *tauth, *thost, *tend, *fauth, *fhost, *fend;
+    if (!authority(to, &tauth, &thost, &tend) || thost != tauth ||
+        !authority(from, &fauth, &fhost, &fend) || fhost == fauth ||
+        !url_same_origin(to, from))
+        return xstrdup(to);
+    buf b = {0};
+    buf_add(&b, to, (size_t)(tauth - to));
+    buf_add(&b, fauth, (size_t)(fhost - fauth)); /* "user:password@" */
+    buf_adds(&b, tauth);
+    return buf_detach(&b);
+}
+
+/* ---- webhook URLs --------------------------------------------------------- */
+
+char *
+url_origin_shown(const char *url)
+{
+    const char *auth, *host, *end;
+    buf b = {0};
+    if (authority(url, &auth, &host, &end)) {
+        if (host == auth) host = loose_userinfo_end(auth);
+        buf_add(&b, url, (size_t)(auth - url)); /* "scheme://" */
+        end = host + strcspn(host, "/?#");
+        buf_add(&b, host, (size_t)(end - host));
+    } else {
+        /* not even a URL: its first segment ("hooks.slack.com"), from
+         * after a last '@' ("TOKEN@hooks.slack.com") */
+        end = url + strcspn(url, "/?#");
+        host = url;
+        for (const char *p = url; p < end; p++)
+            if (*p == '@') host = p + 1;
+        buf_add(&b, host, (size_t)(end - host));
+    }
+    if (*end && strcmp(end, "/")) buf_adds(&b, "/…");
+    else buf_adds(&b, end);
     return buf_detach(&b);
 }

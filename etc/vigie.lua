@@ -78,7 +78,9 @@ catch_up = os.getenv("VIGIE_DEMO") and "forever" or "24h"
 --   interval, timeout        instead of the defaults above
 --   scripts = { ... }        instead of the default scripts, for this feed
 --   headers = { ["Authorization"] = "Bearer ..." }  extra request headers
---                            (not Host or other headers vigie manages)
+--                            (not Host or other headers vigie manages),
+--                            sent to the feed's own scheme, host and port
+--                            only, never where it redirects elsewhere
 --   allow_private_networks = true   for this feed only
 --   silent_after = "3d"      alert (to `health`) when no new item came for
 --                            this long (default: off)

@@ -583,6 +583,9 @@ static const ecase error_cases[] = {
      "@: feeds[1].url: \"ftp://a.example/x\": not an http or https URL"},
     {"feeds = { 'file:///etc/passwd' }\n",
      "@: feeds[1]: \"file:///etc/passwd\": not an http or https URL"},
+    {"feeds = { { url = 'https://a.example/x y?private_token=SECRET' } }\n",
+     "@: feeds[1].url: \"https://a.example/x y?private_token=***\": contains a "
+     "space or control character (encode it as %20)"},
     {"feeds = { { url = 'https://a.example/x y' } }\n",
      "@: feeds[1].url: \"https://a.example/x y\": contains a space or control "
      "character (encode it as %20)"},
@@ -634,6 +637,14 @@ static const ecase error_cases[] = {
      "@: webhooks.ops.url: missing (every webhook needs a url)"},
     {"webhooks = { ops = { url = 'smtp://h.example/' } }\n",
      "@: webhooks.ops.url: \"smtp://h.example/\": not an http or https URL"},
+    /* a webhook's path is its secret (Slack, Discord): never echoed */
+    {"webhooks = { ops = { url = 'https://hooks.slack.com/services/T0/B0/"
+     "XXSECRETXX ', format = 'slack' } }\n",
+     "@: webhooks.ops.url: \"https://hooks.slack.com/…\": contains a space or "
+     "control character (encode it as %20)"},
+    {"webhooks = { ops = { url = 'hooks.slack.com/services/T0/B0/XXSECRETXX' "
+     "} }\n",
+     "@: webhooks.ops.url: \"hooks.slack.com/…\": not an http or https URL"},
     {"webhooks = { { url = 'https://h.example/' } }\n",
      "@: webhooks[1]: webhooks are named: webhooks = { ops = { url = ... } }"},
     {"webhooks = { ['my hook'] = { url = 'https://h.example/' } }\n",

@@ -313,6 +313,105 @@ class FetchTest(unittest.TestCase):
             self.assertEqual(res["outcome"], "refused", target)
             self.assertIn("only http and https", res["error"])
 
+    # -- a feed's headers and credentials stay with its origin ----------
+    def secret_fetch(self, path, host=None, user=""):
+        """vigie fetch of this server's path with an API key header and a
+        bearer token; returns the result."""
+        url = self.srv.url(path, host=host).replace("://", "://" + user, 1)
+        r, by_url, lines = fetch("--allow-private", "-H", "X-Api-Key: K3Y",
+                                 "-H", "Authorization: Bearer B34R3R", url)
+        self.assertEqual(len(lines), 1, r.stderr)
+        return lines[0]
+
+    def assertNoSecrets(self, req):
+        for name in ("x-api-key", "authorization"):
+            self.assertIsNone(req.header(name), (req, name))
+
+    def test_headers_not_sent_to_another_origin(self):
+        """libcurl strips only Authorization and cookies when a redirect
+        changes host: an X-Api-Key went along. Another port, another host
+        name of the same address, another scheme: another origin."""
+        other = FeedServer().start()
+        self.addCleanup(other.stop)
+        targets = [other.url("/feed/elsewhere"),
+                   self.srv.url("/feed/elsewhere", host="localhost")]
+        for code in (301, 302, 307, 308):
+            for to in targets:
+                self.srv.reset()
+                other.reset()
+                res = self.secret_fetch("/redirect/%d?to=%s" % (
+                    code, urllib.parse.quote(to, safe="")))
+                self.assertTrue(res["ok"], res)
+                self.assertEqual(res["final_url"], to)
+                (first,) = self.srv.requests_to("/redirect/")
+                self.assertEqual(first.header("x-api-key"), "K3Y")
+                self.assertEqual(first.header("authorization"),
+                                 "Bearer B34R3R")
+                (hop,) = (other.requests + self.srv.requests_to("/feed/"))
+                self.assertNoSecrets(hop)
+                # and the feed does not move there: its next polls would
+                # carry the headers
+                self.assertIsNone(res["permanent_redirect"], (code, to))
+
+    def test_headers_not_sent_after_leaving_the_origin(self):
+        """A hop through another origin and back: the hop away gets
+        nothing, the way home gets the headers again."""
+        other = FeedServer().start()
+        self.addCleanup(other.stop)
+        home = self.srv.url("/feed/home")
+        away = other.url("/redirect/302?to=" + urllib.parse.quote(home, safe=""))
+        res = self.secret_fetch("/redirect/302?to=" + urllib.parse.quote(
+            away, safe=""))
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["redirects"], 2)
+        (hop,) = other.requests
+        self.assertNoSecrets(hop)
+        (back,) = self.srv.requests_to("/feed/home")
+        self.assertEqual(back.header("x-api-key"), "K3Y")
+
+    def test_headers_and_credentials_kept_on_the_same_origin(self):
+        for to in ("/feed/same", self.srv.url("/feed/same")):
+            self.srv.reset()
+            res = self.secret_fetch("/redirect/301?to=" + urllib.parse.quote(
+                to, safe=""))
+            self.assertTrue(res["ok"], res)
+            self.assertEqual(res["permanent_redirect"],
+                             self.srv.url("/feed/same"))
+            (hop,) = self.srv.requests_to("/feed/same")
+            self.assertEqual(hop.header("x-api-key"), "K3Y")
+            self.assertEqual(hop.header("authorization"), "Bearer B34R3R")
+
+    def test_url_credentials_follow_an_absolute_redirect_home_only(self):
+        """user:password of the feed URL: kept for an absolute Location on
+        the same origin (as libcurl does), never sent to another."""
+        other = FeedServer().start()
+        self.addCleanup(other.stop)
+        basic = "Basic dTpwdw=="  # u:pw
+        for to, srv in ((self.srv.url("/feed/abs"), self.srv),
+                        (other.url("/feed/abs"), other)):
+            self.srv.reset()
+            other.reset()
+            url = self.srv.url("/redirect/301?to=" + urllib.parse.quote(
+                to, safe="")).replace("://", "://u:pw@", 1)
+            r, res = fetch("--allow-private", url)[0:2]
+            self.assertEqual(r.returncode, 0, r.stderr)
+            (hop,) = srv.requests_to("/feed/abs")
+            if srv is self.srv:
+                self.assertEqual(hop.header("authorization"), basic)
+                self.assertEqual(res[url.replace("u:pw@", "u:***@")]
+                                 ["permanent_redirect"],
+                                 to.replace("://", "://u:***@", 1))
+            else:
+                self.assertIsNone(hop.header("authorization"))
+
+    def test_permanent_redirect_elsewhere_moves_a_feed_without_headers(self):
+        other = FeedServer().start()
+        self.addCleanup(other.stop)
+        to = other.url("/feed/moved")
+        r, res = self.one("/redirect/301?to=" + urllib.parse.quote(to, safe=""))
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["permanent_redirect"], to)
+
     def test_no_cookies(self):
         r, res = self.one("/cookie")
         self.assertTrue(res["ok"])

@@ -5,7 +5,6 @@ checks every file lands where vigie(1) says, that an edited config survives
 a second install, and that uninstall removes everything but the config."""
 import filecmp
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -81,7 +80,8 @@ class InstallTest(unittest.TestCase):
         conf = self.path("/etc/vigie/vigie.lua")
         with open(conf, encoding="utf-8") as f:
             text = f.read()
-        self.assertNotRegex(text, r"""["']\.\./(scripts|feeds)/""")
+        # no Lua string value left relative to etc/ (prose may quote one)
+        self.assertNotRegex(text, r"""[({=,]\s*["']\.\./(scripts|feeds)/""")
         self.assertNotIn("../build", text)
         self.assertEqual(stat.S_IMODE(os.stat(conf).st_mode), 0o644)
 
@@ -95,13 +95,23 @@ class InstallTest(unittest.TestCase):
                       encoding="utf-8") as f:
                 text = f.read()
             share = PREFIX + "/share/vigie"
-            self.assertIn('state_dir = "/var/lib/vigie"\n', text)
+            # systemd's StateDirectory= still decides, as the comment says
+            self.assertIn('state_dir = os.getenv("STATE_DIRECTORY") or '
+                          '"/var/lib/vigie"\n', text)
             self.assertIn('scripts = { "%s/scripts/balkans.lua" }' % share,
                           text)
             self.assertIn("vigie.glob('%s/feeds/samples/*.xml')" % share, text)
             self.assertIn('path = "%s/feeds/samples/nato-fr.xml"' % share,
                           text)
             self.assertIn('{ url = "https://example.org/feed.xml" }', text)
+            # commented-out examples work once uncommented ...
+            self.assertIn('-- { path = "%s/feeds/samples/ec-en.xml" },' % share,
+                          text)
+            # ... but prose about the source tree stays true
+            self.assertIn('-- In the source tree "../feeds/samples/nato-fr.xml" '
+                          'is feeds/samples/nato-fr.xml.\n', text)
+            self.assertIn("-- Check it with: vigie check -c "
+                          "/etc/vigie/vigie.lua\n", text)
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
@@ -128,6 +138,9 @@ class InstallTest(unittest.TestCase):
         with open(unit, encoding="utf-8") as f:
             text = f.read()
         self.assertNotRegex(text, r"@[A-Z]+@")
+        # comments stay true once the placeholders are filled in
+        self.assertNotIn("replaces %s/bin" % PREFIX, text)
+        self.assertIn("the config in /etc/vigie.", text)
         self.assertIn("\nExecStart=%s/bin/vigie run -c /etc/vigie/vigie.lua\n"
                       % PREFIX, text)
         self.assertIn("\nExecStartPre=%s/bin/vigie check -c "
@@ -190,38 +203,54 @@ class InstallTest(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
     def test_installed_tree_runs(self):
-        # Installed for real under a temporary prefix (no DESTDIR), so the
-        # absolute paths the installed config names exist.
+        """Installed for real under a temporary prefix (no DESTDIR), so the
+        absolute paths the installed config names exist. With a PREFIX
+        other than /usr and /usr/local the config is PREFIX/etc/vigie, and
+        the installed binary reads it without -c; its state directory is
+        $STATE_DIRECTORY, as under systemd."""
         top = tempfile.mkdtemp(prefix="vigie-prefix-")
         try:
-            prefix = os.path.join(top, "usr", "local")
+            prefix = os.path.join(top, "opt", "vigie")
+            before = os.stat(VIGIE).st_mtime_ns
             r = make("install", "PREFIX=" + prefix, "UNITDIR=" + os.path.join(top, "unit"),
                      "CONFIG_SRC=" + self.config_src)
             self.assertEqual(r.returncode, 0, (r.stdout + r.stderr).decode())
+            # the tree's binary (other tests may be running it) is untouched
+            self.assertEqual(os.stat(VIGIE).st_mtime_ns, before)
             vigie = os.path.join(prefix, "bin", "vigie")
             conf = os.path.join(prefix, "etc", "vigie", "vigie.lua")
             with open(conf) as f:
                 text = f.read()
             self.assertIn(os.path.join(prefix, "share", "vigie", "scripts"), text)
-            # the installed config says /var/lib/vigie: a copy points at ours
+            with open(os.path.join(top, "unit", "vigie.service")) as f:
+                self.assertIn("\nExecStart=%s run -c %s\n" % (vigie, conf),
+                              f.read())
             state = os.path.join(top, "state")
-            copy = os.path.join(top, "vigie.lua")
-            with open(copy, "w") as f:
-                f.write(re.sub(r'(?m)^\s*state_dir\s*=.*$',
-                               'state_dir = "%s"' % state, text))
-            env = dict(os.environ)
+            env = dict(os.environ, STATE_DIRECTORY=state)
             env.pop("VIGIE_DEMO", None)
-            r = subprocess.run([vigie, "check", "-c", copy], capture_output=True,
+            r = subprocess.run([vigie, "run", "--help"], capture_output=True,
+                               env=env, timeout=60)
+            self.assertIn(conf.encode(), r.stdout)
+            r = subprocess.run([vigie, "check"], capture_output=True,
                                env=env, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr.decode())
             self.assertIn(b": ok: 5 feeds", r.stdout)
-            r = subprocess.run([vigie, "run", "--once", "-c", copy], capture_output=True,
+            self.assertTrue(r.stdout.startswith(conf.encode()), r.stdout)
+            r = subprocess.run([vigie, "run", "--once"], capture_output=True,
                                env=env, timeout=120)
             self.assertEqual(r.returncode, 0, r.stderr.decode())
             self.assertIn(b"done: 5 feeds polled, 5 ok, 0 failed", r.stderr)
             self.assertTrue(os.path.exists(os.path.join(state, "vigie.db")))
+            r = subprocess.run([vigie, "status"], capture_output=True,
+                               env=env, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
         finally:
             shutil.rmtree(top, ignore_errors=True)
+
+    def test_tree_binary_reads_etc(self):
+        r = subprocess.run([VIGIE, "run", "--help"], capture_output=True,
+                           timeout=30)
+        self.assertIn(b"/etc/vigie/vigie.lua", r.stdout)
 
 if __name__ == "__main__":
     unittest.main()

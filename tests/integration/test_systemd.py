@@ -132,6 +132,17 @@ class SystemdUnitTest(unittest.TestCase):
                              "exposure %.1f > %.1f:\n%s" %
                              (score, MAX_EXPOSURE, out))
 
+    def test_stated_score_is_the_same_everywhere(self):
+        """The unit's comment and the README quote one measurement."""
+        stated = re.search(r"security --offline=yes vigie\.service +"
+                           r"\(([0-9.]+) at release\)", self.source)
+        self.assertIsNotNone(stated)
+        with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+            readme = re.search(r"`systemd-analyze security`\s+scores it "
+                               r"([0-9.]+)", f.read())
+        self.assertIsNotNone(readme)
+        self.assertEqual(stated.group(1), readme.group(1).rstrip("."))
+
     def test_contract_directives(self):
         # DESIGN.md "Running under systemd" and issue 6.
         lines = [l.strip() for l in self.source.splitlines()
