@@ -578,6 +578,7 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
 {
     sqlite3_stmt *st;
     int rc;
+    if (o->at) now = o->at;
     if (o->status >= 200 && o->status <= 299) {
         /* Delivered, even when the claim was meanwhile given up: the
          * receiver has it. */

@@ -30,6 +30,7 @@
 #ifndef VIGIE_OUTBOX_H
 #define VIGIE_OUTBOX_H
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,11 @@ void outbox_clear_targets(outbox *ob);
  * many, or -1. */
 long outbox_recover(outbox *ob, int64_t now, char *err, size_t errlen);
 
+/* How a log line names an alert: its row id (what `vigie outbox retry`
+ * takes), the start of its Idempotency-Key (what the receiver sees) and
+ * its target. Arguments: int64_t id, const char *key, const char *target. */
+#define OUTBOX_ALERT_FMT "alert %" PRId64 " (%.12s) to %s"
+
 /* A claimed row: what to send. */
 typedef struct outbox_msg {
     int64_t id;
@@ -101,6 +107,9 @@ typedef struct outbox_outcome {
     size_t response_len;
     bool permanent; /* a failure no retry can fix (URL refused by policy,
                        unknown webhook): dead-letter at once */
+    int64_t at;     /* when the transport saw it (ms); 0: the report's now.
+                       An outcome recorded late (the database refused the
+                       first try) still counts from when it happened. */
 } outbox_outcome;
 
 /* Records the outcome of message m's attempt: delivered, retry later, or
@@ -112,7 +121,10 @@ int outbox_report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
 
 /* outbox_report() for each of done[0..ndone), then outbox_next(), in one
  * transaction. On -1 none of it happened (the claims in out are not
- * made, the outcomes not recorded: those rows keep their lease). */
+ * made, the outcomes not recorded: those rows keep their lease, and the
+ * caller keeps the outcomes to pass them again: recorded first, in the
+ * same transaction as any claim, they are never overtaken by a claim of
+ * the same row, so an alert known delivered is not sent again). */
 long outbox_report_next(outbox *ob, const outbox_msg *done,
                         const outbox_outcome *outcomes, size_t ndone,
                         int64_t now, outbox_msg *out, size_t max,
