@@ -36,7 +36,8 @@ usage(FILE *f)
            "  retry       send a dead or waiting alert again now, with a "
            "fresh\n"
            "              give-up clock (--all: every one of them)\n"
-           "  drop        delete an alert that was not delivered\n"
+           "  drop        delete an alert that is neither delivered nor being\n"
+           "              sent right now\n"
            "  -c, --config FILE   the config (its state_dir)\n"
            "  --state-dir DIR     the state directory, instead of the "
            "config's\n");
@@ -175,6 +176,36 @@ wake(store *s)
                    "starts)";
 }
 
+/* Why `retry` or `drop` left alert id as it was (an OUTBOX_ACT_ value). */
+static void
+say_left_alone(const char *action, int64_t id, int why)
+{
+    bool retry = !strcmp(action, "retry");
+    switch (why) {
+    case OUTBOX_ACT_SENDING:
+        /* its outcome decides: delivered, a retry, or dead */
+        if (retry)
+            cli_error("outbox retry %" PRId64 ": alert %" PRId64 " is being "
+                      "sent right now; if that fails it is retried by itself",
+                      id, id);
+        else
+            cli_error("outbox drop %" PRId64 ": alert %" PRId64 " is being "
+                      "sent right now; it may already have arrived: drop it "
+                      "once it is dead-lettered or waiting for a retry",
+                      id, id);
+        break;
+    case OUTBOX_ACT_DELIVERED:
+        cli_error("outbox %s %" PRId64 ": alert %" PRId64 " was delivered "
+                  "already",
+                  action, id, id);
+        break;
+    default:
+        cli_error("outbox %s %" PRId64 ": no such alert (see 'vigie outbox "
+                  "list')",
+                  action, id);
+    }
+}
+
 int
 cmd_outbox(int argc, char **argv)
 {
@@ -271,18 +302,17 @@ cmd_outbox(int argc, char **argv)
     } else {
         for (int i = 0; i < nargs; i++) {
             int rc = is_retry ? outbox_retry(s, ids[i], now, err, sizeof err)
-                              : outbox_drop(s, ids[i], err, sizeof err);
-            if (rc < 0) {
-                cli_error("%s", err);
-                status = EXIT_FAIL;
-            } else if (rc == 0) {
-                cli_error("outbox %s %" PRId64 ": no such %s alert", action,
-                          ids[i], is_retry ? "dead or waiting" : "undelivered");
-                status = EXIT_FAIL;
-            } else {
+                              : outbox_drop(s, ids[i], now, err, sizeof err);
+            if (rc == OUTBOX_ACT_DONE) {
                 printf("alert %" PRId64 " %s\n", ids[i],
                        is_retry ? wake(s) : "dropped");
+                continue;
             }
+            status = EXIT_FAIL;
+            if (rc < 0)
+                cli_error("%s", err);
+            else
+                say_left_alone(action, ids[i], rc);
         }
     }
     fflush(stdout);

@@ -795,14 +795,71 @@ update(store *s, const char *sql, int64_t id, int64_t now, char *err,
     return rc < 0 ? -1 : sqlite3_changes(db);
 }
 
+/* The rows `vigie outbox` may change: not delivered, not being sent (see
+ * OUTBOX_ACT_SENDING). ?2 is now. */
+#define NOT_IN_FLIGHT "(state IN (0, 3) OR (state = 1 AND lease_until <= ?2))"
+
+/* Why the row id was left alone by an action on the rows NOT_IN_FLIGHT. */
+static int
+why_not(store *s, int64_t id, char *err, size_t errlen)
+{
+    sqlite3 *db = store_db(s);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT state FROM outbox WHERE id = ?1", -1,
+                           &st, NULL) != SQLITE_OK) {
+        db_err(db, s, err, errlen, "reading the outbox");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), ret = OUTBOX_ACT_NONE;
+    if (rc == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 0);
+        ret = state == OUTBOX_DELIVERED ? OUTBOX_ACT_DELIVERED
+              : state == OUTBOX_SENDING ? OUTBOX_ACT_SENDING
+                                        : OUTBOX_ACT_NONE;
+    } else if (rc != SQLITE_DONE) {
+        db_err(db, s, err, errlen, "reading the outbox");
+        ret = -1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* sql (binding ?1 id and ?2 now) on one row, and if it changed nothing,
+ * why: in one transaction, so the answer is about the row as it was. */
+static int
+act_on(store *s, const char *sql, int64_t id, int64_t now, char *err,
+       size_t errlen, const char *what)
+{
+    sqlite3 *db = store_db(s);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        db_err(db, s, err, errlen, what);
+        return -1;
+    }
+    long n = update(s, sql, id, now, err, errlen, what);
+    int ret = n < 0  ? -1
+              : n > 0 ? OUTBOX_ACT_DONE
+                      : why_not(s, id, err, errlen);
+    if (ret < 0) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        db_err(db, s, err, errlen, what);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return ret;
+}
+
 int
 outbox_retry(store *s, int64_t id, int64_t now, char *err, size_t errlen)
 {
-    return (int)update(s,
-                       "UPDATE outbox SET state = 0, due = ?2, since = ?2,"
-                       " attempts = 0, lease_until = 0, done_at = 0"
-                       " WHERE id = ?1 AND state IN (0, 3)",
-                       id, now, err, errlen, "retrying an alert");
+    return act_on(s,
+                  "UPDATE outbox SET state = 0, due = ?2, since = ?2,"
+                  " attempts = 0, lease_until = 0, done_at = 0"
+                  " WHERE id = ?1 AND " NOT_IN_FLIGHT,
+                  id, now, err, errlen, "retrying an alert");
 }
 
 long
@@ -811,15 +868,13 @@ outbox_retry_all(store *s, int64_t now, char *err, size_t errlen)
     return update(s,
                   "UPDATE outbox SET state = 0, due = ?2, since = ?2,"
                   " attempts = 0, lease_until = 0, done_at = 0"
-                  " WHERE state IN (0, 3) AND ?1 = ?1",
+                  " WHERE ?1 = ?1 AND " NOT_IN_FLIGHT,
                   0, now, err, errlen, "retrying alerts");
 }
 
 int
-outbox_drop(store *s, int64_t id, char *err, size_t errlen)
+outbox_drop(store *s, int64_t id, int64_t now, char *err, size_t errlen)
 {
-    return (int)update(s,
-                       "DELETE FROM outbox WHERE id = ?1 AND state != 2"
-                       " AND ?2 = ?2",
-                       id, 0, err, errlen, "dropping an alert");
+    return act_on(s, "DELETE FROM outbox WHERE id = ?1 AND " NOT_IN_FLIGHT, id,
+                  now, err, errlen, "dropping an alert");
 }

@@ -169,13 +169,24 @@ typedef struct outbox_counts {
 
 int outbox_count(store *s, outbox_counts *c, char *err, size_t errlen);
 
+/* What outbox_retry() and outbox_drop() did, or why not. An alert is
+ * being sent while it is "sending" and its lease runs: the POST may have
+ * arrived already, and its outcome will say. Once the lease has run out
+ * (a daemon killed mid-POST, not restarted) nobody is sending it. */
+enum {
+    OUTBOX_ACT_NONE = 0,      /* no such alert */
+    OUTBOX_ACT_DONE = 1,      /* retried, or dropped */
+    OUTBOX_ACT_SENDING = 2,   /* being sent right now: left alone */
+    OUTBOX_ACT_DELIVERED = 3, /* delivered already: left alone */
+};
+
 /* Makes a dead or pending row due now, with a fresh give-up clock and
- * backoff. 1 done, 0 no such row (or not retryable: delivered, or being
- * sent right now), -1 error. */
+ * backoff. An OUTBOX_ACT_ value, or -1 with err. */
 int outbox_retry(store *s, int64_t id, int64_t now, char *err, size_t errlen);
-/* Every dead and pending row. Returns how many, or -1. */
+/* Every dead and pending row (none being sent). Returns how many, or -1. */
 long outbox_retry_all(store *s, int64_t now, char *err, size_t errlen);
-/* Deletes a row that is not delivered. 1, 0 no such row, -1 error. */
-int outbox_drop(store *s, int64_t id, char *err, size_t errlen);
+/* Deletes a row that is neither delivered nor being sent. An OUTBOX_ACT_
+ * value, or -1 with err. */
+int outbox_drop(store *s, int64_t id, int64_t now, char *err, size_t errlen);
 
 #endif

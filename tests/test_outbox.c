@@ -440,22 +440,58 @@ test_retry_and_drop(void **state)
     assert_int_equal(col(f, dead, "state"), OUTBOX_PENDING);
     assert_int_equal(col(f, dead, "attempts"), 0);
     assert_int_equal(col(f, dead, "since"), T0 + 100);
-    assert_int_equal(outbox_retry(f->s, done, T0, f->err, sizeof f->err), 0);
-    assert_int_equal(outbox_retry(f->s, 999, T0, f->err, sizeof f->err), 0);
+    assert_int_equal(outbox_retry(f->s, done, T0, f->err, sizeof f->err),
+                     OUTBOX_ACT_DELIVERED);
+    assert_int_equal(outbox_retry(f->s, 999, T0, f->err, sizeof f->err),
+                     OUTBOX_ACT_NONE);
     assert_int_equal(next(f, T0 + 100, m, 4, NULL), 1);
     assert_int_equal(m[0].id, dead);
     /* a row being sent cannot be retried under the sender's feet */
-    assert_int_equal(outbox_retry(f->s, dead, T0, f->err, sizeof f->err), 0);
+    assert_int_equal(outbox_retry(f->s, dead, T0 + 100, f->err, sizeof f->err),
+                     OUTBOX_ACT_SENDING);
+    assert_int_equal(col(f, dead, "attempts"), 1);
     report(f, &m[0], 400, NULL, T0 + 101);
     clear(m, 1);
 
     assert_int_equal(outbox_retry_all(f->s, T0 + 200, f->err, sizeof f->err),
                      2); /* the dead one and the waiting one */
     assert_int_equal(col(f, waiting, "due"), T0 + 200);
-    assert_int_equal(outbox_drop(f->s, waiting, f->err, sizeof f->err), 1);
+    assert_int_equal(outbox_drop(f->s, waiting, T0 + 200, f->err, sizeof f->err),
+                     OUTBOX_ACT_DONE);
     assert_int_equal(col(f, waiting, "state"), -1);
-    assert_int_equal(outbox_drop(f->s, done, f->err, sizeof f->err), 0);
+    assert_int_equal(outbox_drop(f->s, done, T0 + 200, f->err, sizeof f->err),
+                     OUTBOX_ACT_DELIVERED);
     assert_int_equal(col(f, done, "state"), OUTBOX_DELIVERED);
+    assert_int_equal(outbox_drop(f->s, 999, T0 + 200, f->err, sizeof f->err),
+                     OUTBOX_ACT_NONE);
+}
+
+/* QA: `vigie outbox drop` on an alert being sent said "dropped", and the
+ * receiver got it anyway. A row in flight is left alone (the POST may
+ * have arrived: its outcome decides); once its lease has run out nobody
+ * is sending it, and it may be dropped or retried. */
+static void
+test_drop_refuses_an_alert_in_flight(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b"}, *tg[] = {"x", "y"};
+    enqueue(f, ids, tg, 2, T0);
+    outbox_msg m[2];
+    assert_int_equal(next(f, T0, m, 2, NULL), 2);
+    int64_t a = m[0].id, b = m[1].id;
+    assert_int_equal(outbox_drop(f->s, a, T0 + 1, f->err, sizeof f->err),
+                     OUTBOX_ACT_SENDING);
+    assert_int_equal(col(f, a, "state"), OUTBOX_SENDING);
+    assert_int_equal(outbox_retry_all(f->s, T0 + 1, f->err, sizeof f->err), 0);
+    /* delivered meanwhile: the outcome lands on the row, still there */
+    report(f, &m[0], 200, NULL, T0 + 2);
+    assert_int_equal(col(f, a, "state"), OUTBOX_DELIVERED);
+    /* b's sender vanished: after the lease, b is nobody's */
+    int64_t later = T0 + f->p.lease;
+    assert_int_equal(outbox_drop(f->s, b, later, f->err, sizeof f->err),
+                     OUTBOX_ACT_DONE);
+    assert_int_equal(col(f, b, "state"), -1);
+    clear(m, 2);
 }
 
 static void
@@ -571,6 +607,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_give_up_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_and_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_refuses_an_alert_in_flight,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_and_claim_together, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_queues_not_drops, setup,

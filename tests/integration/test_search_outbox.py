@@ -170,9 +170,10 @@ class SearchOutboxTest(unittest.TestCase):
         delivered = self.states()[0]
         r = self.vigie("outbox", "retry", str(delivered["id"]))
         self.assertEqual(r.returncode, 1)
-        self.assertIn(b"no such dead or waiting alert", r.stderr)
+        self.assertIn(b"was delivered already", r.stderr)
         r = self.vigie("outbox", "retry", "999")
         self.assertEqual(r.returncode, 1)
+        self.assertIn(b"no such alert", r.stderr)
         r = self.vigie("outbox", "retry", "x1")
         self.assertEqual(r.returncode, 2)
 
@@ -189,6 +190,35 @@ class SearchOutboxTest(unittest.TestCase):
         r = self.vigie("outbox", "drop", str(rows[0]["id"]))  # delivered
         self.assertEqual(r.returncode, 1)
         self.assertIn(rows[0]["id"], self.rows())
+
+    def claim(self, alert_id, lease_until):
+        """Makes the row look as the daemon leaves it while it POSTs."""
+        con = sqlite3.connect(self.db, isolation_level=None)
+        try:
+            con.execute("UPDATE outbox SET state = 1, lease_until = ?"
+                        " WHERE id = ?", (lease_until, alert_id))
+        finally:
+            con.close()
+
+    def test_drop_and_retry_leave_an_alert_being_sent(self):
+        # QA: `drop` on an alert being sent said "dropped" and exited 0,
+        # and the receiver got it anyway
+        waiting = self.states()[2]
+        self.claim(waiting["id"], int(time.time() * 1000) + 120000)
+        r = self.vigie("outbox", "drop", str(waiting["id"]))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"alert %d is being sent right now; it may already "
+                      b"have arrived" % waiting["id"], r.stderr)
+        r = self.vigie("outbox", "retry", str(waiting["id"]))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"is being sent right now", r.stderr)
+        self.assertEqual(self.rows()[waiting["id"]][0], 1)
+        # its sender died and nobody restarted it: once the lease ran
+        # out, it is nobody's and may go
+        self.claim(waiting["id"], int(time.time() * 1000) - 1000)
+        r = self.vigie("outbox", "drop", str(waiting["id"]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(waiting["id"], self.rows())
 
     def test_works_while_another_connection_reads(self):
         # the daemon holds the database open; WAL lets both proceed
