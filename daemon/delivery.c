@@ -149,7 +149,8 @@ hold(delivery *d, outbox_msg *m, const outbox_outcome *o)
     c->retry_after = keep(&own[1], o->retry_after,
                           o->retry_after ? strlen(o->retry_after) : 0);
     c->response = keep(&own[2], o->response, o->response_len);
-    own[3] = NULL;
+    c->location =
+        keep(&own[3], o->location, o->location ? strlen(o->location) : 0);
     if (!c->at) c->at = wall_ms();
     h->said[i] = false;
 }

@@ -13,6 +13,7 @@
 #include "date.h"
 #include "log.h"
 #include "outbox.h"
+#include "url.h"
 
 #define DEFAULT_GIVE_UP (24 * 3600000LL)
 #define RESPONSE_KEEP 512 /* bytes of a failed response kept and logged */
@@ -547,9 +548,34 @@ retryable(const outbox_outcome *o)
     return st == 0 || st == 408 || st == 429 || (st >= 500 && st <= 599);
 }
 
+/* A redirect: the webhook's URL moved (http to https, a new endpoint).
+ * It is not followed, so the operator needs to see where it points. */
+static bool
+redirected(const outbox_outcome *o)
+{
+    int st = o->status;
+    return st == 301 || st == 302 || st == 303 || st == 307 || st == 308 ||
+           (st >= 300 && st <= 399 && st != 304 && o->location);
+}
+
 static void
 describe(buf *why, const outbox_outcome *o)
 {
+    if (redirected(o)) {
+        buf_printf(why, "HTTP %d: ", o->status);
+        if (o->location && *o->location) {
+            /* credentials in the new URL are not for the log (url.h) */
+            char *shown = url_redact(o->location);
+            buf_printf(why, "redirected to %s (webhook redirects are not "
+                            "followed: update its url)",
+                       shown);
+            free(shown);
+        } else {
+            buf_adds(why, "redirected (webhook redirects are not followed: "
+                          "check its url)");
+        }
+        return;
+    }
     if (o->status) buf_printf(why, "HTTP %d", o->status);
     if (o->error && *o->error)
         buf_printf(why, "%s%s", why->len ? ": " : "", o->error);
@@ -620,7 +646,8 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
 
     buf why = {0}, resp = {0};
     describe(&why, o);
-    if (o->response && o->response_len)
+    /* a redirect's body is boilerplate around the Location it named */
+    if (o->response && o->response_len && !redirected(o))
         printable(&resp, o->response, o->response_len);
     policy pol = policy_of(ob, target);
     bool dead = !retryable(o);

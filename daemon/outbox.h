@@ -105,6 +105,10 @@ typedef struct outbox_outcome {
     const char *retry_after; /* the Retry-After header as sent, or NULL */
     const char *response;    /* first bytes of the response body, or NULL */
     size_t response_len;
+    const char *location; /* a 3xx answer's Location, as sent, or NULL:
+                             webhook redirects are not followed (a POST
+                             is not replayed elsewhere), the alert is
+                             dead-lettered saying where it was sent */
     bool permanent; /* a failure no retry can fix (URL refused by policy,
                        unknown webhook): dead-letter at once */
     int64_t at;     /* when the transport saw it (ms); 0: the report's now.

@@ -352,6 +352,47 @@ test_permanent_failures_dead_at_once(void **state)
     clear(m, 5);
 }
 
+/* QA: a webhook answering 308 was dead-lettered as "HTTP 308: nope:
+ * receiver said no", without where it pointed. Redirects are not followed
+ * (a POST is not replayed to wherever the answer says), so the dead
+ * letter names the Location, without its credentials. */
+static void
+test_redirect_dead_with_its_location(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b"}, *tg[] = {"moved", "gone"};
+    enqueue(f, ids, tg, 2, T0);
+    outbox_msg m[2];
+    assert_int_equal(next(f, T0, m, 2, NULL), 2);
+    outbox_outcome o = {.status = 308,
+                        .location = "https://user:pw@new.example/hook",
+                        .response = "nope: receiver said no",
+                        .response_len = 22};
+    assert_int_equal(
+        outbox_report(f->ob, &m[0], &o, T0 + 1, f->err, sizeof f->err), 0);
+    outbox_outcome bare = {.status = 302}; /* no Location seen */
+    assert_int_equal(
+        outbox_report(f->ob, &m[1], &bare, T0 + 1, f->err, sizeof f->err), 0);
+    assert_int_equal(col(f, m[0].id, "state"), OUTBOX_DEAD);
+    assert_int_equal(col(f, m[1].id, "state"), OUTBOX_DEAD);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(store_db(f->s),
+                       "SELECT error, response FROM outbox ORDER BY id", -1,
+                       &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(sqlite3_column_text(st, 0),
+                        "HTTP 308: redirected to https://user:***@new.example/"
+                        "hook (webhook redirects are not followed: update its "
+                        "url)");
+    assert_null(sqlite3_column_text(st, 1));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(sqlite3_column_text(st, 0),
+                        "HTTP 302: redirected (webhook redirects are not "
+                        "followed: check its url)");
+    sqlite3_finalize(st);
+    clear(m, 2);
+}
+
 static void
 test_give_up_after(void **state)
 {
@@ -604,6 +645,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_permanent_failures_dead_at_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redirect_dead_with_its_location,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_give_up_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_and_drop, setup, teardown),

@@ -54,6 +54,25 @@ class WebhookAnswerTest(unittest.TestCase):
     def test_answer_of_four_megabytes(self):
         self.check_delivered_with_answer(b"y" * (4 << 20))
 
+    def test_redirect_is_not_followed_and_says_so(self):
+        # QA: a 308 was dead-lettered as "HTTP 308: nope: receiver said
+        # no", as if the receiver had refused the alert
+        self.rcv.answer = (308, {"Location": self.rcv.url("/moved")},
+                           b"nope: receiver said no")
+        r = run("run", "-c", self.config, "--once")
+        err = r.stderr.decode()
+        dead = [l for l in err.splitlines() if "dead-lettered" in l]
+        self.assertEqual(len(dead), 2, err)
+        for line in dead:
+            self.assertIn("HTTP 308: redirected", line)
+            self.assertIn("(webhook redirects are not followed", line)
+            self.assertNotIn("receiver said no", line)
+        # one POST each, to the configured URL only
+        self.assertEqual(self.rcv.count("/hook"), 2)
+        self.assertEqual(self.rcv.count("/moved"), 0)
+        r = run("outbox", "-c", self.config, "list", "--dead")
+        self.assertIn(b"HTTP 308: redirected", r.stdout)
+
 
 
 class WebhookHeadersTest(unittest.TestCase):
