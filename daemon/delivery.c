@@ -250,8 +250,9 @@ sent_cb(fetch_result *res, void *arg)
     bool ok = reported && res->status >= 200 && res->status < 300;
     if (ok) {
         d->delivered++;
-        log_info("alert %.12s to %s: delivered (HTTP %ld, attempt %" PRId64 ")",
-                 a->key, a->target, res->status, s->msg.attempt);
+        log_info(OUTBOX_ALERT_FMT ": delivered (HTTP %ld, attempt %" PRId64
+                                  ")",
+                 s->msg.id, a->key, a->target, res->status, s->msg.attempt);
     } /* failures: the outbox logs them, with what happens next */
     s->f = NULL;
     unlink_sending(d, s);

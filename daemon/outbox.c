@@ -3,6 +3,7 @@
  * daemon keeps nothing in memory but per-target policies. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "date.h"
+#include "duration.h"
 #include "log.h"
 #include "outbox.h"
 #include "url.h"
@@ -51,7 +53,8 @@ static const char *const queries[O_COUNT] = {
                 " UNION ALL SELECT (SELECT min(target) FROM outbox"
                 " WHERE state < 2 AND target > t.target) FROM t"
                 " WHERE t.target IS NOT NULL)"
-                " SELECT o.id, o.target, o.state, o.due, o.lease_until FROM t"
+                " SELECT o.id, o.target, o.state, o.due, o.lease_until, o.key"
+                " FROM t"
                 " JOIN outbox o ON o.id = (SELECT min(id) FROM outbox"
                 " WHERE state < 2 AND target = t.target)"
                 " WHERE t.target IS NOT NULL ORDER BY o.id",
@@ -73,13 +76,19 @@ static const char *const queries[O_COUNT] = {
                " status = ?4, error = ?5, response = ?6"
                " WHERE id = ?1 AND state = 1 AND attempts = ?2",
     [O_RECOVER] = "UPDATE outbox SET state = 0, lease_until = 0"
-                  " WHERE state = 1",
+                  " WHERE state = 1 RETURNING id, key, target",
 };
 
 typedef struct policy {
     char *target;
     int64_t max_per_minute, give_up_after;
 } policy;
+
+/* A log line about a change not committed yet. */
+typedef struct said {
+    int level;
+    char *line;
+} said;
 
 struct outbox {
     store *s;
@@ -88,12 +97,43 @@ struct outbox {
     sqlite3_stmt *q[O_COUNT];
     policy *pol;
     size_t npol;
+    said *said; /* lines of the open transaction */
+    size_t nsaid;
 };
 
 static void
 db_err(sqlite3 *db, store *s, char *err, size_t errlen, const char *what)
 {
     set_err(err, errlen, "%s: %s: %s", store_path(s), what, sqlite3_errmsg(db));
+}
+
+/* Lines about what a transaction does are logged once it commits: one
+ * that fails (disk full) is tried again with the same outcomes, and its
+ * events must be told once, when they happened for good. */
+static void PRINTF_LIKE(3, 4)
+say(outbox *ob, int level, const char *fmt, ...)
+{
+    buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    ob->said = xrealloc(ob->said, (ob->nsaid + 1) * sizeof *ob->said);
+    ob->said[ob->nsaid++] = (said){level, buf_detach(&b)};
+}
+
+/* Logs the lines of a committed transaction, or forgets those of one
+ * rolled back. */
+static void
+said_done(outbox *ob, bool committed)
+{
+    for (size_t i = 0; i < ob->nsaid; i++) {
+        if (committed) log_write(ob->said[i].level, "%s", ob->said[i].line);
+        free(ob->said[i].line);
+    }
+    free(ob->said);
+    ob->said = NULL;
+    ob->nsaid = 0;
 }
 
 static const char *
@@ -173,6 +213,7 @@ outbox_free(outbox *ob)
     for (int i = 0; i < O_COUNT; i++)
         sqlite3_finalize(ob->q[i]);
     outbox_clear_targets(ob);
+    said_done(ob, false);
     free(ob);
 }
 
@@ -331,7 +372,7 @@ fill_msg(outbox_msg *m, int64_t id, sqlite3_stmt *st)
 typedef struct head {
     int64_t id, due, lease_until;
     int state;
-    char *target;
+    char *target, *key;
 } head;
 
 static void
@@ -394,6 +435,7 @@ outbox_report_next(outbox *ob, const outbox_msg *done,
         h->state = sqlite3_column_int(st, 2);
         h->due = sqlite3_column_int64(st, 3);
         h->lease_until = sqlite3_column_int64(st, 4);
+        h->key = xstrdup(col_text(st, 5) ? col_text(st, 5) : "");
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -408,9 +450,12 @@ outbox_report_next(outbox *ob, const outbox_msg *done,
                 wake_min(&wake, h->lease_until); /* in flight */
                 continue;
             }
-            log_warn("alert %" PRId64 " to %s: no outcome within its lease; "
-                     "sending it again (same key)",
-                     h->id, h->target);
+            char lease[32];
+            duration_format(ob->p.lease, lease, sizeof lease);
+            say(ob, LOG_WARNING,
+                OUTBOX_ALERT_FMT ": no outcome within its lease (%s); "
+                "sending it again (same key)",
+                h->id, h->key, h->target, lease);
         } else if (h->due > now) {
             wake_min(&wake, h->due);
             continue;
@@ -466,6 +511,7 @@ commit:
     }
     sqlite3_reset(ob->q[O_COMMIT]);
 done:
+    said_done(ob, n >= 0);
     if (n < 0) {
         if (!sqlite3_get_autocommit(ob->db)) {
             run(ob->q[O_ROLLBACK]);
@@ -477,8 +523,10 @@ done:
         wake = now;
     }
     relaxed(ob, false);
-    for (size_t i = 0; i < nheads; i++)
+    for (size_t i = 0; i < nheads; i++) {
         free(heads[i].target);
+        free(heads[i].key);
+    }
     free(heads);
     *wake_at = wake;
     return n;
@@ -489,17 +537,24 @@ outbox_recover(outbox *ob, int64_t now, char *err, size_t errlen)
 {
     UNUSED(now);
     sqlite3_stmt *st = ob->q[O_RECOVER];
-    int rc = run(st);
+    long n = 0;
+    int rc;
+    /* one line per alert, named as every other line names it */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        say(ob, LOG_NOTICE,
+            OUTBOX_ALERT_FMT ": was being sent when vigie stopped; sending "
+            "it again (same key)",
+            (int64_t)sqlite3_column_int64(st, 0),
+            col_text(st, 1) ? col_text(st, 1) : "",
+            col_text(st, 2) ? col_text(st, 2) : "");
+        n++;
+    }
     sqlite3_reset(st);
-    if (rc < 0) {
+    said_done(ob, rc == SQLITE_DONE);
+    if (rc != SQLITE_DONE) {
         db_err(ob->db, ob->s, err, errlen, "recovering the outbox");
         return -1;
     }
-    long n = sqlite3_changes(ob->db);
-    if (n)
-        log_notice("%ld alert(s) were being sent when vigie stopped; sending "
-                   "them again (same Idempotency-Key)",
-                   n);
     return n;
 }
 
@@ -582,6 +637,39 @@ describe(buf *why, const outbox_outcome *o)
     if (!why->len) buf_adds(why, "no response");
 }
 
+/* "855ms", "2s", "1m30s": a delay as a person reads it, to the second
+ * from one second up. */
+static void
+say_delay(int64_t ms, char *out, size_t outlen)
+{
+    duration_format(ms < 1000 ? ms : (ms + 500) / 1000 * 1000, out, outlen);
+}
+
+static void
+say_retry(outbox *ob, const outbox_msg *m, const char *target,
+          const char *why, const char *resp, int64_t attempt, int64_t delay)
+{
+    char d[32];
+    say_delay(delay, d, sizeof d);
+    say(ob, LOG_WARNING, OUTBOX_ALERT_FMT ": %s%s%s; retry %" PRId64 " in %s",
+        m->id, m->alert.key, target, why, resp ? ": " : "", resp ? resp : "",
+        attempt, d);
+}
+
+static void
+say_dead(outbox *ob, const outbox_msg *m, const char *target,
+         const char *title, const char *why, const char *resp)
+{
+    buf item = {0};
+    if (title && *title) buf_printf(&item, " (item \"%s\")", title);
+    say(ob, LOG_ERR,
+        OUTBOX_ALERT_FMT ": dead-lettered%s: %s%s%s; see 'vigie outbox list "
+        "--dead', then 'vigie outbox retry %" PRId64 "'",
+        m->id, m->alert.key, target, item.len ? item.p : "", why,
+        resp ? ": " : "", resp ? resp : "", m->id);
+    buf_free(&item);
+}
+
 static uint32_t
 jitter(void)
 {
@@ -594,6 +682,7 @@ outbox_report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
 {
     relaxed(ob, true);
     int rc = report(ob, m, o, now, err, errlen);
+    said_done(ob, rc == 0);
     relaxed(ob, false);
     return rc;
 }
@@ -618,9 +707,7 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
             db_err(ob->db, ob->s, err, errlen, "recording a delivery");
             return -1;
         }
-        log_debug("alert %" PRId64 " to %s delivered (HTTP %d)", m->id,
-                  m->alert.target ? m->alert.target : "?", o->status);
-        return 0;
+        return 0; /* the transport logs it */
     }
 
     st = ob->q[O_STATE];
@@ -654,13 +741,7 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
     if (!dead && pol.give_up_after != INT64_MAX &&
         now - since >= pol.give_up_after) {
         char d[32];
-        int64_t mins = pol.give_up_after / 60000;
-        if (mins >= 60 && mins % 60 == 0)
-            snprintf(d, sizeof d, "%" PRId64 "h", mins / 60);
-        else if (mins > 0)
-            snprintf(d, sizeof d, "%" PRId64 "m", mins);
-        else
-            snprintf(d, sizeof d, "%" PRId64 "ms", pol.give_up_after);
+        duration_format(pol.give_up_after, d, sizeof d);
         buf msg = {0};
         buf_printf(&msg, "gave up after %s (%" PRId64 " attempt%s): %s", d,
                    attempts, attempts == 1 ? "" : "s", why.p);
@@ -668,13 +749,14 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
         why = msg;
         dead = true;
     }
+    int64_t delay = 0;
     if (dead) {
         st = ob->q[O_DEAD];
         sqlite3_bind_int64(st, 1, m->id);
         sqlite3_bind_int64(st, 2, m->attempt);
         sqlite3_bind_int64(st, 3, now);
     } else {
-        int64_t delay = outbox_parse_retry_after(o->retry_after, now);
+        delay = outbox_parse_retry_after(o->retry_after, now);
         if (delay >= 0) {
             /* Retry-After: when the receiver asked, bounded for sanity,
              * and never sooner than the first backoff step. */
@@ -687,10 +769,6 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
         sqlite3_bind_int64(st, 1, m->id);
         sqlite3_bind_int64(st, 2, m->attempt);
         sqlite3_bind_int64(st, 3, now + delay);
-        log_warn("alert %" PRId64 " to %s: %s%s%s; retry %" PRId64
-                 " in %" PRId64 " ms",
-                 m->id, target, why.p, resp.len ? ": " : "",
-                 resp.len ? resp.p : "", attempts + 1, delay);
     }
     sqlite3_bind_int(st, 4, o->status);
     bind_text(st, 5, why.p);
@@ -701,11 +779,10 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
     if (rc < 0)
         db_err(ob->db, ob->s, err, errlen, "recording a failed delivery");
     else if (dead)
-        log_err("alert %" PRId64 " to %s (%s) dead-lettered: %s%s%s; see "
-                "'vigie outbox list --dead', then 'vigie outbox retry %" PRId64
-                "'",
-                m->id, target, title, why.p, resp.len ? ": " : "",
-                resp.len ? resp.p : "", m->id);
+        say_dead(ob, m, target, title, why.p, resp.len ? resp.p : NULL);
+    else
+        say_retry(ob, m, target, why.p, resp.len ? resp.p : NULL,
+                  attempts + 1, delay);
     buf_free(&why);
     buf_free(&resp);
     free(target);

@@ -629,6 +629,170 @@ test_report_and_claim_together(void **state)
     clear(m, 1);
 }
 
+/* ---- log lines ------------------------------------------------------------ */
+
+typedef struct capture {
+    FILE *tmp;
+    int saved;
+} capture;
+
+/* stderr into a temporary file, at level info */
+static void
+capture_start(capture *c)
+{
+    log_init(LOG_INFO);
+    fflush(stderr);
+    c->tmp = tmpfile();
+    assert_non_null(c->tmp);
+    c->saved = dup(STDERR_FILENO);
+    assert_true(dup2(fileno(c->tmp), STDERR_FILENO) >= 0);
+}
+
+/* What was logged since capture_start (malloc'ed); stderr back. */
+static char *
+capture_end(capture *c)
+{
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    log_init(LOG_CRIT);
+    long n = ftell(c->tmp);
+    char *s = xcalloc(1, (size_t)n + 1);
+    rewind(c->tmp);
+    assert_int_equal(fread(s, 1, (size_t)n, c->tmp), (size_t)n);
+    fclose(c->tmp);
+    return s;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* "alert ID (KEY12) to TARGET", as every line names the alert. */
+static void
+name_of(char *out, size_t outlen, const outbox_msg *m)
+{
+    snprintf(out, outlen, "alert %lld (%.12s) to %s", (long long)m->id,
+             m->alert.key, m->alert.target);
+}
+
+/* QA: one alert had two names in the log (the row id in failure lines, a
+ * key prefix in delivered ones), and durations read "3000ms". Every line
+ * names it "alert ID (KEY12) to TARGET": the id `vigie outbox retry`
+ * takes and the key the receiver sees. */
+static void
+test_log_lines_name_the_alert(void **state)
+{
+    fx *f = *state;
+    outbox_set_target(f->ob, "ops", 0, 3000);
+    const char *ids[] = {"a"}, *tg[] = {"ops"};
+    enqueue(f, ids, tg, 1, T0);
+    outbox_msg m[1], again[1];
+    char name[128], want[512];
+    capture c;
+    capture_start(&c);
+    assert_int_equal(next(f, T0, m, 1, NULL), 1);
+    outbox_outcome o = {.status = 500, .response = "nope", .response_len = 4};
+    assert_int_equal(outbox_report(f->ob, m, &o, T0 + 1, f->err, sizeof f->err),
+                     0);
+    int64_t due = col(f, m[0].id, "due");
+    assert_int_equal(next(f, due > T0 + 3001 ? due : T0 + 3001, again, 1, NULL),
+                     1);
+    assert_int_equal(outbox_report(f->ob, again, &o, T0 + 3001, f->err,
+                                   sizeof f->err),
+                     0);
+    char *log = capture_end(&c);
+    name_of(name, sizeof name, m);
+    assert_int_equal(count(log, "\n"), 2);
+    snprintf(want, sizeof want, "%s: HTTP 500: nope; retry 2 in ", name);
+    assert_non_null(strstr(log, want));
+    assert_null(strstr(log, " ms\n"));
+    snprintf(want, sizeof want,
+             "%s: dead-lettered (item \"a\"): gave up after 3s (2 attempts): "
+             "HTTP 500: nope; see 'vigie outbox list --dead', then 'vigie "
+             "outbox retry %lld'\n",
+             name, (long long)m[0].id);
+    assert_non_null(strstr(log, want));
+    free(log);
+    clear(m, 1);
+    clear(again, 1);
+}
+
+/* After a kill -9, the alerts that were being sent are said once each
+ * (the daemon said it twice, in two ways), by the name the other lines
+ * use. */
+static void
+test_recover_says_each_alert_once(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b", "c"}, *tg[] = {"x", "y", "y"};
+    enqueue(f, ids, tg, 3, T0);
+    outbox_msg m[4];
+    assert_int_equal(next(f, T0, m, 4, NULL), 2); /* a, and b before c */
+    outbox_free(f->ob);
+    f->ob = outbox_new(f->s, &f->p);
+    capture c;
+    capture_start(&c);
+    assert_int_equal(outbox_recover(f->ob, T0 + 5, f->err, sizeof f->err), 2);
+    char *log = capture_end(&c);
+    assert_int_equal(count(log, "\n"), 2);
+    for (int i = 0; i < 2; i++) {
+        char name[128];
+        name_of(name, sizeof name, &m[i]);
+        assert_non_null(strstr(log, name));
+    }
+    assert_int_equal(count(log, "was being sent when vigie stopped"), 2);
+    free(log);
+    clear(m, 2);
+}
+
+/* A transaction that fails after an outcome was recorded in it (here a
+ * claim refused, as a full disk would refuse the commit) is tried again
+ * with the same outcome: its line is said once, when it holds. */
+static void
+test_rolled_back_outcome_not_said(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b"}, *tg[] = {"x", "y"};
+    enqueue(f, ids, tg, 2, T0);
+    outbox_msg m[2], n[2];
+    assert_int_equal(next(f, T0, m, 1, NULL), 1); /* a only */
+    sqlite3 *db = store_db(f->s);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TEMP TRIGGER refuse BEFORE UPDATE OF lease_until"
+                     " ON outbox WHEN NEW.state = 1"
+                     " BEGIN SELECT RAISE(ABORT, 'database or disk is full');"
+                     " END",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    outbox_outcome down = {.status = 503};
+    int64_t wake;
+    capture c;
+    capture_start(&c);
+    assert_int_equal(outbox_report_next(f->ob, m, &down, 1, T0 + 1, n, 2, &wake,
+                                        f->err, sizeof f->err),
+                     -1);
+    assert_non_null(strstr(f->err, "disk is full"));
+    assert_int_equal(col(f, m[0].id, "state"), OUTBOX_SENDING);
+    sqlite3_exec(db, "DROP TRIGGER refuse", NULL, NULL, NULL);
+    long got = outbox_report_next(f->ob, m, &down, 1, T0 + 2, n, 2, &wake,
+                                  f->err, sizeof f->err);
+    char *log = capture_end(&c);
+    assert_int_equal(got, 1); /* b */
+    assert_int_equal(col(f, m[0].id, "state"), OUTBOX_PENDING);
+    assert_int_equal(count(log, "\n"), 1);
+    assert_int_equal(count(log, "HTTP 503; retry 2 in"), 1);
+    free(log);
+    clear(m, 1);
+    clear(n, 1);
+}
+
 int
 main(void)
 {
@@ -658,6 +822,12 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_delivered_pruned_after_keep_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_lines_name_the_alert, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_recover_says_each_alert_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_outcome_not_said,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
