@@ -52,17 +52,51 @@ fmt_time(int64_t ms, char d[DATE_RFC3339_LEN])
         date_format_rfc3339(ms / 1000, d);
 }
 
+/* The oldest undelivered alert of a target: only it is ever sent, the
+ * others of that target wait behind it, whatever their own due time. */
+typedef struct queue_head {
+    char *target;
+    int64_t id;
+} queue_head;
+
 typedef struct lister {
     bool json;
+    int64_t now;
     buf line;
     long count;
+    queue_head *heads;
+    size_t nheads;
 } lister;
+
+/* For a pending or sending row (listed in id order): the head of its
+ * target's queue when that is another row, else 0. */
+static int64_t
+waits_behind(lister *l, const outbox_row *r)
+{
+    if (r->state != OUTBOX_PENDING && r->state != OUTBOX_SENDING) return 0;
+    const char *t = r->target ? r->target : "";
+    for (size_t i = 0; i < l->nheads; i++)
+        if (!strcmp(l->heads[i].target, t)) return l->heads[i].id;
+    l->heads = xrealloc(l->heads, (l->nheads + 1) * sizeof *l->heads);
+    l->heads[l->nheads++] = (queue_head){xstrdup(t), r->id};
+    return 0;
+}
+
+static void
+lister_free(lister *l)
+{
+    for (size_t i = 0; i < l->nheads; i++)
+        free(l->heads[i].target);
+    free(l->heads);
+    buf_free(&l->line);
+}
 
 static int
 print_row(const outbox_row *r, void *ud)
 {
     lister *l = ud;
     char created[DATE_RFC3339_LEN], when[DATE_RFC3339_LEN];
+    int64_t behind = waits_behind(l, r);
     buf_reset(&l->line);
     fmt_time(r->created, created);
     if (l->json) {
@@ -92,8 +126,13 @@ print_row(const outbox_row *r, void *ud)
         jsonw_key(&w, "created");
         jsonw_date(&w, r->created / 1000);
         jsonw_key(&w, "next_attempt");
-        if (r->state == OUTBOX_PENDING)
+        if (r->state == OUTBOX_PENDING && !behind)
             jsonw_date(&w, r->due / 1000);
+        else
+            jsonw_null(&w);
+        jsonw_key(&w, "after_alert"); /* the alert it waits behind */
+        if (behind)
+            jsonw_int(&w, behind);
         else
             jsonw_null(&w);
         jsonw_key(&w, "done");
@@ -118,8 +157,15 @@ print_row(const outbox_row *r, void *ud)
             r->attempts, r->attempts == 1 ? " " : "s", created);
         switch (r->state) {
         case OUTBOX_PENDING:
-            fmt_time(r->due, when);
-            buf_printf(&l->line, "next try %s", when);
+            /* its own due time means nothing while another goes first */
+            if (behind) {
+                buf_printf(&l->line, "after alert %" PRId64, behind);
+            } else if (r->due <= l->now) {
+                buf_adds(&l->line, "next try now");
+            } else {
+                fmt_time(r->due, when);
+                buf_printf(&l->line, "next try %s", when);
+            }
             if (r->error) buf_printf(&l->line, " (last: %s)", r->error);
             break;
         case OUTBOX_SENDING:
@@ -280,7 +326,7 @@ cmd_outbox(int argc, char **argv)
     char err[1024];
     int64_t now = now_wall() * 1000;
     if (is_list) {
-        lister l = {.json = json};
+        lister l = {.json = json, .now = now};
         int which = dead  ? OUTBOX_LIST_DEAD
                     : all ? OUTBOX_LIST_ALL
                           : OUTBOX_LIST_UNDELIVERED;
@@ -290,12 +336,14 @@ cmd_outbox(int argc, char **argv)
         } else if (!json && l.count == 0) {
             printf(dead ? "no dead alerts\n" : "no alerts waiting\n");
         }
-        buf_free(&l.line);
+        lister_free(&l);
     } else if (is_retry && all) {
         long n = outbox_retry_all(s, now, err, sizeof err);
         if (n < 0) {
             cli_error("%s", err);
             status = EXIT_FAIL;
+        } else if (n == 0) {
+            printf("nothing to retry: no alert is dead or waiting\n");
         } else {
             printf("%ld alert(s) %s\n", n, wake(s));
         }

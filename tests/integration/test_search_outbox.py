@@ -220,6 +220,52 @@ class SearchOutboxTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn(waiting["id"], self.rows())
 
+    def queue_behind(self, alert_id):
+        """A copy of alert_id queued after it, to the same target, due
+        long ago; the original due in an hour. Returns the copy's id."""
+        con = sqlite3.connect(self.db, isolation_level=None)
+        try:
+            cols = [r[1] for r in con.execute("PRAGMA table_info(outbox)")
+                    if r[1] != "id"]
+            copy = ["key || '-behind'" if c == "key" else c for c in cols]
+            cur = con.execute("INSERT INTO outbox (%s) SELECT %s FROM outbox"
+                              " WHERE id = ?" % (", ".join(cols), ", ".join(copy)),
+                              (alert_id,))
+            con.execute("UPDATE outbox SET due = 1000 WHERE id = ?",
+                        (cur.lastrowid,))
+            con.execute("UPDATE outbox SET due = ? WHERE id = ?",
+                        (int(time.time() * 1000) + 3600000, alert_id))
+            return cur.lastrowid
+        finally:
+            con.close()
+
+    def test_list_shows_an_alert_waiting_behind_another(self):
+        # QA: an alert queued behind a failing one of the same target was
+        # listed "next try <a time long past>": it goes after that one
+        head = self.states()[2]
+        behind = self.queue_behind(head["id"])
+        r = self.vigie("outbox", "list")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        [line] = [l for l in r.stdout.decode().splitlines()
+                  if l.startswith("%-6d " % behind)]
+        self.assertIn(" after alert %d" % head["id"], line)
+        self.assertNotIn("next try", line)
+        [row] = [x for x in self.states() if x["id"] == behind]
+        self.assertEqual((row["after_alert"], row["next_attempt"]),
+                         (head["id"], None))
+        [row] = [x for x in self.states() if x["id"] == head["id"]]
+        self.assertIsNone(row["after_alert"])
+        self.assertIsNotNone(row["next_attempt"])
+
+    def test_retry_all_with_nothing_to_retry(self):
+        for row in self.states()[1:]:  # the dead and the waiting one
+            r = self.vigie("outbox", "drop", str(row["id"]))
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.vigie("outbox", "retry", "--all")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, b"nothing to retry: no alert is dead or "
+                         b"waiting\n")
+
     def test_works_while_another_connection_reads(self):
         # the daemon holds the database open; WAL lets both proceed
         con = sqlite3.connect(self.db, isolation_level=None)
