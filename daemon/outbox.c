@@ -504,7 +504,8 @@ outbox_report_next(outbox *ob, const outbox_msg *done,
     }
 commit:
     if (run(ob->q[O_COMMIT]) < 0) {
-        db_err(ob->db, ob->s, err, errlen, "claiming alerts");
+        db_err(ob->db, ob->s, err, errlen,
+               ndone ? "recording deliveries" : "claiming alerts");
         sqlite3_reset(ob->q[O_COMMIT]);
         n = -1;
         goto done;
