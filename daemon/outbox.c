@@ -1,6 +1,8 @@
 /* outbox.c — see outbox.h. The state lives in the `outbox` table only, so
  * the daemon, a restart and `vigie outbox` all see the same thing; the
- * daemon keeps nothing in memory but per-target policies. */
+ * outbox keeps nothing in memory but per-target policies (the delivery
+ * holds the outcomes a failed transaction could not record, and passes
+ * them again: delivery.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
