@@ -36,7 +36,8 @@ usage(FILE *f)
            "  retry       send a dead or waiting alert again now, with a "
            "fresh\n"
            "              give-up clock (--all: every one of them)\n"
-           "  drop        delete an alert that was not delivered\n"
+           "  drop        delete an alert that is neither delivered nor being\n"
+           "              sent right now\n"
            "  -c, --config FILE   the config (its state_dir)\n"
            "  --state-dir DIR     the state directory, instead of the "
            "config's\n");
@@ -51,17 +52,51 @@ fmt_time(int64_t ms, char d[DATE_RFC3339_LEN])
         date_format_rfc3339(ms / 1000, d);
 }
 
+/* The oldest undelivered alert of a target: only it is ever sent, the
+ * others of that target wait behind it, whatever their own due time. */
+typedef struct queue_head {
+    char *target;
+    int64_t id;
+} queue_head;
+
 typedef struct lister {
     bool json;
+    int64_t now;
     buf line;
     long count;
+    queue_head *heads;
+    size_t nheads;
 } lister;
+
+/* For a pending or sending row (listed in id order): the head of its
+ * target's queue when that is another row, else 0. */
+static int64_t
+waits_behind(lister *l, const outbox_row *r)
+{
+    if (r->state != OUTBOX_PENDING && r->state != OUTBOX_SENDING) return 0;
+    const char *t = r->target ? r->target : "";
+    for (size_t i = 0; i < l->nheads; i++)
+        if (!strcmp(l->heads[i].target, t)) return l->heads[i].id;
+    l->heads = xrealloc(l->heads, (l->nheads + 1) * sizeof *l->heads);
+    l->heads[l->nheads++] = (queue_head){xstrdup(t), r->id};
+    return 0;
+}
+
+static void
+lister_free(lister *l)
+{
+    for (size_t i = 0; i < l->nheads; i++)
+        free(l->heads[i].target);
+    free(l->heads);
+    buf_free(&l->line);
+}
 
 static int
 print_row(const outbox_row *r, void *ud)
 {
     lister *l = ud;
     char created[DATE_RFC3339_LEN], when[DATE_RFC3339_LEN];
+    int64_t behind = waits_behind(l, r);
     buf_reset(&l->line);
     fmt_time(r->created, created);
     if (l->json) {
@@ -91,8 +126,13 @@ print_row(const outbox_row *r, void *ud)
         jsonw_key(&w, "created");
         jsonw_date(&w, r->created / 1000);
         jsonw_key(&w, "next_attempt");
-        if (r->state == OUTBOX_PENDING)
+        if (r->state == OUTBOX_PENDING && !behind)
             jsonw_date(&w, r->due / 1000);
+        else
+            jsonw_null(&w);
+        jsonw_key(&w, "after_alert"); /* the alert it waits behind */
+        if (behind)
+            jsonw_int(&w, behind);
         else
             jsonw_null(&w);
         jsonw_key(&w, "done");
@@ -117,8 +157,15 @@ print_row(const outbox_row *r, void *ud)
             r->attempts, r->attempts == 1 ? " " : "s", created);
         switch (r->state) {
         case OUTBOX_PENDING:
-            fmt_time(r->due, when);
-            buf_printf(&l->line, "next try %s", when);
+            /* its own due time means nothing while another goes first */
+            if (behind) {
+                buf_printf(&l->line, "after alert %" PRId64, behind);
+            } else if (r->due <= l->now) {
+                buf_adds(&l->line, "next try now");
+            } else {
+                fmt_time(r->due, when);
+                buf_printf(&l->line, "next try %s", when);
+            }
             if (r->error) buf_printf(&l->line, " (last: %s)", r->error);
             break;
         case OUTBOX_SENDING:
@@ -173,6 +220,36 @@ wake(store *s)
     return woken ? "will be sent now (the daemon was told)"
                  : "will be sent by the daemon within 5 minutes (or when it "
                    "starts)";
+}
+
+/* Why `retry` or `drop` left alert id as it was (an OUTBOX_ACT_ value). */
+static void
+say_left_alone(const char *action, int64_t id, int why)
+{
+    bool retry = !strcmp(action, "retry");
+    switch (why) {
+    case OUTBOX_ACT_SENDING:
+        /* its outcome decides: delivered, a retry, or dead */
+        if (retry)
+            cli_error("outbox retry %" PRId64 ": alert %" PRId64 " is being "
+                      "sent right now; if that fails it is retried by itself",
+                      id, id);
+        else
+            cli_error("outbox drop %" PRId64 ": alert %" PRId64 " is being "
+                      "sent right now; it may already have arrived: drop it "
+                      "once it is dead-lettered or waiting for a retry",
+                      id, id);
+        break;
+    case OUTBOX_ACT_DELIVERED:
+        cli_error("outbox %s %" PRId64 ": alert %" PRId64 " was delivered "
+                  "already",
+                  action, id, id);
+        break;
+    default:
+        cli_error("outbox %s %" PRId64 ": no such alert (see 'vigie outbox "
+                  "list')",
+                  action, id);
+    }
 }
 
 int
@@ -249,7 +326,7 @@ cmd_outbox(int argc, char **argv)
     char err[1024];
     int64_t now = now_wall() * 1000;
     if (is_list) {
-        lister l = {.json = json};
+        lister l = {.json = json, .now = now};
         int which = dead  ? OUTBOX_LIST_DEAD
                     : all ? OUTBOX_LIST_ALL
                           : OUTBOX_LIST_UNDELIVERED;
@@ -259,30 +336,31 @@ cmd_outbox(int argc, char **argv)
         } else if (!json && l.count == 0) {
             printf(dead ? "no dead alerts\n" : "no alerts waiting\n");
         }
-        buf_free(&l.line);
+        lister_free(&l);
     } else if (is_retry && all) {
         long n = outbox_retry_all(s, now, err, sizeof err);
         if (n < 0) {
             cli_error("%s", err);
             status = EXIT_FAIL;
+        } else if (n == 0) {
+            printf("nothing to retry: no alert is dead or waiting\n");
         } else {
             printf("%ld alert(s) %s\n", n, wake(s));
         }
     } else {
         for (int i = 0; i < nargs; i++) {
             int rc = is_retry ? outbox_retry(s, ids[i], now, err, sizeof err)
-                              : outbox_drop(s, ids[i], err, sizeof err);
-            if (rc < 0) {
-                cli_error("%s", err);
-                status = EXIT_FAIL;
-            } else if (rc == 0) {
-                cli_error("outbox %s %" PRId64 ": no such %s alert", action,
-                          ids[i], is_retry ? "dead or waiting" : "undelivered");
-                status = EXIT_FAIL;
-            } else {
+                              : outbox_drop(s, ids[i], now, err, sizeof err);
+            if (rc == OUTBOX_ACT_DONE) {
                 printf("alert %" PRId64 " %s\n", ids[i],
                        is_retry ? wake(s) : "dropped");
+                continue;
             }
+            status = EXIT_FAIL;
+            if (rc < 0)
+                cli_error("%s", err);
+            else
+                say_left_alone(action, ids[i], rc);
         }
     }
     fflush(stdout);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "fetch.h"
@@ -17,6 +18,9 @@
 #define POLL_EVERY_S 300.0
 #define RESPONSE_KEEP 512   /* bytes of an error answer kept for the log */
 #define RESPONSE_CAP (64u << 10) /* bytes of an answer read; the rest ignored */
+/* After the outbox refused a write (disk full, database locked...), the
+ * next try; `vigie outbox retry` (SIGUSR1) or a new alert tries sooner. */
+#define RECORD_AGAIN_MS 5000
 
 typedef struct sending {
     delivery *d;
@@ -24,6 +28,22 @@ typedef struct sending {
     fetch *f;
     struct sending *next;
 } sending;
+
+/* Outcomes the outbox has not recorded yet: the transaction that was to
+ * record them failed (disk full, database locked...). They are passed
+ * again, first, with every later claim (outbox_report_next), so that an
+ * alert whose 2xx is known here is never sent again (its lease may run
+ * out meanwhile: the outcome is recorded before anything is claimed) and
+ * the alerts queued behind it go as soon as the database takes writes,
+ * not when the lease runs out. Each one came from a claimed row, and
+ * nothing is claimed while any is held: at most MAX_IN_FLIGHT. */
+typedef struct held {
+    outbox_msg msg[MAX_IN_FLIGHT];
+    outbox_outcome o[MAX_IN_FLIGHT];
+    char *own[MAX_IN_FLIGHT][4]; /* o[i]'s strings */
+    bool said[MAX_IN_FLIGHT];    /* its "not recorded yet" line is out */
+    size_t n;
+} held;
 
 struct delivery {
     struct ev_loop *loop;
@@ -33,8 +53,10 @@ struct delivery {
     ev_timer wake;
     sending *inflight;
     size_t ninflight, delivered;
+    held held;
     int64_t next_due; /* ms; INT64_MAX: nothing waiting */
     bool stopped, kicking;
+    bool failing; /* the outbox's last transaction failed: said once */
 };
 
 /* Wall-clock epoch milliseconds, the outbox's unit. Whole seconds
@@ -94,15 +116,109 @@ unlink_sending(delivery *d, sending *s)
     }
 }
 
-static void
-report(delivery *d, const outbox_msg *m, const outbox_outcome *o)
+static const char *
+keep(char **slot, const char *s, size_t n)
 {
-    char err[512];
-    if (outbox_report(d->ob, m, o, wall_ms(), err, sizeof err) < 0)
-        log_err("outbox: %s", err);
+    *slot = NULL;
+    if (!s) return NULL;
+    *slot = xmalloc(n + 1);
+    memcpy(*slot, s, n);
+    (*slot)[n] = '\0';
+    return *slot;
 }
 
-static void kick(delivery *d, const outbox_msg *done, const outbox_outcome *o);
+/* Takes the claimed message m (left empty) and a copy of its outcome, to
+ * be recorded by the next kick. */
+static void
+hold(delivery *d, outbox_msg *m, const outbox_outcome *o)
+{
+    held *h = &d->held;
+    if (h->n == MAX_IN_FLIGHT) { /* cannot happen: see held */
+        log_err(OUTBOX_ALERT_FMT ": outcome lost; sent again after its lease",
+                m->id, m->alert.key, m->alert.target);
+        outbox_msg_clear(m);
+        return;
+    }
+    size_t i = h->n++;
+    h->msg[i] = *m;
+    memset(m, 0, sizeof *m);
+    outbox_outcome *c = &h->o[i];
+    *c = *o;
+    char **own = h->own[i];
+    c->error = keep(&own[0], o->error, o->error ? strlen(o->error) : 0);
+    c->retry_after = keep(&own[1], o->retry_after,
+                          o->retry_after ? strlen(o->retry_after) : 0);
+    c->response = keep(&own[2], o->response, o->response_len);
+    c->location =
+        keep(&own[3], o->location, o->location ? strlen(o->location) : 0);
+    if (!c->at) c->at = wall_ms();
+    h->said[i] = false;
+}
+
+static void
+forget_held(delivery *d)
+{
+    held *h = &d->held;
+    for (size_t i = 0; i < h->n; i++) {
+        outbox_msg_clear(&h->msg[i]);
+        for (size_t k = 0; k < ARRAY_LEN(h->own[i]); k++)
+            free(h->own[i][k]);
+    }
+    h->n = 0;
+}
+
+/* "delivered (HTTP 200)", "HTTP 503", "Connection refused": the outcome
+ * in a few words, for the lines about recording it. */
+static void
+outcome_words(const outbox_outcome *o, char *out, size_t outlen)
+{
+    if (o->status >= 200 && o->status <= 299)
+        snprintf(out, outlen, "delivered (HTTP %d)", o->status);
+    else if (o->status)
+        snprintf(out, outlen, "HTTP %d", o->status);
+    else
+        snprintf(out, outlen, "%s", o->error ? o->error : "no answer");
+}
+
+/* The outbox refused the transaction: every held outcome is said once,
+ * with why; a failure with nothing held (a claim), once until writes work
+ * again. */
+static void
+not_recorded(delivery *d, const char *err)
+{
+    held *h = &d->held;
+    bool said = false;
+    for (size_t i = 0; i < h->n; i++) {
+        if (h->said[i]) continue;
+        const outbox_msg *m = &h->msg[i];
+        char what[160];
+        outcome_words(&h->o[i], what, sizeof what);
+        log_warn(OUTBOX_ALERT_FMT ": %s, not recorded yet (%s); kept in "
+                 "memory and recorded before any other alert is sent",
+                 m->id, m->alert.key, m->alert.target, what, err);
+        h->said[i] = said = true;
+    }
+    if (!said && !d->failing)
+        log_err("outbox: %s; trying again in %ds", err, RECORD_AGAIN_MS / 1000);
+    d->failing = true;
+}
+
+/* The outbox took the transaction: the held outcomes are in it. */
+static void
+recorded(delivery *d)
+{
+    if (d->failing) {
+        if (d->held.n)
+            log_notice("outbox: %zu outcome(s) kept in memory are recorded",
+                       d->held.n);
+        else
+            log_notice("outbox: the database takes writes again");
+        d->failing = false;
+    }
+    forget_held(d);
+}
+
+static void kick(delivery *d);
 
 static void
 sent_cb(fetch_result *res, void *arg)
@@ -134,26 +250,26 @@ sent_cb(fetch_result *res, void *arg)
     bool ok = reported && res->status >= 200 && res->status < 300;
     if (ok) {
         d->delivered++;
-        log_info("alert %.12s to %s: delivered (HTTP %ld, attempt %" PRId64 ")",
-                 a->key, a->target, res->status, s->msg.attempt);
+        log_info(OUTBOX_ALERT_FMT ": delivered (HTTP %ld, attempt %" PRId64
+                                  ")",
+                 s->msg.id, a->key, a->target, res->status, s->msg.attempt);
     } /* failures: the outbox logs them, with what happens next */
     s->f = NULL;
     unlink_sending(d, s);
     /* the outcome and the next claims: one transaction */
-    if (reported) kick(d, &s->msg, &o);
-    else delivery_kick(d);
+    if (reported) hold(d, &s->msg, &o);
     outbox_msg_clear(&s->msg);
     free(s);
+    kick(d);
 }
 
-/* Fails a claimed row without sending it. */
+/* Fails a claimed row without sending it (the kick in progress records
+ * it; the outbox's dead-letter line says why). */
 static void
 fail_now(delivery *d, outbox_msg *m, const char *why)
 {
-    log_err("alert %.12s to %s: %s", m->alert.key, m->alert.target, why);
     outbox_outcome o = {.error = why, .permanent = true};
-    report(d, m, &o);
-    outbox_msg_clear(m);
+    hold(d, m, &o);
 }
 
 /* Whether the header line "Name: value" has a name the configuration sets
@@ -255,34 +371,36 @@ arm(delivery *d, int64_t now)
     ev_timer_start(d->loop, &d->wake);
 }
 
-/* Records the outcome of `done` (if any) and claims what is due, then
- * sends it. */
+/* Records the held outcomes and claims what is due (one transaction),
+ * then sends it. Stopped, it only records. */
 static void
-kick(delivery *d, const outbox_msg *done, const outbox_outcome *o)
+kick(delivery *d)
 {
-    if (d->stopped || !d->cfg || d->kicking) {
-        if (done) report(d, done, o);
-        return;
-    }
-    d->kicking = true; /* fail_now reports synchronously: no recursion */
+    if (d->kicking) return; /* the loop below records what was held */
+    if ((d->stopped || !d->cfg) && !d->held.n) return;
+    d->kicking = true; /* fail_now holds synchronously: no recursion */
     int64_t now = wall_ms();
     for (;;) {
+        bool claim = !d->stopped && d->cfg;
         outbox_msg msgs[MAX_IN_FLIGHT];
-        size_t room = MAX_IN_FLIGHT - d->ninflight;
+        /* the held outcomes are recorded before these claims, or neither
+         * happens: the in-flight count bounds both together */
+        size_t room = claim ? MAX_IN_FLIGHT - d->ninflight : 0;
         int64_t wake_at = INT64_MAX;
         char err[512];
-        long n = outbox_report_next(d->ob, done, o, done ? 1 : 0, now, msgs,
-                                    room, &wake_at, err, sizeof err);
+        long n = outbox_report_next(d->ob, d->held.msg, d->held.o, d->held.n,
+                                    now, msgs, room, &wake_at, err, sizeof err);
         if (n < 0) {
-            log_err("outbox: %s", err);
-            d->next_due = now + 5000;
+            not_recorded(d, err);
+            d->next_due = now + RECORD_AGAIN_MS;
             break;
         }
-        done = NULL;
+        recorded(d);
         d->next_due = n > 0 ? now : wake_at;
         for (long i = 0; i < n; i++) send_one(d, &msgs[i]);
+        if (d->held.n) continue; /* refused before sending: record it now */
         /* fewer than there was room for: nothing else is due */
-        if ((size_t)n < room || d->ninflight >= MAX_IN_FLIGHT) break;
+        if (!claim || (size_t)n < room || d->ninflight >= MAX_IN_FLIGHT) break;
     }
     d->kicking = false;
     arm(d, now);
@@ -291,13 +409,14 @@ kick(delivery *d, const outbox_msg *done, const outbox_outcome *o)
 void
 delivery_kick(delivery *d)
 {
-    kick(d, NULL, NULL);
+    kick(d);
 }
 
 bool
 delivery_idle(const delivery *d, int64_t within_ms)
 {
-    return d->ninflight == 0 && d->next_due > wall_ms() + within_ms;
+    return d->ninflight == 0 && d->held.n == 0 &&
+           d->next_due > wall_ms() + within_ms;
 }
 
 size_t
@@ -319,6 +438,31 @@ delivery_stop(delivery *d)
     ev_timer_stop(d->loop, &d->wake);
 }
 
+/* At exit, a last try at the held outcomes; what still cannot be
+ * recorded is said: those rows stay "sending", and the next start sends
+ * them again (same key). */
+static void
+record_at_exit(delivery *d)
+{
+    held *h = &d->held;
+    if (!h->n) return;
+    outbox_msg none[1];
+    int64_t wake_at;
+    char err[512];
+    if (outbox_report_next(d->ob, h->msg, h->o, h->n, wall_ms(), none, 0,
+                           &wake_at, err, sizeof err) < 0) {
+        for (size_t i = 0; i < h->n; i++) {
+            char what[160];
+            outcome_words(&h->o[i], what, sizeof what);
+            log_err(OUTBOX_ALERT_FMT ": %s, not recorded (%s); the next start "
+                    "sends it again (same key)",
+                    h->msg[i].id, h->msg[i].alert.key, h->msg[i].alert.target,
+                    what, err);
+        }
+    }
+    forget_held(d);
+}
+
 void
 delivery_free(delivery *d)
 {
@@ -331,5 +475,6 @@ delivery_free(delivery *d)
         outbox_msg_clear(&s->msg);
         free(s);
     }
+    record_at_exit(d);
     free(d);
 }

@@ -1,8 +1,11 @@
 /* outbox.c — see outbox.h. The state lives in the `outbox` table only, so
  * the daemon, a restart and `vigie outbox` all see the same thing; the
- * daemon keeps nothing in memory but per-target policies. */
+ * outbox keeps nothing in memory but per-target policies (the delivery
+ * holds the outcomes a failed transaction could not record, and passes
+ * them again: delivery.h). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +14,10 @@
 #include <sqlite3.h>
 
 #include "date.h"
+#include "duration.h"
 #include "log.h"
 #include "outbox.h"
+#include "url.h"
 
 #define DEFAULT_GIVE_UP (24 * 3600000LL)
 #define RESPONSE_KEEP 512 /* bytes of a failed response kept and logged */
@@ -50,7 +55,8 @@ static const char *const queries[O_COUNT] = {
                 " UNION ALL SELECT (SELECT min(target) FROM outbox"
                 " WHERE state < 2 AND target > t.target) FROM t"
                 " WHERE t.target IS NOT NULL)"
-                " SELECT o.id, o.target, o.state, o.due, o.lease_until FROM t"
+                " SELECT o.id, o.target, o.state, o.due, o.lease_until, o.key"
+                " FROM t"
                 " JOIN outbox o ON o.id = (SELECT min(id) FROM outbox"
                 " WHERE state < 2 AND target = t.target)"
                 " WHERE t.target IS NOT NULL ORDER BY o.id",
@@ -72,13 +78,19 @@ static const char *const queries[O_COUNT] = {
                " status = ?4, error = ?5, response = ?6"
                " WHERE id = ?1 AND state = 1 AND attempts = ?2",
     [O_RECOVER] = "UPDATE outbox SET state = 0, lease_until = 0"
-                  " WHERE state = 1",
+                  " WHERE state = 1 RETURNING id, key, target",
 };
 
 typedef struct policy {
     char *target;
     int64_t max_per_minute, give_up_after;
 } policy;
+
+/* A log line about a change not committed yet. */
+typedef struct said {
+    int level;
+    char *line;
+} said;
 
 struct outbox {
     store *s;
@@ -87,12 +99,43 @@ struct outbox {
     sqlite3_stmt *q[O_COUNT];
     policy *pol;
     size_t npol;
+    said *said; /* lines of the open transaction */
+    size_t nsaid;
 };
 
 static void
 db_err(sqlite3 *db, store *s, char *err, size_t errlen, const char *what)
 {
     set_err(err, errlen, "%s: %s: %s", store_path(s), what, sqlite3_errmsg(db));
+}
+
+/* Lines about what a transaction does are logged once it commits: one
+ * that fails (disk full) is tried again with the same outcomes, and its
+ * events must be told once, when they happened for good. */
+static void PRINTF_LIKE(3, 4)
+say(outbox *ob, int level, const char *fmt, ...)
+{
+    buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    ob->said = xrealloc(ob->said, (ob->nsaid + 1) * sizeof *ob->said);
+    ob->said[ob->nsaid++] = (said){level, buf_detach(&b)};
+}
+
+/* Logs the lines of a committed transaction, or forgets those of one
+ * rolled back. */
+static void
+said_done(outbox *ob, bool committed)
+{
+    for (size_t i = 0; i < ob->nsaid; i++) {
+        if (committed) log_write(ob->said[i].level, "%s", ob->said[i].line);
+        free(ob->said[i].line);
+    }
+    free(ob->said);
+    ob->said = NULL;
+    ob->nsaid = 0;
 }
 
 static const char *
@@ -172,6 +215,7 @@ outbox_free(outbox *ob)
     for (int i = 0; i < O_COUNT; i++)
         sqlite3_finalize(ob->q[i]);
     outbox_clear_targets(ob);
+    said_done(ob, false);
     free(ob);
 }
 
@@ -330,7 +374,7 @@ fill_msg(outbox_msg *m, int64_t id, sqlite3_stmt *st)
 typedef struct head {
     int64_t id, due, lease_until;
     int state;
-    char *target;
+    char *target, *key;
 } head;
 
 static void
@@ -393,6 +437,7 @@ outbox_report_next(outbox *ob, const outbox_msg *done,
         h->state = sqlite3_column_int(st, 2);
         h->due = sqlite3_column_int64(st, 3);
         h->lease_until = sqlite3_column_int64(st, 4);
+        h->key = xstrdup(col_text(st, 5) ? col_text(st, 5) : "");
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -407,9 +452,12 @@ outbox_report_next(outbox *ob, const outbox_msg *done,
                 wake_min(&wake, h->lease_until); /* in flight */
                 continue;
             }
-            log_warn("alert %" PRId64 " to %s: no outcome within its lease; "
-                     "sending it again (same key)",
-                     h->id, h->target);
+            char lease[32];
+            duration_format(ob->p.lease, lease, sizeof lease);
+            say(ob, LOG_WARNING,
+                OUTBOX_ALERT_FMT ": no outcome within its lease (%s); "
+                "sending it again (same key)",
+                h->id, h->key, h->target, lease);
         } else if (h->due > now) {
             wake_min(&wake, h->due);
             continue;
@@ -458,13 +506,15 @@ outbox_report_next(outbox *ob, const outbox_msg *done,
     }
 commit:
     if (run(ob->q[O_COMMIT]) < 0) {
-        db_err(ob->db, ob->s, err, errlen, "claiming alerts");
+        db_err(ob->db, ob->s, err, errlen,
+               ndone ? "recording deliveries" : "claiming alerts");
         sqlite3_reset(ob->q[O_COMMIT]);
         n = -1;
         goto done;
     }
     sqlite3_reset(ob->q[O_COMMIT]);
 done:
+    said_done(ob, n >= 0);
     if (n < 0) {
         if (!sqlite3_get_autocommit(ob->db)) {
             run(ob->q[O_ROLLBACK]);
@@ -476,8 +526,10 @@ done:
         wake = now;
     }
     relaxed(ob, false);
-    for (size_t i = 0; i < nheads; i++)
+    for (size_t i = 0; i < nheads; i++) {
         free(heads[i].target);
+        free(heads[i].key);
+    }
     free(heads);
     *wake_at = wake;
     return n;
@@ -488,17 +540,24 @@ outbox_recover(outbox *ob, int64_t now, char *err, size_t errlen)
 {
     UNUSED(now);
     sqlite3_stmt *st = ob->q[O_RECOVER];
-    int rc = run(st);
+    long n = 0;
+    int rc;
+    /* one line per alert, named as every other line names it */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        say(ob, LOG_NOTICE,
+            OUTBOX_ALERT_FMT ": was being sent when vigie stopped; sending "
+            "it again (same key)",
+            (int64_t)sqlite3_column_int64(st, 0),
+            col_text(st, 1) ? col_text(st, 1) : "",
+            col_text(st, 2) ? col_text(st, 2) : "");
+        n++;
+    }
     sqlite3_reset(st);
-    if (rc < 0) {
+    said_done(ob, rc == SQLITE_DONE);
+    if (rc != SQLITE_DONE) {
         db_err(ob->db, ob->s, err, errlen, "recovering the outbox");
         return -1;
     }
-    long n = sqlite3_changes(ob->db);
-    if (n)
-        log_notice("%ld alert(s) were being sent when vigie stopped; sending "
-                   "them again (same Idempotency-Key)",
-                   n);
     return n;
 }
 
@@ -547,13 +606,71 @@ retryable(const outbox_outcome *o)
     return st == 0 || st == 408 || st == 429 || (st >= 500 && st <= 599);
 }
 
+/* A redirect: the webhook's URL moved (http to https, a new endpoint).
+ * It is not followed, so the operator needs to see where it points. */
+static bool
+redirected(const outbox_outcome *o)
+{
+    int st = o->status;
+    return st == 301 || st == 302 || st == 303 || st == 307 || st == 308 ||
+           (st >= 300 && st <= 399 && st != 304 && o->location);
+}
+
 static void
 describe(buf *why, const outbox_outcome *o)
 {
+    if (redirected(o)) {
+        buf_printf(why, "HTTP %d: ", o->status);
+        if (o->location && *o->location) {
+            /* credentials in the new URL are not for the log (url.h) */
+            char *shown = url_redact(o->location);
+            buf_printf(why, "redirected to %s (webhook redirects are not "
+                            "followed: update its url)",
+                       shown);
+            free(shown);
+        } else {
+            buf_adds(why, "redirected (webhook redirects are not followed: "
+                          "check its url)");
+        }
+        return;
+    }
     if (o->status) buf_printf(why, "HTTP %d", o->status);
     if (o->error && *o->error)
         buf_printf(why, "%s%s", why->len ? ": " : "", o->error);
     if (!why->len) buf_adds(why, "no response");
+}
+
+/* "855ms", "2s", "1m30s": a delay as a person reads it, to the second
+ * from one second up. */
+static void
+say_delay(int64_t ms, char *out, size_t outlen)
+{
+    duration_format(ms < 1000 ? ms : (ms + 500) / 1000 * 1000, out, outlen);
+}
+
+static void
+say_retry(outbox *ob, const outbox_msg *m, const char *target,
+          const char *why, const char *resp, int64_t attempt, int64_t delay)
+{
+    char d[32];
+    say_delay(delay, d, sizeof d);
+    say(ob, LOG_WARNING, OUTBOX_ALERT_FMT ": %s%s%s; retry %" PRId64 " in %s",
+        m->id, m->alert.key, target, why, resp ? ": " : "", resp ? resp : "",
+        attempt, d);
+}
+
+static void
+say_dead(outbox *ob, const outbox_msg *m, const char *target,
+         const char *title, const char *why, const char *resp)
+{
+    buf item = {0};
+    if (title && *title) buf_printf(&item, " (item \"%s\")", title);
+    say(ob, LOG_ERR,
+        OUTBOX_ALERT_FMT ": dead-lettered%s: %s%s%s; see 'vigie outbox list "
+        "--dead', then 'vigie outbox retry %" PRId64 "'",
+        m->id, m->alert.key, target, item.len ? item.p : "", why,
+        resp ? ": " : "", resp ? resp : "", m->id);
+    buf_free(&item);
 }
 
 static uint32_t
@@ -568,6 +685,7 @@ outbox_report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
 {
     relaxed(ob, true);
     int rc = report(ob, m, o, now, err, errlen);
+    said_done(ob, rc == 0);
     relaxed(ob, false);
     return rc;
 }
@@ -578,6 +696,7 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
 {
     sqlite3_stmt *st;
     int rc;
+    if (o->at) now = o->at;
     if (o->status >= 200 && o->status <= 299) {
         /* Delivered, even when the claim was meanwhile given up: the
          * receiver has it. */
@@ -591,9 +710,7 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
             db_err(ob->db, ob->s, err, errlen, "recording a delivery");
             return -1;
         }
-        log_debug("alert %" PRId64 " to %s delivered (HTTP %d)", m->id,
-                  m->alert.target ? m->alert.target : "?", o->status);
-        return 0;
+        return 0; /* the transport logs it */
     }
 
     st = ob->q[O_STATE];
@@ -619,20 +736,15 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
 
     buf why = {0}, resp = {0};
     describe(&why, o);
-    if (o->response && o->response_len)
+    /* a redirect's body is boilerplate around the Location it named */
+    if (o->response && o->response_len && !redirected(o))
         printable(&resp, o->response, o->response_len);
     policy pol = policy_of(ob, target);
     bool dead = !retryable(o);
     if (!dead && pol.give_up_after != INT64_MAX &&
         now - since >= pol.give_up_after) {
         char d[32];
-        int64_t mins = pol.give_up_after / 60000;
-        if (mins >= 60 && mins % 60 == 0)
-            snprintf(d, sizeof d, "%" PRId64 "h", mins / 60);
-        else if (mins > 0)
-            snprintf(d, sizeof d, "%" PRId64 "m", mins);
-        else
-            snprintf(d, sizeof d, "%" PRId64 "ms", pol.give_up_after);
+        duration_format(pol.give_up_after, d, sizeof d);
         buf msg = {0};
         buf_printf(&msg, "gave up after %s (%" PRId64 " attempt%s): %s", d,
                    attempts, attempts == 1 ? "" : "s", why.p);
@@ -640,13 +752,14 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
         why = msg;
         dead = true;
     }
+    int64_t delay = 0;
     if (dead) {
         st = ob->q[O_DEAD];
         sqlite3_bind_int64(st, 1, m->id);
         sqlite3_bind_int64(st, 2, m->attempt);
         sqlite3_bind_int64(st, 3, now);
     } else {
-        int64_t delay = outbox_parse_retry_after(o->retry_after, now);
+        delay = outbox_parse_retry_after(o->retry_after, now);
         if (delay >= 0) {
             /* Retry-After: when the receiver asked, bounded for sanity,
              * and never sooner than the first backoff step. */
@@ -659,10 +772,6 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
         sqlite3_bind_int64(st, 1, m->id);
         sqlite3_bind_int64(st, 2, m->attempt);
         sqlite3_bind_int64(st, 3, now + delay);
-        log_warn("alert %" PRId64 " to %s: %s%s%s; retry %" PRId64
-                 " in %" PRId64 " ms",
-                 m->id, target, why.p, resp.len ? ": " : "",
-                 resp.len ? resp.p : "", attempts + 1, delay);
     }
     sqlite3_bind_int(st, 4, o->status);
     bind_text(st, 5, why.p);
@@ -673,11 +782,10 @@ report(outbox *ob, const outbox_msg *m, const outbox_outcome *o, int64_t now,
     if (rc < 0)
         db_err(ob->db, ob->s, err, errlen, "recording a failed delivery");
     else if (dead)
-        log_err("alert %" PRId64 " to %s (%s) dead-lettered: %s%s%s; see "
-                "'vigie outbox list --dead', then 'vigie outbox retry %" PRId64
-                "'",
-                m->id, target, title, why.p, resp.len ? ": " : "",
-                resp.len ? resp.p : "", m->id);
+        say_dead(ob, m, target, title, why.p, resp.len ? resp.p : NULL);
+    else
+        say_retry(ob, m, target, why.p, resp.len ? resp.p : NULL,
+                  attempts + 1, delay);
     buf_free(&why);
     buf_free(&resp);
     free(target);
@@ -794,14 +902,71 @@ update(store *s, const char *sql, int64_t id, int64_t now, char *err,
     return rc < 0 ? -1 : sqlite3_changes(db);
 }
 
+/* The rows `vigie outbox` may change: not delivered, not being sent (see
+ * OUTBOX_ACT_SENDING). ?2 is now. */
+#define NOT_IN_FLIGHT "(state IN (0, 3) OR (state = 1 AND lease_until <= ?2))"
+
+/* Why the row id was left alone by an action on the rows NOT_IN_FLIGHT. */
+static int
+why_not(store *s, int64_t id, char *err, size_t errlen)
+{
+    sqlite3 *db = store_db(s);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT state FROM outbox WHERE id = ?1", -1,
+                           &st, NULL) != SQLITE_OK) {
+        db_err(db, s, err, errlen, "reading the outbox");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), ret = OUTBOX_ACT_NONE;
+    if (rc == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 0);
+        ret = state == OUTBOX_DELIVERED ? OUTBOX_ACT_DELIVERED
+              : state == OUTBOX_SENDING ? OUTBOX_ACT_SENDING
+                                        : OUTBOX_ACT_NONE;
+    } else if (rc != SQLITE_DONE) {
+        db_err(db, s, err, errlen, "reading the outbox");
+        ret = -1;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* sql (binding ?1 id and ?2 now) on one row, and if it changed nothing,
+ * why: in one transaction, so the answer is about the row as it was. */
+static int
+act_on(store *s, const char *sql, int64_t id, int64_t now, char *err,
+       size_t errlen, const char *what)
+{
+    sqlite3 *db = store_db(s);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        db_err(db, s, err, errlen, what);
+        return -1;
+    }
+    long n = update(s, sql, id, now, err, errlen, what);
+    int ret = n < 0  ? -1
+              : n > 0 ? OUTBOX_ACT_DONE
+                      : why_not(s, id, err, errlen);
+    if (ret < 0) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        db_err(db, s, err, errlen, what);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return ret;
+}
+
 int
 outbox_retry(store *s, int64_t id, int64_t now, char *err, size_t errlen)
 {
-    return (int)update(s,
-                       "UPDATE outbox SET state = 0, due = ?2, since = ?2,"
-                       " attempts = 0, lease_until = 0, done_at = 0"
-                       " WHERE id = ?1 AND state IN (0, 3)",
-                       id, now, err, errlen, "retrying an alert");
+    return act_on(s,
+                  "UPDATE outbox SET state = 0, due = ?2, since = ?2,"
+                  " attempts = 0, lease_until = 0, done_at = 0"
+                  " WHERE id = ?1 AND " NOT_IN_FLIGHT,
+                  id, now, err, errlen, "retrying an alert");
 }
 
 long
@@ -810,15 +975,13 @@ outbox_retry_all(store *s, int64_t now, char *err, size_t errlen)
     return update(s,
                   "UPDATE outbox SET state = 0, due = ?2, since = ?2,"
                   " attempts = 0, lease_until = 0, done_at = 0"
-                  " WHERE state IN (0, 3) AND ?1 = ?1",
+                  " WHERE ?1 = ?1 AND " NOT_IN_FLIGHT,
                   0, now, err, errlen, "retrying alerts");
 }
 
 int
-outbox_drop(store *s, int64_t id, char *err, size_t errlen)
+outbox_drop(store *s, int64_t id, int64_t now, char *err, size_t errlen)
 {
-    return (int)update(s,
-                       "DELETE FROM outbox WHERE id = ?1 AND state != 2"
-                       " AND ?2 = ?2",
-                       id, 0, err, errlen, "dropping an alert");
+    return act_on(s, "DELETE FROM outbox WHERE id = ?1 AND " NOT_IN_FLIGHT, id,
+                  now, err, errlen, "dropping an alert");
 }

@@ -30,6 +30,7 @@
 #ifndef VIGIE_OUTBOX_H
 #define VIGIE_OUTBOX_H
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,11 @@ void outbox_clear_targets(outbox *ob);
  * many, or -1. */
 long outbox_recover(outbox *ob, int64_t now, char *err, size_t errlen);
 
+/* How a log line names an alert: its row id (what `vigie outbox retry`
+ * takes), the start of its Idempotency-Key (what the receiver sees) and
+ * its target. Arguments: int64_t id, const char *key, const char *target. */
+#define OUTBOX_ALERT_FMT "alert %" PRId64 " (%.12s) to %s"
+
 /* A claimed row: what to send. */
 typedef struct outbox_msg {
     int64_t id;
@@ -99,8 +105,15 @@ typedef struct outbox_outcome {
     const char *retry_after; /* the Retry-After header as sent, or NULL */
     const char *response;    /* first bytes of the response body, or NULL */
     size_t response_len;
+    const char *location; /* a 3xx answer's Location, as sent, or NULL:
+                             webhook redirects are not followed (a POST
+                             is not replayed elsewhere), the alert is
+                             dead-lettered saying where it was sent */
     bool permanent; /* a failure no retry can fix (URL refused by policy,
                        unknown webhook): dead-letter at once */
+    int64_t at;     /* when the transport saw it (ms); 0: the report's now.
+                       An outcome recorded late (the database refused the
+                       first try) still counts from when it happened. */
 } outbox_outcome;
 
 /* Records the outcome of message m's attempt: delivered, retry later, or
@@ -112,7 +125,10 @@ int outbox_report(outbox *ob, const outbox_msg *m, const outbox_outcome *o,
 
 /* outbox_report() for each of done[0..ndone), then outbox_next(), in one
  * transaction. On -1 none of it happened (the claims in out are not
- * made, the outcomes not recorded: those rows keep their lease). */
+ * made, the outcomes not recorded: those rows keep their lease, and the
+ * caller keeps the outcomes to pass them again: recorded first, in the
+ * same transaction as any claim, they are never overtaken by a claim of
+ * the same row, so an alert known delivered is not sent again). */
 long outbox_report_next(outbox *ob, const outbox_msg *done,
                         const outbox_outcome *outcomes, size_t ndone,
                         int64_t now, outbox_msg *out, size_t max,
@@ -157,13 +173,24 @@ typedef struct outbox_counts {
 
 int outbox_count(store *s, outbox_counts *c, char *err, size_t errlen);
 
+/* What outbox_retry() and outbox_drop() did, or why not. An alert is
+ * being sent while it is "sending" and its lease runs: the POST may have
+ * arrived already, and its outcome will say. Once the lease has run out
+ * (a daemon killed mid-POST, not restarted) nobody is sending it. */
+enum {
+    OUTBOX_ACT_NONE = 0,      /* no such alert */
+    OUTBOX_ACT_DONE = 1,      /* retried, or dropped */
+    OUTBOX_ACT_SENDING = 2,   /* being sent right now: left alone */
+    OUTBOX_ACT_DELIVERED = 3, /* delivered already: left alone */
+};
+
 /* Makes a dead or pending row due now, with a fresh give-up clock and
- * backoff. 1 done, 0 no such row (or not retryable: delivered, or being
- * sent right now), -1 error. */
+ * backoff. An OUTBOX_ACT_ value, or -1 with err. */
 int outbox_retry(store *s, int64_t id, int64_t now, char *err, size_t errlen);
-/* Every dead and pending row. Returns how many, or -1. */
+/* Every dead and pending row (none being sent). Returns how many, or -1. */
 long outbox_retry_all(store *s, int64_t now, char *err, size_t errlen);
-/* Deletes a row that is not delivered. 1, 0 no such row, -1 error. */
-int outbox_drop(store *s, int64_t id, char *err, size_t errlen);
+/* Deletes a row that is neither delivered nor being sent. An OUTBOX_ACT_
+ * value, or -1 with err. */
+int outbox_drop(store *s, int64_t id, int64_t now, char *err, size_t errlen);
 
 #endif

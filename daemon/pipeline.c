@@ -725,10 +725,9 @@ pipeline_new(struct ev_loop *loop, evcurl *ec, const config *cfg, char *err,
     outbox_params op;
     outbox_params_default(&op);
     pl->ob = outbox_new(st, &op);
-    long recovered = outbox_recover(pl->ob, now_wall() * 1000, err, errlen);
-    if (recovered > 0)
-        log_notice("outbox: %ld alerts interrupted by the last stop will be sent again",
-                   recovered);
+    /* it says which alerts go again, one line each */
+    if (outbox_recover(pl->ob, now_wall() * 1000, cerr, sizeof cerr) < 0)
+        log_err("%s", cerr);
     worker_opts wo;
     worker_opts_default(&wo);
     wo.limits.call_ms = cfg->rule_timeout;

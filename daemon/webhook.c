@@ -363,8 +363,8 @@ webhook_build(webhook_request *req, const char *format, const char *secret,
     json_t *payload = a->payload ? json_loads(a->payload, 0, NULL) : NULL;
     if (!json_is_object(payload)) {
         json_decref(payload);
-        set_err(err, errlen, "alert %s: the payload is not a JSON object",
-                a->key ? a->key : "?");
+        /* the caller names the alert */
+        set_err(err, errlen, "the payload is not a JSON object");
         return -1;
     }
     /* item and feed come from the store: trusted, but may be absent */

@@ -352,6 +352,47 @@ test_permanent_failures_dead_at_once(void **state)
     clear(m, 5);
 }
 
+/* QA: a webhook answering 308 was dead-lettered as "HTTP 308: nope:
+ * receiver said no", without where it pointed. Redirects are not followed
+ * (a POST is not replayed to wherever the answer says), so the dead
+ * letter names the Location, without its credentials. */
+static void
+test_redirect_dead_with_its_location(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b"}, *tg[] = {"moved", "gone"};
+    enqueue(f, ids, tg, 2, T0);
+    outbox_msg m[2];
+    assert_int_equal(next(f, T0, m, 2, NULL), 2);
+    outbox_outcome o = {.status = 308,
+                        .location = "https://user:pw@new.example/hook",
+                        .response = "nope: receiver said no",
+                        .response_len = 22};
+    assert_int_equal(
+        outbox_report(f->ob, &m[0], &o, T0 + 1, f->err, sizeof f->err), 0);
+    outbox_outcome bare = {.status = 302}; /* no Location seen */
+    assert_int_equal(
+        outbox_report(f->ob, &m[1], &bare, T0 + 1, f->err, sizeof f->err), 0);
+    assert_int_equal(col(f, m[0].id, "state"), OUTBOX_DEAD);
+    assert_int_equal(col(f, m[1].id, "state"), OUTBOX_DEAD);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(store_db(f->s),
+                       "SELECT error, response FROM outbox ORDER BY id", -1,
+                       &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(sqlite3_column_text(st, 0),
+                        "HTTP 308: redirected to https://user:***@new.example/"
+                        "hook (webhook redirects are not followed: update its "
+                        "url)");
+    assert_null(sqlite3_column_text(st, 1));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(sqlite3_column_text(st, 0),
+                        "HTTP 302: redirected (webhook redirects are not "
+                        "followed: check its url)");
+    sqlite3_finalize(st);
+    clear(m, 2);
+}
+
 static void
 test_give_up_after(void **state)
 {
@@ -440,22 +481,58 @@ test_retry_and_drop(void **state)
     assert_int_equal(col(f, dead, "state"), OUTBOX_PENDING);
     assert_int_equal(col(f, dead, "attempts"), 0);
     assert_int_equal(col(f, dead, "since"), T0 + 100);
-    assert_int_equal(outbox_retry(f->s, done, T0, f->err, sizeof f->err), 0);
-    assert_int_equal(outbox_retry(f->s, 999, T0, f->err, sizeof f->err), 0);
+    assert_int_equal(outbox_retry(f->s, done, T0, f->err, sizeof f->err),
+                     OUTBOX_ACT_DELIVERED);
+    assert_int_equal(outbox_retry(f->s, 999, T0, f->err, sizeof f->err),
+                     OUTBOX_ACT_NONE);
     assert_int_equal(next(f, T0 + 100, m, 4, NULL), 1);
     assert_int_equal(m[0].id, dead);
     /* a row being sent cannot be retried under the sender's feet */
-    assert_int_equal(outbox_retry(f->s, dead, T0, f->err, sizeof f->err), 0);
+    assert_int_equal(outbox_retry(f->s, dead, T0 + 100, f->err, sizeof f->err),
+                     OUTBOX_ACT_SENDING);
+    assert_int_equal(col(f, dead, "attempts"), 1);
     report(f, &m[0], 400, NULL, T0 + 101);
     clear(m, 1);
 
     assert_int_equal(outbox_retry_all(f->s, T0 + 200, f->err, sizeof f->err),
                      2); /* the dead one and the waiting one */
     assert_int_equal(col(f, waiting, "due"), T0 + 200);
-    assert_int_equal(outbox_drop(f->s, waiting, f->err, sizeof f->err), 1);
+    assert_int_equal(outbox_drop(f->s, waiting, T0 + 200, f->err, sizeof f->err),
+                     OUTBOX_ACT_DONE);
     assert_int_equal(col(f, waiting, "state"), -1);
-    assert_int_equal(outbox_drop(f->s, done, f->err, sizeof f->err), 0);
+    assert_int_equal(outbox_drop(f->s, done, T0 + 200, f->err, sizeof f->err),
+                     OUTBOX_ACT_DELIVERED);
     assert_int_equal(col(f, done, "state"), OUTBOX_DELIVERED);
+    assert_int_equal(outbox_drop(f->s, 999, T0 + 200, f->err, sizeof f->err),
+                     OUTBOX_ACT_NONE);
+}
+
+/* QA: `vigie outbox drop` on an alert being sent said "dropped", and the
+ * receiver got it anyway. A row in flight is left alone (the POST may
+ * have arrived: its outcome decides); once its lease has run out nobody
+ * is sending it, and it may be dropped or retried. */
+static void
+test_drop_refuses_an_alert_in_flight(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b"}, *tg[] = {"x", "y"};
+    enqueue(f, ids, tg, 2, T0);
+    outbox_msg m[2];
+    assert_int_equal(next(f, T0, m, 2, NULL), 2);
+    int64_t a = m[0].id, b = m[1].id;
+    assert_int_equal(outbox_drop(f->s, a, T0 + 1, f->err, sizeof f->err),
+                     OUTBOX_ACT_SENDING);
+    assert_int_equal(col(f, a, "state"), OUTBOX_SENDING);
+    assert_int_equal(outbox_retry_all(f->s, T0 + 1, f->err, sizeof f->err), 0);
+    /* delivered meanwhile: the outcome lands on the row, still there */
+    report(f, &m[0], 200, NULL, T0 + 2);
+    assert_int_equal(col(f, a, "state"), OUTBOX_DELIVERED);
+    /* b's sender vanished: after the lease, b is nobody's */
+    int64_t later = T0 + f->p.lease;
+    assert_int_equal(outbox_drop(f->s, b, later, f->err, sizeof f->err),
+                     OUTBOX_ACT_DONE);
+    assert_int_equal(col(f, b, "state"), -1);
+    clear(m, 2);
 }
 
 static void
@@ -552,6 +629,170 @@ test_report_and_claim_together(void **state)
     clear(m, 1);
 }
 
+/* ---- log lines ------------------------------------------------------------ */
+
+typedef struct capture {
+    FILE *tmp;
+    int saved;
+} capture;
+
+/* stderr into a temporary file, at level info */
+static void
+capture_start(capture *c)
+{
+    log_init(LOG_INFO);
+    fflush(stderr);
+    c->tmp = tmpfile();
+    assert_non_null(c->tmp);
+    c->saved = dup(STDERR_FILENO);
+    assert_true(dup2(fileno(c->tmp), STDERR_FILENO) >= 0);
+}
+
+/* What was logged since capture_start (malloc'ed); stderr back. */
+static char *
+capture_end(capture *c)
+{
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    log_init(LOG_CRIT);
+    long n = ftell(c->tmp);
+    char *s = xcalloc(1, (size_t)n + 1);
+    rewind(c->tmp);
+    assert_int_equal(fread(s, 1, (size_t)n, c->tmp), (size_t)n);
+    fclose(c->tmp);
+    return s;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* "alert ID (KEY12) to TARGET", as every line names the alert. */
+static void
+name_of(char *out, size_t outlen, const outbox_msg *m)
+{
+    snprintf(out, outlen, "alert %lld (%.12s) to %s", (long long)m->id,
+             m->alert.key, m->alert.target);
+}
+
+/* QA: one alert had two names in the log (the row id in failure lines, a
+ * key prefix in delivered ones), and durations read "3000ms". Every line
+ * names it "alert ID (KEY12) to TARGET": the id `vigie outbox retry`
+ * takes and the key the receiver sees. */
+static void
+test_log_lines_name_the_alert(void **state)
+{
+    fx *f = *state;
+    outbox_set_target(f->ob, "ops", 0, 3000);
+    const char *ids[] = {"a"}, *tg[] = {"ops"};
+    enqueue(f, ids, tg, 1, T0);
+    outbox_msg m[1], again[1];
+    char name[128], want[512];
+    capture c;
+    capture_start(&c);
+    assert_int_equal(next(f, T0, m, 1, NULL), 1);
+    outbox_outcome o = {.status = 500, .response = "nope", .response_len = 4};
+    assert_int_equal(outbox_report(f->ob, m, &o, T0 + 1, f->err, sizeof f->err),
+                     0);
+    int64_t due = col(f, m[0].id, "due");
+    assert_int_equal(next(f, due > T0 + 3001 ? due : T0 + 3001, again, 1, NULL),
+                     1);
+    assert_int_equal(outbox_report(f->ob, again, &o, T0 + 3001, f->err,
+                                   sizeof f->err),
+                     0);
+    char *log = capture_end(&c);
+    name_of(name, sizeof name, m);
+    assert_int_equal(count(log, "\n"), 2);
+    snprintf(want, sizeof want, "%s: HTTP 500: nope; retry 2 in ", name);
+    assert_non_null(strstr(log, want));
+    assert_null(strstr(log, " ms\n"));
+    snprintf(want, sizeof want,
+             "%s: dead-lettered (item \"a\"): gave up after 3s (2 attempts): "
+             "HTTP 500: nope; see 'vigie outbox list --dead', then 'vigie "
+             "outbox retry %lld'\n",
+             name, (long long)m[0].id);
+    assert_non_null(strstr(log, want));
+    free(log);
+    clear(m, 1);
+    clear(again, 1);
+}
+
+/* After a kill -9, the alerts that were being sent are said once each
+ * (the daemon said it twice, in two ways), by the name the other lines
+ * use. */
+static void
+test_recover_says_each_alert_once(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b", "c"}, *tg[] = {"x", "y", "y"};
+    enqueue(f, ids, tg, 3, T0);
+    outbox_msg m[4];
+    assert_int_equal(next(f, T0, m, 4, NULL), 2); /* a, and b before c */
+    outbox_free(f->ob);
+    f->ob = outbox_new(f->s, &f->p);
+    capture c;
+    capture_start(&c);
+    assert_int_equal(outbox_recover(f->ob, T0 + 5, f->err, sizeof f->err), 2);
+    char *log = capture_end(&c);
+    assert_int_equal(count(log, "\n"), 2);
+    for (int i = 0; i < 2; i++) {
+        char name[128];
+        name_of(name, sizeof name, &m[i]);
+        assert_non_null(strstr(log, name));
+    }
+    assert_int_equal(count(log, "was being sent when vigie stopped"), 2);
+    free(log);
+    clear(m, 2);
+}
+
+/* A transaction that fails after an outcome was recorded in it (here a
+ * claim refused, as a full disk would refuse the commit) is tried again
+ * with the same outcome: its line is said once, when it holds. */
+static void
+test_rolled_back_outcome_not_said(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"a", "b"}, *tg[] = {"x", "y"};
+    enqueue(f, ids, tg, 2, T0);
+    outbox_msg m[2], n[2];
+    assert_int_equal(next(f, T0, m, 1, NULL), 1); /* a only */
+    sqlite3 *db = store_db(f->s);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TEMP TRIGGER refuse BEFORE UPDATE OF lease_until"
+                     " ON outbox WHEN NEW.state = 1"
+                     " BEGIN SELECT RAISE(ABORT, 'database or disk is full');"
+                     " END",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    outbox_outcome down = {.status = 503};
+    int64_t wake;
+    capture c;
+    capture_start(&c);
+    assert_int_equal(outbox_report_next(f->ob, m, &down, 1, T0 + 1, n, 2, &wake,
+                                        f->err, sizeof f->err),
+                     -1);
+    assert_non_null(strstr(f->err, "disk is full"));
+    assert_int_equal(col(f, m[0].id, "state"), OUTBOX_SENDING);
+    sqlite3_exec(db, "DROP TRIGGER refuse", NULL, NULL, NULL);
+    long got = outbox_report_next(f->ob, m, &down, 1, T0 + 2, n, 2, &wake,
+                                  f->err, sizeof f->err);
+    char *log = capture_end(&c);
+    assert_int_equal(got, 1); /* b */
+    assert_int_equal(col(f, m[0].id, "state"), OUTBOX_PENDING);
+    assert_int_equal(count(log, "\n"), 1);
+    assert_int_equal(count(log, "HTTP 503; retry 2 in"), 1);
+    free(log);
+    clear(m, 1);
+    clear(n, 1);
+}
+
 int
 main(void)
 {
@@ -569,14 +810,24 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_permanent_failures_dead_at_once,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redirect_dead_with_its_location,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_give_up_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_and_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_refuses_an_alert_in_flight,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_and_claim_together, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_queues_not_drops, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_delivered_pruned_after_keep_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_lines_name_the_alert, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_recover_says_each_alert_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_outcome_not_said,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

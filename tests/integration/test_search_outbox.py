@@ -170,9 +170,10 @@ class SearchOutboxTest(unittest.TestCase):
         delivered = self.states()[0]
         r = self.vigie("outbox", "retry", str(delivered["id"]))
         self.assertEqual(r.returncode, 1)
-        self.assertIn(b"no such dead or waiting alert", r.stderr)
+        self.assertIn(b"was delivered already", r.stderr)
         r = self.vigie("outbox", "retry", "999")
         self.assertEqual(r.returncode, 1)
+        self.assertIn(b"no such alert", r.stderr)
         r = self.vigie("outbox", "retry", "x1")
         self.assertEqual(r.returncode, 2)
 
@@ -189,6 +190,81 @@ class SearchOutboxTest(unittest.TestCase):
         r = self.vigie("outbox", "drop", str(rows[0]["id"]))  # delivered
         self.assertEqual(r.returncode, 1)
         self.assertIn(rows[0]["id"], self.rows())
+
+    def claim(self, alert_id, lease_until):
+        """Makes the row look as the daemon leaves it while it POSTs."""
+        con = sqlite3.connect(self.db, isolation_level=None)
+        try:
+            con.execute("UPDATE outbox SET state = 1, lease_until = ?"
+                        " WHERE id = ?", (lease_until, alert_id))
+        finally:
+            con.close()
+
+    def test_drop_and_retry_leave_an_alert_being_sent(self):
+        # QA: `drop` on an alert being sent said "dropped" and exited 0,
+        # and the receiver got it anyway
+        waiting = self.states()[2]
+        self.claim(waiting["id"], int(time.time() * 1000) + 120000)
+        r = self.vigie("outbox", "drop", str(waiting["id"]))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"alert %d is being sent right now; it may already "
+                      b"have arrived" % waiting["id"], r.stderr)
+        r = self.vigie("outbox", "retry", str(waiting["id"]))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"is being sent right now", r.stderr)
+        self.assertEqual(self.rows()[waiting["id"]][0], 1)
+        # its sender died and nobody restarted it: once the lease ran
+        # out, it is nobody's and may go
+        self.claim(waiting["id"], int(time.time() * 1000) - 1000)
+        r = self.vigie("outbox", "drop", str(waiting["id"]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(waiting["id"], self.rows())
+
+    def queue_behind(self, alert_id):
+        """A copy of alert_id queued after it, to the same target, due
+        long ago; the original due in an hour. Returns the copy's id."""
+        con = sqlite3.connect(self.db, isolation_level=None)
+        try:
+            cols = [r[1] for r in con.execute("PRAGMA table_info(outbox)")
+                    if r[1] != "id"]
+            copy = ["key || '-behind'" if c == "key" else c for c in cols]
+            cur = con.execute("INSERT INTO outbox (%s) SELECT %s FROM outbox"
+                              " WHERE id = ?" % (", ".join(cols), ", ".join(copy)),
+                              (alert_id,))
+            con.execute("UPDATE outbox SET due = 1000 WHERE id = ?",
+                        (cur.lastrowid,))
+            con.execute("UPDATE outbox SET due = ? WHERE id = ?",
+                        (int(time.time() * 1000) + 3600000, alert_id))
+            return cur.lastrowid
+        finally:
+            con.close()
+
+    def test_list_shows_an_alert_waiting_behind_another(self):
+        # QA: an alert queued behind a failing one of the same target was
+        # listed "next try <a time long past>": it goes after that one
+        head = self.states()[2]
+        behind = self.queue_behind(head["id"])
+        r = self.vigie("outbox", "list")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        [line] = [l for l in r.stdout.decode().splitlines()
+                  if l.startswith("%-6d " % behind)]
+        self.assertIn(" after alert %d" % head["id"], line)
+        self.assertNotIn("next try", line)
+        [row] = [x for x in self.states() if x["id"] == behind]
+        self.assertEqual((row["after_alert"], row["next_attempt"]),
+                         (head["id"], None))
+        [row] = [x for x in self.states() if x["id"] == head["id"]]
+        self.assertIsNone(row["after_alert"])
+        self.assertIsNotNone(row["next_attempt"])
+
+    def test_retry_all_with_nothing_to_retry(self):
+        for row in self.states()[1:]:  # the dead and the waiting one
+            r = self.vigie("outbox", "drop", str(row["id"]))
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.vigie("outbox", "retry", "--all")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, b"nothing to retry: no alert is dead or "
+                         b"waiting\n")
 
     def test_works_while_another_connection_reads(self):
         # the daemon holds the database open; WAL lets both proceed

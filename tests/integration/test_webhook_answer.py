@@ -6,8 +6,8 @@ import os
 import re
 import unittest
 
-from daemon_util import TempDir, write_config
-from receiver import Receiver
+from daemon_util import Daemon, TempDir, wait_for, write_config
+from receiver import HANG, Receiver
 from vigietest import ROOT, run
 
 RULE = 'function on_item(it) vigie.alert("hook", { text = it.title }) end\n'
@@ -53,6 +53,50 @@ class WebhookAnswerTest(unittest.TestCase):
 
     def test_answer_of_four_megabytes(self):
         self.check_delivered_with_answer(b"y" * (4 << 20))
+
+    def test_restart_after_kill_names_each_interrupted_alert_once(self):
+        # QA: after a kill -9 the restart said the same thing twice, in
+        # two ways ("1 alert(s) were being sent..." and "outbox: 1 alerts
+        # interrupted..."), naming no alert
+        self.rcv.answer = HANG
+        d = Daemon(self.config)
+        try:
+            wait_for(lambda: self.rcv.count("/hook") >= 1,
+                     what="a POST in flight")
+        finally:
+            d.proc.kill()
+            d.wait_exit()
+        self.rcv.release()
+        self.rcv.answer = 200
+        r = run("run", "-c", self.config, "--once")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        err = r.stderr.decode()
+        again = [l for l in err.splitlines() if "again" in l]
+        self.assertEqual(len(again), 1, err)
+        self.assertRegex(again[0], r"notice +alert 1 \([0-9a-f]{12}\) to hook: "
+                         r"was being sent when vigie stopped; sending it "
+                         r"again \(same key\)$")
+        key = again[0].split("(")[1].split(")")[0]
+        self.assertIn("alert 1 (%s) to hook: delivered (HTTP 200" % key, err)
+
+    def test_redirect_is_not_followed_and_says_so(self):
+        # QA: a 308 was dead-lettered as "HTTP 308: nope: receiver said
+        # no", as if the receiver had refused the alert
+        self.rcv.answer = (308, {"Location": self.rcv.url("/moved")},
+                           b"nope: receiver said no")
+        r = run("run", "-c", self.config, "--once")
+        err = r.stderr.decode()
+        dead = [l for l in err.splitlines() if "dead-lettered" in l]
+        self.assertEqual(len(dead), 2, err)
+        for line in dead:
+            self.assertIn("HTTP 308: redirected", line)
+            self.assertIn("(webhook redirects are not followed", line)
+            self.assertNotIn("receiver said no", line)
+        # one POST each, to the configured URL only
+        self.assertEqual(self.rcv.count("/hook"), 2)
+        self.assertEqual(self.rcv.count("/moved"), 0)
+        r = run("outbox", "-c", self.config, "list", "--dead")
+        self.assertIn(b"HTTP 308: redirected", r.stdout)
 
 
 
