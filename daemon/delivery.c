@@ -10,6 +10,7 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "url.h"
 #include "webhook.h"
 
 #define MAX_IN_FLIGHT 16
@@ -230,6 +231,11 @@ sent_cb(fetch_result *res, void *arg)
     if (res->retry_after >= 0)
         snprintf(retry_after, sizeof retry_after, "%" PRId64, res->retry_after);
     size_t rlen = res->body.len < RESPONSE_KEEP ? res->body.len : RESPONSE_KEEP;
+    /* a redirect is not followed: its Location, absolute, goes in the
+     * dead letter */
+    const config_webhook *w =
+        res->location ? config_find_webhook(d->cfg, a->target) : NULL;
+    arena ar = {0};
     outbox_outcome o = {
         .status = (int)res->status,
         .error = res->outcome == FETCH_NET_ERROR || res->outcome == FETCH_REFUSED ||
@@ -241,6 +247,9 @@ sent_cb(fetch_result *res, void *arg)
         .response_len = rlen,
         /* refused by policy (private address, bad URL): no retry helps */
         .permanent = res->outcome == FETCH_REFUSED,
+        .location = res->location
+                        ? url_resolve(&ar, w ? w->url : NULL, res->location)
+                        : NULL,
     };
     /* Delivered is the outbox's rule: the receiver answered 2xx, whatever
      * happened to the rest of its answer. An abort at shutdown is not
@@ -258,6 +267,7 @@ sent_cb(fetch_result *res, void *arg)
     unlink_sending(d, s);
     /* the outcome and the next claims: one transaction */
     if (reported) hold(d, &s->msg, &o);
+    arena_free(&ar);
     outbox_msg_clear(&s->msg);
     free(s);
     kick(d);

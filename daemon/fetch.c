@@ -648,6 +648,11 @@ finalize(fetch *f, CURL *easy, CURLcode rc)
         r->error = xstrdup("410 gone");
     } else {
         r->outcome = FETCH_HTTP_ERROR;
+        if (f->no_redirects && r->status >= 300 && r->status < 400 &&
+            f->location) {
+            r->location = f->location; /* the answer's, for its caller */
+            f->location = NULL;
+        }
         if ((r->status == 429 || r->status == 503) && r->retry_after >= 0)
             r->error = str_printf("%ld, retry in %" PRId64 "s", r->status,
                                   r->retry_after);
@@ -693,6 +698,7 @@ fetch_free(fetch *f)
     free(r->charset);
     free(r->final_url);
     free(r->permanent_url);
+    free(r->location);
     free(r->error);
     free(f);
 }

@@ -97,6 +97,9 @@ typedef struct fetch_result {
      * origin: the next polls would send them there. */
     char *permanent_url;
     bool temporary_redirect; /* some 302/303/307 hop */
+    /* With no_redirects, a 3xx answer's Location as sent (ASCII, maybe
+     * relative, credentials included: redact it to show it), or NULL. */
+    char *location;
     int64_t retry_after;     /* seconds from Retry-After, or -1 */
     char *error;             /* NULL when ok */
     int64_t elapsed_ms;      /* from the transfer's start */

@@ -48,6 +48,7 @@ typedef struct receiver {
     int n;                              /* POSTs answered */
     void (*on_request)(struct receiver *r, void *ud); /* before answering */
     void *ud;
+    const char *answer; /* the whole HTTP answer; NULL: 200 */
 } receiver;
 
 /* The request in c->in is whole: headers and Content-Length body bytes. */
@@ -106,10 +107,11 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
     header_value(c->in.p, "\r\nidempotency-key:", r->keys[r->n],
                  sizeof r->keys[r->n]);
     if (r->on_request) r->on_request(r, r->ud);
-    static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-                                 "Connection: close\r\n\r\nok";
-    assert_int_equal(write(w->fd, answer, sizeof answer - 1),
-                     (ssize_t)sizeof answer - 1);
+    const char *answer = r->answer ? r->answer
+                                   : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                     "Connection: close\r\n\r\nok";
+    assert_int_equal(write(w->fd, answer, strlen(answer)),
+                     (ssize_t)strlen(answer));
     r->n++;
     conn_close(c);
 }
@@ -438,6 +440,30 @@ test_unknown_target_one_line(void **state)
     free(log);
 }
 
+/* A webhook answering 308 is not followed: the dead letter says where it
+ * pointed, made absolute against the webhook's URL. */
+static void
+test_redirect_dead_letter_names_location(void **state)
+{
+    fx *f = *state;
+    const char *ids[] = {"r1"};
+    enqueue(f, ids, 1, "hook");
+    f->rcv.answer = "HTTP/1.1 308 Permanent Redirect\r\n"
+                    "Location: /v2/hook\r\nContent-Length: 22\r\n"
+                    "Connection: close\r\n\r\nnope: receiver said no";
+    delivery_kick(f->d);
+    run_until(f, nothing_in_flight);
+    assert_int_equal(f->rcv.n, 1);
+    assert_string_equal(text(f, "SELECT state FROM outbox WHERE id = 1"), "3");
+    char want[256];
+    snprintf(want, sizeof want,
+             "HTTP 308: redirected to http://127.0.0.1:%d/v2/hook (webhook "
+             "redirects are not followed: update its url)",
+             f->rcv.port);
+    assert_string_equal(text(f, "SELECT error FROM outbox WHERE id = 1"),
+                        want);
+}
+
 int
 main(void)
 {
@@ -446,6 +472,8 @@ main(void)
             test_unrecorded_outcome_kept_and_recorded_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_target_one_line, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_redirect_dead_letter_names_location, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

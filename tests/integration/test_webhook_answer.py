@@ -89,8 +89,9 @@ class WebhookAnswerTest(unittest.TestCase):
         dead = [l for l in err.splitlines() if "dead-lettered" in l]
         self.assertEqual(len(dead), 2, err)
         for line in dead:
-            self.assertIn("HTTP 308: redirected", line)
-            self.assertIn("(webhook redirects are not followed", line)
+            self.assertIn("HTTP 308: redirected to %s (webhook redirects are "
+                          "not followed: update its url)"
+                          % self.rcv.url("/moved"), line)
             self.assertNotIn("receiver said no", line)
         # one POST each, to the configured URL only
         self.assertEqual(self.rcv.count("/hook"), 2)
