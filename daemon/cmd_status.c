@@ -306,12 +306,14 @@ cmd_status(int argc, char **argv)
     if (c) rows_from_config(&col);
     outbox_counts oc = {0};
     int64_t stored = 0;
+    /* The archive as `vigie search` sees it: items of feeds since removed
+     * or moved to another URL are still there. */
     if (store_feeds_foreach(s, on_feed, &col, err, sizeof err) < 0 ||
-        outbox_count(s, &oc, err, sizeof err) < 0) {
+        outbox_count(s, &oc, err, sizeof err) < 0 ||
+        store_items_count(s, &stored, err, sizeof err) < 0) {
         cli_error("status: %s", err);
         status = EXIT_FAIL;
     } else {
-        for (size_t i = 0; i < col.n; i++) stored += col.rows[i].st.items_stored;
         if (col.n) qsort(col.rows, col.n, sizeof *col.rows, cmp_rows);
         if (json) print_json(col.rows, col.n, &oc, stored);
         else print_text(col.rows, col.n, &oc, stored);

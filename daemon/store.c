@@ -760,6 +760,25 @@ store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
     return ret;
 }
 
+int
+store_items_count(store *s, int64_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM items", -1, &st,
+                           NULL) != SQLITE_OK) {
+        st_db_err(s, err, errlen, "counting items");
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        st_db_err(s, err, errlen, "counting items");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the feed's transaction -------------------------------------------- */
 
 static int

@@ -116,6 +116,9 @@ int store_feed_get(store *s, const char *key, store_feed_state *out, arena *mem,
  * returns 0 to go on; its non-zero value stops and is returned. */
 int store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
                         void *ud, char *err, size_t errlen);
+/* Items in the archive, whatever feed they came from (one no longer
+ * configured, or since moved to another URL, included). */
+int store_items_count(store *s, int64_t *out, char *err, size_t errlen);
 
 /* ---- dedup (read-only, outside a transaction) ------------------------- */
 

@@ -125,6 +125,25 @@ class StatusTest(unittest.TestCase):
         r = run("status", "-c", self.cfg, "--state-dir", state)
         self.assertEqual(r.returncode, 2)
 
+    def test_archive_counts_every_stored_item(self):
+        """QA: "archive: N items stored" summed the feeds of the current
+        configuration: after a feed was removed (or its URL changed) the
+        count dropped although `vigie search` still found every item."""
+        store_all = os.path.join(ROOT, "scripts", "store-all.lua")
+        write_config(self.cfg, state_dir=self.tmp.file("state"),
+                     catch_up="forever", scripts=[store_all],
+                     feeds=self.feeds[3:])  # nato: 3 items
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        write_config(self.cfg, state_dir=self.tmp.file("state"),
+                     allow_private_networks=True,
+                     feeds=[{"url": self.srv.url("/feed/good")}])
+        r = run("status", "-c", self.cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("archive: 3 items stored", r.stdout.decode())
+        r = run("status", "-c", self.cfg, "--json")
+        self.assertEqual(json.loads(r.stdout)["totals"]["items_stored"], 3)
+
     def test_no_database_yet(self):
         r = run("status", "-c", self.cfg)
         self.assertEqual(r.returncode, 1)
