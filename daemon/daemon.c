@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "evcurl.h"
@@ -33,6 +35,7 @@ typedef struct daemon_ctx {
     struct ev_loop *loop;
     const char *config_path;
     config *cfg;
+    char *state_dir;   /* the one the store and the lock are in */
     config **old_cfgs; /* kept until no poll started under them is busy */
     size_t nold;
     evcurl *ec;
@@ -129,6 +132,31 @@ on_outbox_changed(struct ev_loop *loop, ev_signal *w, int revents)
     if (!d->stopping) pipeline_outbox_changed(d->pl);
 }
 
+/* Two spellings of one directory (a symlink, say) are no change. */
+static bool
+same_dir(const char *a, const char *b)
+{
+    if (!strcmp(a, b)) return true;
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* The database is open and locked in the state directory, alerts may be in
+ * flight from its outbox: moving to another one is a restart's work, not a
+ * reload's. The reload applies the rest and keeps the directory in use,
+ * saying so (every reload, while the file names another one): `vigie
+ * status -c` reads the new one meanwhile. */
+static void
+keep_state_dir(daemon_ctx *d, config *c)
+{
+    if (!same_dir(c->state_dir, d->state_dir))
+        log_warn("state_dir changed (%s → %s): takes effect on restart; "
+                 "still using %s",
+                 d->state_dir, c->state_dir, d->state_dir);
+    c->state_dir = arena_strdup(&c->mem, d->state_dir);
+}
+
 static void
 on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -153,6 +181,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
         return;
     }
     log_set_level(c->log_level);
+    keep_state_dir(d, c);
     evcurl_set_max(d->ec, (int)c->max_concurrent);
     pipeline_configure(d->pl, c);
     poller_configure(d->poller, c, false);
@@ -240,7 +269,8 @@ daemon_run(const char *config_path, bool once)
      * keeps its own free memory, and on a 10,000-feed first poll that
      * was 3 MB more resident for no measurable speed. */
     mallopt(M_ARENA_MAX, 1);
-    daemon_ctx d = {.config_path = config_path, .cfg = cfg, .once = once};
+    daemon_ctx d = {.config_path = config_path, .cfg = cfg, .once = once,
+                    .state_dir = xstrdup(cfg->state_dir)};
     d.loop = ev_default_loop(EVFLAG_AUTO);
     d.ec = evcurl_new(d.loop, (int)cfg->max_concurrent);
     d.pl = pipeline_new(d.loop, d.ec, cfg, err, sizeof err);
@@ -248,6 +278,7 @@ daemon_run(const char *config_path, bool once)
         cli_error("%s", err);
         evcurl_free(d.ec);
         config_free(cfg);
+        free(d.state_dir);
         ev_loop_destroy(d.loop);
         return EXIT_USAGE;
     }
@@ -303,6 +334,7 @@ daemon_run(const char *config_path, bool once)
     for (size_t i = 0; i < d.nold; i++) config_free(d.old_cfgs[i]);
     free(d.old_cfgs);
     config_free(d.cfg);
+    free(d.state_dir);
     ev_loop_destroy(d.loop);
     return status;
 }

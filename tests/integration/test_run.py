@@ -1,6 +1,7 @@
 """`vigie run`: the daemon loop against a local feed server. Every
 assertion is on what the server recorded or what vigie logged."""
 import json
+import os
 import signal
 import unittest
 import urllib.parse
@@ -306,6 +307,32 @@ class RunTest(unittest.TestCase):
         finally:
             self.assertEqual(d.stop(), 0)
         self.assertEqual(len(self.srv.requests_to("/feed/one")), n)
+
+    def test_sighup_keeps_the_state_dir_in_use(self):
+        # QA: a reload naming another state_dir logged "reloaded" and went
+        # on with the old database, while `vigie status -c` read the new
+        # directory and the lock no longer was where the config said.
+        old, new = self.tmp.file("state"), self.tmp.file("state2")
+        self.config([{"url": self.srv.url("/feed/sd"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            wait_for(lambda: self.srv.requests_to("/feed/sd"), what="a poll")
+            self.config([{"url": self.srv.url("/feed/sd"), "interval": 1}],
+                        state_dir=new)
+            d.signal(signal.SIGHUP)
+            d.wait_log("reloaded")
+            n = len(self.srv.requests_to("/feed/sd"))
+            d.wait_log("feed %s: " % self.srv.url("/feed/sd"), n + 1)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertIn("warning state_dir changed (%s \u2192 %s): takes effect "
+                      "on restart; still using %s" % (old, new, old),
+                      d.log_text())
+        self.assertFalse(os.path.exists(os.path.join(new, "vigie.db")))
+        st = run("status", "--state-dir", old, "--json")
+        self.assertEqual(st.returncode, 0, st.stderr)
+        (feed,) = json.loads(st.stdout)["feeds"]
+        self.assertEqual(feed["state"], "ok")
 
     def test_sighup_during_once_is_ignored(self):
         # A reload would make the run a daemon that never ends.
