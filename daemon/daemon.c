@@ -9,7 +9,8 @@
  * mode every feed is polled once and the process exits when all are
  * committed: 0 if every poll succeeded, 1 otherwise (also when a signal
  * cut the run short). A poll cut by the stop is no failure of its feed:
- * nothing of it is committed. */
+ * nothing of it is committed. A database file deleted or replaced under
+ * the daemon stops it too, with status 1 (systemd restarts it). */
 #include "daemon.h"
 
 #include <ev.h>
@@ -42,6 +43,7 @@ typedef struct daemon_ctx {
     pipeline *pl;
     poller *poller;
     bool once, stopping;
+    bool failed; /* stopping for a fault: exit 1, so systemd restarts it */
     const char *stop_why; /* the signal that stopped it, or NULL */
     int64_t once_polled_ms; /* --once: when the last feed was committed */
     ev_signal sigterm, sigint, sighup, sigusr1;
@@ -114,6 +116,16 @@ on_grace_over(struct ev_loop *loop, ev_timer *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
+/* The database file was deleted or replaced (pipeline.h): stop with a
+ * failure; under systemd, Restart=on-failure opens the file there now. */
+static void
+on_store_lost(void *arg)
+{
+    daemon_ctx *d = arg;
+    d->failed = true;
+    begin_stop(d, "state database deleted or replaced");
+}
+
 static void
 free_old_configs(daemon_ctx *d)
 {
@@ -170,6 +182,11 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
         log_notice("SIGHUP ignored: run --once keeps its configuration");
         return;
     }
+    /* a reload is when an operator looks: check the database then too */
+    if (!pipeline_store_ok(d->pl)) {
+        on_store_lost(d);
+        return;
+    }
     notify_reloading();
     char err[2048];
     config *c = config_load(d->config_path, err, sizeof err);
@@ -222,7 +239,7 @@ log_end(daemon_ctx *d)
 {
     if (!d->once) {
         log_notice("stopped");
-        return EXIT_OK;
+        return d->failed ? EXIT_FAIL : EXIT_OK;
     }
     poller_stats st;
     poller_get_stats(d->poller, &st);
@@ -283,6 +300,7 @@ daemon_run(const char *config_path, bool once)
         return EXIT_USAGE;
     }
     d.poller = poller_new(d.loop, d.ec, d.pl);
+    pipeline_on_lost(d.pl, on_store_lost, &d);
 
     ev_signal_init(&d.sigterm, on_stop_signal, SIGTERM);
     ev_signal_init(&d.sigint, on_stop_signal, SIGINT);

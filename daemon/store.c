@@ -659,6 +659,19 @@ store_path(const store *s)
     return s->path;
 }
 
+int
+store_file_moved(store *s)
+{
+    /* SQLite's unix VFS compares the inode it opened with a stat of the
+     * path: the descriptor stays valid after an unlink, so writes would
+     * go on, into a file no later start will open. */
+    int moved = 0;
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) !=
+        SQLITE_OK)
+        return -1;
+    return moved != 0;
+}
+
 sqlite3 *
 store_db(store *s)
 {

@@ -334,6 +334,47 @@ class RunTest(unittest.TestCase):
         (feed,) = json.loads(st.stdout)["feeds"]
         self.assertEqual(feed["state"], "ok")
 
+    def db_gone(self, make_it_gone):
+        """Runs the daemon, does make_it_gone(state_dir) after its first
+        poll, then SIGHUP (the minute's check also finds it, too slow to
+        wait for here). Returns the exit status and the log."""
+        state = self.tmp.file("state")
+        self.config([{"url": self.srv.url("/feed/gone"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("feed %s: 200" % self.srv.url("/feed/gone"))
+            make_it_gone(state)
+            d.signal(signal.SIGHUP)
+            rc = d.wait_exit()
+        finally:
+            d.stop()
+        return rc, d.log_text()
+
+    def test_deleted_database_stops_the_daemon(self):
+        # QA: `rm vigie.db*` under the daemon: nothing logged, writes went
+        # on into the unlinked file, `vigie status` said "no database yet"
+        # and the next start alerted on every item again.
+        def rm(state):
+            for suffix in ("", "-wal", "-shm"):
+                os.unlink(os.path.join(state, "vigie.db" + suffix))
+        rc, log = self.db_gone(rm)
+        self.assertEqual(rc, 1, log)  # systemd's Restart=on-failure
+        self.assertRegex(log, r"error +\S+/state/vigie.db was deleted or "
+                         r"replaced while the daemon ran")
+        self.assertNotIn("reloaded", log)
+        self.assertTrue(log.endswith("stopped"), log)
+
+    def test_replaced_database_stops_the_daemon(self):
+        # a restore by mv: another file (a copy of it, here) at the path
+        def mv(state):
+            db = os.path.join(state, "vigie.db")
+            with open(db, "rb") as f, open(db + ".copy", "wb") as g:
+                g.write(f.read())
+            os.rename(db + ".copy", db)
+        rc, log = self.db_gone(mv)
+        self.assertEqual(rc, 1, log)
+        self.assertIn("was deleted or replaced while the daemon ran", log)
+
     def test_sighup_during_once_is_ignored(self):
         # A reload would make the run a daemon that never ends.
         self.config([{"url": self.srv.url("/slow/one?delay=1.5")}])
