@@ -308,6 +308,72 @@ class RunTest(unittest.TestCase):
             self.assertEqual(d.stop(), 0)
         self.assertEqual(len(self.srv.requests_to("/feed/one")), n)
 
+    def test_sighup_shorter_interval_reschedules(self):
+        # QA: a feed whose interval went from 1h to a few seconds kept the
+        # timer of the old configuration (its next poll an hour away).
+        # Both feeds are polled once, so that the daemon starts with their
+        # next polls an hour ahead; only the changed one moves.
+        fast = {"url": self.srv.url("/feed/fast"), "name": "fast"}
+        still = {"url": self.srv.url("/feed/still"), "name": "still"}
+        self.config([dict(fast, interval="1h"), dict(still, interval="1h")])
+        self.assertEqual(run("run", "-c", self.cfg, "--once").returncode, 0)
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("vigie ")
+            self.config([dict(fast, interval=1), dict(still, interval="1h")])
+            d.signal(signal.SIGHUP)
+            d.wait_log("reloaded")
+            wait_for(lambda: len(self.srv.requests_to("/feed/fast")) >= 3,
+                     what="two polls at the new interval")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        log = d.log_text()
+        self.assertRegex(log, r"info +feed fast: interval changed: next poll "
+                         r"in [0-5]s \(was in \d+[hm]")
+        self.assertNotIn("feed still:", log)  # unchanged: its timer kept
+        self.assertEqual(len(self.srv.requests_to("/feed/still")), 1)
+
+    def test_sighup_fix_of_a_failing_feed_polls_it_soon(self):
+        # QA: a feed failing on a too short timeout, fixed by a reload,
+        # waited out its backoff (at least the interval, up to a day).
+        slow = {"url": self.srv.url("/slow/fixme?delay=2"), "name": "fixme",
+                "interval": "1h"}
+        self.config([dict(slow, timeout="1s")])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertIn(b"feed fixme: timeout", r.stderr)
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("vigie ")
+            self.config([dict(slow, timeout="10s")])
+            d.signal(signal.SIGHUP)
+            d.wait_log("feed fixme: 200")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertRegex(d.log_text(), r"info +feed fixme: timeout changed: "
+                         r"next poll in [1-5]s \(was in ")
+
+    def test_sighup_url_fixed_under_the_same_name_polls_it_soon(self):
+        # A URL is the feed's identity: fixed under the same name, the new
+        # one replaces the failing one and is polled soon, not at a time
+        # spread over its first interval.
+        self.config([{"url": self.srv.url("/status/404"), "name": "typo",
+                      "interval": "1h"}])
+        self.assertEqual(run("run", "-c", self.cfg, "--once").returncode, 1)
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("vigie ")
+            # debug: should its first poll fall within the seconds anyway
+            # (a chance in a thousand), the line says "unchanged"
+            self.config([{"url": self.srv.url("/feed/typo"), "name": "typo",
+                          "interval": "1h"}], log_level="debug")
+            d.signal(signal.SIGHUP)
+            d.wait_log("feed typo: 200")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertRegex(d.log_text(), r"feed typo: url changed: next poll "
+                         r"(in [0-5]s \(was in |unchanged, in [0-5]s)")
+        self.assertEqual(len(self.srv.requests_to("/status/404")), 1)
+
     def test_sighup_keeps_the_state_dir_in_use(self):
         # QA: a reload naming another state_dir logged "reloaded" and went
         # on with the old database, while `vigie status -c` read the new
