@@ -14,6 +14,7 @@
 #include "daemon.h"
 
 #include <ev.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "notify.h"
 #include "pipeline.h"
 #include "poller.h"
+#include "statelock.h"
 #include "worker.h"
 
 #define STOP_GRACE_S 10.0
@@ -37,6 +39,8 @@ typedef struct daemon_ctx {
     const char *config_path;
     config *cfg;
     char *state_dir;   /* the one the store and the lock are in */
+    char *next_dir;    /* another one the file names since a reload... */
+    int next_lock;     /* ... and its lock (statelock.h), or -1 */
     config **old_cfgs; /* kept until no poll started under them is busy */
     size_t nold;
     evcurl *ec;
@@ -154,6 +158,36 @@ same_dir(const char *a, const char *b)
            sa.st_ino == sb.st_ino;
 }
 
+static void
+release_next_lock(daemon_ctx *d)
+{
+    statelock_release(d->next_lock);
+    d->next_lock = -1;
+    free(d->next_dir);
+    d->next_dir = NULL;
+}
+
+/* While the file names another state_dir, the daemon holds that one's
+ * lock too: a second daemon started on the edited file would otherwise
+ * poll every feed and send every alert a second time. A directory not
+ * there yet is left alone (a reload creates nothing). */
+static void
+lock_next_state_dir(daemon_ctx *d, const char *dir)
+{
+    if (d->next_dir && same_dir(d->next_dir, dir)) return; /* held */
+    release_next_lock(d);
+    struct stat st;
+    if (stat(dir, &st) < 0) return;
+    char err[PATH_MAX + 256];
+    int fd = statelock_take(dir, err, sizeof err);
+    if (fd < 0) {
+        log_warn("%s", err);
+        return;
+    }
+    d->next_lock = fd;
+    d->next_dir = xstrdup(dir);
+}
+
 /* The database is open and locked in the state directory, alerts may be in
  * flight from its outbox: moving to another one is a restart's work, not a
  * reload's. The reload applies the rest and keeps the directory in use,
@@ -162,10 +196,14 @@ same_dir(const char *a, const char *b)
 static void
 keep_state_dir(daemon_ctx *d, config *c)
 {
-    if (!same_dir(c->state_dir, d->state_dir))
+    if (same_dir(c->state_dir, d->state_dir)) {
+        release_next_lock(d); /* the file names ours again */
+    } else {
         log_warn("state_dir changed (%s → %s): takes effect on restart; "
                  "still using %s",
                  d->state_dir, c->state_dir, d->state_dir);
+        lock_next_state_dir(d, c->state_dir);
+    }
     c->state_dir = arena_strdup(&c->mem, d->state_dir);
 }
 
@@ -287,7 +325,7 @@ daemon_run(const char *config_path, bool once)
      * was 3 MB more resident for no measurable speed. */
     mallopt(M_ARENA_MAX, 1);
     daemon_ctx d = {.config_path = config_path, .cfg = cfg, .once = once,
-                    .state_dir = xstrdup(cfg->state_dir)};
+                    .state_dir = xstrdup(cfg->state_dir), .next_lock = -1};
     d.loop = ev_default_loop(EVFLAG_AUTO);
     d.ec = evcurl_new(d.loop, (int)cfg->max_concurrent);
     d.pl = pipeline_new(d.loop, d.ec, cfg, err, sizeof err);
@@ -353,6 +391,7 @@ daemon_run(const char *config_path, bool once)
     free(d.old_cfgs);
     config_free(d.cfg);
     free(d.state_dir);
+    release_next_lock(&d);
     ev_loop_destroy(d.loop);
     return status;
 }

@@ -379,6 +379,7 @@ class RunTest(unittest.TestCase):
         # on with the old database, while `vigie status -c` read the new
         # directory and the lock no longer was where the config said.
         old, new = self.tmp.file("state"), self.tmp.file("state2")
+        os.mkdir(new)
         self.config([{"url": self.srv.url("/feed/sd"), "interval": 1}])
         d = Daemon(self.cfg)
         try:
@@ -389,12 +390,19 @@ class RunTest(unittest.TestCase):
             d.wait_log("reloaded")
             n = len(self.srv.requests_to("/feed/sd"))
             d.wait_log("feed %s: " % self.srv.url("/feed/sd"), n + 1)
+            # a second daemon on the edited file would alert a second time
+            second = run("run", "-c", self.cfg, "--once")
+            self.assertEqual(second.returncode, 2, second.stderr)
+            self.assertIn(b"in use by another vigie run (pid %d)" % d.proc.pid,
+                          second.stderr)
         finally:
             self.assertEqual(d.stop(), 0)
         self.assertIn("warning state_dir changed (%s \u2192 %s): takes effect "
                       "on restart; still using %s" % (old, new, old),
                       d.log_text())
-        self.assertFalse(os.path.exists(os.path.join(new, "vigie.db")))
+        # (the refused second daemon created an empty database there)
+        st = run("status", "--state-dir", new, "--json")
+        self.assertEqual(json.loads(st.stdout)["feeds"], [], st.stderr)
         st = run("status", "--state-dir", old, "--json")
         self.assertEqual(st.returncode, 0, st.stderr)
         (feed,) = json.loads(st.stdout)["feeds"]
