@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "config.h"
@@ -109,18 +108,14 @@ cmp_rows(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
-/* "2024-08-23 13:27" in local time, or "-" */
+/* "2024-08-23T13:27:00Z", or "-": UTC as `outbox list`, `search` and the
+ * health alerts write it, so times from all of them compare at a glance
+ * (and the same on a server and on the operator's laptop). */
 static void
-fmt_time(char *out, size_t n, int64_t ms)
+fmt_time(char out[DATE_RFC3339_LEN], int64_t ms)
 {
-    if (ms <= 0) {
-        snprintf(out, n, "-");
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M", &tm);
+    if (ms <= 0) strcpy(out, "-");
+    else date_format_rfc3339(ms / 1000, out);
 }
 
 /* Long names keep their end, where paths and URLs differ. */
@@ -148,7 +143,7 @@ static void
 print_text(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
 {
     size_t ok = 0, failing = 0, disabled = 0, fresh = 0;
-    printf("%-8s %-30s %-16s %4s %6s %5s %5s %-16s %s\n", "STATE", "FEED",
+    printf("%-8s %-30s %-20s %4s %6s %5s %5s %-20s %s\n", "STATE", "FEED",
            "LAST POLL", "HTTP", "ITEMS", "NEW", "FAILS", "NEXT POLL", "NOTE");
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
@@ -157,16 +152,16 @@ print_text(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
         else if (!strcmp(h, "failing")) failing++;
         else if (!strcmp(h, "disabled")) disabled++;
         else fresh++;
-        char last[32], next[32], http[8];
-        fmt_time(last, sizeof last, r->st.last_poll);
-        fmt_time(next, sizeof next, r->st.disabled ? 0 : r->st.next_poll);
+        char last[DATE_RFC3339_LEN], next[DATE_RFC3339_LEN], http[8];
+        fmt_time(last, r->st.last_poll);
+        fmt_time(next, r->st.disabled ? 0 : r->st.next_poll);
         if (r->st.status) snprintf(http, sizeof http, "%d", r->st.status);
         else snprintf(http, sizeof http, "-");
         const char *note = r->st.disabled ? r->st.disabled_why
                                           : r->st.failures ? r->st.error : "";
         char tmp[40];
         const char *name = short_name(r->label, tmp, 31);
-        printf("%-8s %s%*s %-16s %4s %6lld %5lld %5lld %-16s %s\n", h, name,
+        printf("%-8s %s%*s %-20s %4s %6lld %5lld %5lld %-20s %s\n", h, name,
                30 - columns(name), "", last, http, (long long)r->st.items_seen,
                (long long)r->st.items_new, (long long)r->st.failures, next,
                note ? note : "");
@@ -306,12 +301,14 @@ cmd_status(int argc, char **argv)
     if (c) rows_from_config(&col);
     outbox_counts oc = {0};
     int64_t stored = 0;
+    /* The archive as `vigie search` sees it: items of feeds since removed
+     * or moved to another URL are still there. */
     if (store_feeds_foreach(s, on_feed, &col, err, sizeof err) < 0 ||
-        outbox_count(s, &oc, err, sizeof err) < 0) {
+        outbox_count(s, &oc, err, sizeof err) < 0 ||
+        store_items_count(s, &stored, err, sizeof err) < 0) {
         cli_error("status: %s", err);
         status = EXIT_FAIL;
     } else {
-        for (size_t i = 0; i < col.n; i++) stored += col.rows[i].st.items_stored;
         if (col.n) qsort(col.rows, col.n, sizeof *col.rows, cmp_rows);
         if (json) print_json(col.rows, col.n, &oc, stored);
         else print_text(col.rows, col.n, &oc, stored);

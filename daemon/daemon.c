@@ -9,14 +9,18 @@
  * mode every feed is polled once and the process exits when all are
  * committed: 0 if every poll succeeded, 1 otherwise (also when a signal
  * cut the run short). A poll cut by the stop is no failure of its feed:
- * nothing of it is committed. */
+ * nothing of it is committed. A database file deleted or replaced under
+ * the daemon stops it too, with status 1 (systemd restarts it). */
 #include "daemon.h"
 
 #include <ev.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "evcurl.h"
@@ -24,6 +28,7 @@
 #include "notify.h"
 #include "pipeline.h"
 #include "poller.h"
+#include "statelock.h"
 #include "worker.h"
 
 #define STOP_GRACE_S 10.0
@@ -33,12 +38,16 @@ typedef struct daemon_ctx {
     struct ev_loop *loop;
     const char *config_path;
     config *cfg;
+    char *state_dir;   /* the one the store and the lock are in */
+    char *next_dir;    /* another one the file names since a reload... */
+    int next_lock;     /* ... and its lock (statelock.h), or -1 */
     config **old_cfgs; /* kept until no poll started under them is busy */
     size_t nold;
     evcurl *ec;
     pipeline *pl;
     poller *poller;
     bool once, stopping;
+    bool failed; /* stopping for a fault: exit 1, so systemd restarts it */
     const char *stop_why; /* the signal that stopped it, or NULL */
     int64_t once_polled_ms; /* --once: when the last feed was committed */
     ev_signal sigterm, sigint, sighup, sigusr1;
@@ -111,6 +120,16 @@ on_grace_over(struct ev_loop *loop, ev_timer *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
+/* The database file was deleted or replaced (pipeline.h): stop with a
+ * failure; under systemd, Restart=on-failure opens the file there now. */
+static void
+on_store_lost(void *arg)
+{
+    daemon_ctx *d = arg;
+    d->failed = true;
+    begin_stop(d, "state database deleted or replaced");
+}
+
 static void
 free_old_configs(daemon_ctx *d)
 {
@@ -129,6 +148,65 @@ on_outbox_changed(struct ev_loop *loop, ev_signal *w, int revents)
     if (!d->stopping) pipeline_outbox_changed(d->pl);
 }
 
+/* Two spellings of one directory (a symlink, say) are no change. */
+static bool
+same_dir(const char *a, const char *b)
+{
+    if (!strcmp(a, b)) return true;
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+static void
+release_next_lock(daemon_ctx *d)
+{
+    statelock_release(d->next_lock);
+    d->next_lock = -1;
+    free(d->next_dir);
+    d->next_dir = NULL;
+}
+
+/* While the file names another state_dir, the daemon holds that one's
+ * lock too: a second daemon started on the edited file would otherwise
+ * poll every feed and send every alert a second time. A directory not
+ * there yet is left alone (a reload creates nothing). */
+static void
+lock_next_state_dir(daemon_ctx *d, const char *dir)
+{
+    if (d->next_dir && same_dir(d->next_dir, dir)) return; /* held */
+    release_next_lock(d);
+    struct stat st;
+    if (stat(dir, &st) < 0) return;
+    char err[PATH_MAX + 256];
+    int fd = statelock_take(dir, err, sizeof err);
+    if (fd < 0) {
+        log_warn("%s", err);
+        return;
+    }
+    d->next_lock = fd;
+    d->next_dir = xstrdup(dir);
+}
+
+/* The database is open and locked in the state directory, alerts may be in
+ * flight from its outbox: moving to another one is a restart's work, not a
+ * reload's. The reload applies the rest and keeps the directory in use,
+ * saying so (every reload, while the file names another one): `vigie
+ * status -c` reads the new one meanwhile. */
+static void
+keep_state_dir(daemon_ctx *d, config *c)
+{
+    if (same_dir(c->state_dir, d->state_dir)) {
+        release_next_lock(d); /* the file names ours again */
+    } else {
+        log_warn("state_dir changed (%s → %s): takes effect on restart; "
+                 "still using %s",
+                 d->state_dir, c->state_dir, d->state_dir);
+        lock_next_state_dir(d, c->state_dir);
+    }
+    c->state_dir = arena_strdup(&c->mem, d->state_dir);
+}
+
 static void
 on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -142,6 +220,11 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
         log_notice("SIGHUP ignored: run --once keeps its configuration");
         return;
     }
+    /* a reload is when an operator looks: check the database then too */
+    if (!pipeline_store_ok(d->pl)) {
+        on_store_lost(d);
+        return;
+    }
     notify_reloading();
     char err[2048];
     config *c = config_load(d->config_path, err, sizeof err);
@@ -153,6 +236,7 @@ on_reload(struct ev_loop *loop, ev_signal *w, int revents)
         return;
     }
     log_set_level(c->log_level);
+    keep_state_dir(d, c);
     evcurl_set_max(d->ec, (int)c->max_concurrent);
     pipeline_configure(d->pl, c);
     poller_configure(d->poller, c, false);
@@ -193,7 +277,7 @@ log_end(daemon_ctx *d)
 {
     if (!d->once) {
         log_notice("stopped");
-        return EXIT_OK;
+        return d->failed ? EXIT_FAIL : EXIT_OK;
     }
     poller_stats st;
     poller_get_stats(d->poller, &st);
@@ -240,7 +324,8 @@ daemon_run(const char *config_path, bool once)
      * keeps its own free memory, and on a 10,000-feed first poll that
      * was 3 MB more resident for no measurable speed. */
     mallopt(M_ARENA_MAX, 1);
-    daemon_ctx d = {.config_path = config_path, .cfg = cfg, .once = once};
+    daemon_ctx d = {.config_path = config_path, .cfg = cfg, .once = once,
+                    .state_dir = xstrdup(cfg->state_dir), .next_lock = -1};
     d.loop = ev_default_loop(EVFLAG_AUTO);
     d.ec = evcurl_new(d.loop, (int)cfg->max_concurrent);
     d.pl = pipeline_new(d.loop, d.ec, cfg, err, sizeof err);
@@ -248,10 +333,12 @@ daemon_run(const char *config_path, bool once)
         cli_error("%s", err);
         evcurl_free(d.ec);
         config_free(cfg);
+        free(d.state_dir);
         ev_loop_destroy(d.loop);
         return EXIT_USAGE;
     }
     d.poller = poller_new(d.loop, d.ec, d.pl);
+    pipeline_on_lost(d.pl, on_store_lost, &d);
 
     ev_signal_init(&d.sigterm, on_stop_signal, SIGTERM);
     ev_signal_init(&d.sigint, on_stop_signal, SIGINT);
@@ -303,6 +390,8 @@ daemon_run(const char *config_path, bool once)
     for (size_t i = 0; i < d.nold; i++) config_free(d.old_cfgs[i]);
     free(d.old_cfgs);
     config_free(d.cfg);
+    free(d.state_dir);
+    release_next_lock(&d);
     ev_loop_destroy(d.loop);
     return status;
 }

@@ -49,8 +49,16 @@ usage(FILE *f)
 static int
 cmd_version(int argc, char **argv)
 {
-    UNUSED(argc);
-    UNUSED(argv);
+    if (cli_wants_help(argc, argv)) {
+        fputs("usage: vigie version\n\nPrints the version.\n", stdout);
+        return EXIT_OK;
+    }
+    /* as every other command: a stray word is a mistake worth saying */
+    if (argc > 1) {
+        cli_error("version: %s: unexpected argument", argv[1]);
+        fputs("usage: vigie version\n", stderr);
+        return EXIT_USAGE;
+    }
     printf("vigie %s\n", VIGIE_VERSION);
     return EXIT_OK;
 }

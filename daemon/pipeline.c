@@ -34,6 +34,10 @@
 #define RERUN_MAX 1000 /* rule failures rerun per reload */
 #define GROUP_MAX 64       /* feeds per commit, at most */
 #define GROUP_WAIT_MS 100  /* a finished feed waits at most this for others */
+/* Upkeep: the database file is checked every minute (one stat), the
+ * retention and index merges run every tenth time. */
+#define UPKEEP_S 60.0
+#define MAINTAIN_EVERY 10
 
 typedef struct job {
     pipeline *pl;
@@ -73,6 +77,9 @@ struct pipeline {
     delivery *dl;
     ev_io wk_io;
     ev_timer wk_timer, maintain;
+    unsigned upkeeps; /* maintain timer runs so far */
+    pipeline_lost_fn lost; /* the database file is gone: stop */
+    void *lost_arg;
     job *queue, *queue_tail; /* waiting to be classified */
     job *ready, *ready_tail; /* rules done: waiting for the group commit */
     size_t nready, in_worker;
@@ -673,6 +680,17 @@ rerun_failures(pipeline *pl)
     pump(pl);
 }
 
+bool
+pipeline_store_ok(pipeline *pl)
+{
+    if (store_file_moved(pl->st) != 1) return true;
+    log_err("%s was deleted or replaced while the daemon ran: stopping, so "
+            "that a restart opens the file there now rather than write on "
+            "into one no start would read",
+            store_path(pl->st));
+    return false;
+}
+
 static void
 maintain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -680,7 +698,19 @@ maintain_cb(struct ev_loop *loop, ev_timer *w, int revents)
     UNUSED(revents);
     pipeline *pl = w->data;
     char err[512];
-    if (store_in_transaction(pl->st)) return;
+    /* An unlinked file takes writes without complaint (WAL mode), and
+     * the next start would alert on every item anew: notice it within a
+     * minute, and let the daemon stop (systemd restarts it). */
+    if (!pipeline_store_ok(pl)) {
+        ev_timer_stop(pl->loop, &pl->maintain);
+        if (pl->lost) pl->lost(pl->lost_arg);
+        return;
+    }
+    if (pl->upkeeps++ % MAINTAIN_EVERY) return;
+    if (store_in_transaction(pl->st)) {
+        pl->upkeeps = 0; /* busy: try again at the next minute */
+        return;
+    }
     if (store_maintain(pl->st, now_wall() * 1000, 1000, err, sizeof err) < 0)
         log_err("%s", err);
 }
@@ -740,7 +770,7 @@ pipeline_new(struct ev_loop *loop, evcurl *ec, const config *cfg, char *err,
     pl->wk_timer.data = pl;
     ev_timer_init(&pl->flush_timer, flush_cb, 0.0, 0.0);
     pl->flush_timer.data = pl;
-    ev_timer_init(&pl->maintain, maintain_cb, 60.0, 600.0);
+    ev_timer_init(&pl->maintain, maintain_cb, UPKEEP_S, UPKEEP_S);
     pl->maintain.data = pl;
     ev_timer_start(loop, &pl->maintain);
     apply_config(pl, cfg);
@@ -756,6 +786,13 @@ pipeline_configure(pipeline *pl, const config *cfg)
     worker_reload(pl->wk);
     rerun_failures(pl);
     delivery_kick(pl->dl);
+}
+
+void
+pipeline_on_lost(pipeline *pl, pipeline_lost_fn fn, void *arg)
+{
+    pl->lost = fn;
+    pl->lost_arg = arg;
 }
 
 void

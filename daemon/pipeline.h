@@ -76,6 +76,14 @@ pipeline *pipeline_new(struct ev_loop *loop, struct evcurl *ec,
 /* A new config (after a reload): dedup settings, webhooks, scripts read
  * again, rule failures rerun. */
 void pipeline_configure(pipeline *pl, const config *cfg);
+/* The database file at state_dir was deleted or replaced under the daemon
+ * (an operator's rm, a restore by mv): the writes go to a file no later
+ * start opens. Checked every minute; fn is called once, from the loop. */
+typedef void (*pipeline_lost_fn)(void *arg);
+void pipeline_on_lost(pipeline *pl, pipeline_lost_fn fn, void *arg);
+/* The same check, now: false (and the reason logged) when the file is
+ * gone. */
+bool pipeline_store_ok(pipeline *pl);
 /* Submitted outcomes whose done has not been called yet. */
 size_t pipeline_busy(const pipeline *pl);
 /* Alerts being sent right now; delivered since start. */

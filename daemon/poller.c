@@ -22,6 +22,12 @@
  * that is down. */
 #define FAILURE_BASE_S 60
 
+/* A reload's "soon": polls spread over at least this, and this much more
+ * per feed that goes (10,000 feeds whose user_agent changed before their
+ * first poll: over 200 s, not at once). */
+#define SOON_MS 5000
+#define SOON_PER_FEED_MS 20
+
 typedef enum feed_phase {
     PH_IDLE,     /* waiting for its timer */
     PH_FETCHING, /* fetch or read in progress */
@@ -56,6 +62,8 @@ typedef struct feed_rt {
     health_state health;
     struct feed_rt *next_deferred; /* waiting for a free slot */
     bool deferred;
+    unsigned resched; /* POLLER_CH_*: a reload changed it while it was
+                         polled; its next poll is decided at the commit */
 } feed_rt;
 
 struct poller {
@@ -74,6 +82,7 @@ struct poller {
                       commit's callback (no recursion) */
     size_t once_done, polls, polls_failed;
     uint64_t rng;
+    int64_t soon_ms; /* the last reload's "soon" window */
 };
 
 /* ---- policy ---- */
@@ -98,6 +107,38 @@ poller_retry_base(int64_t interval_ms)
 {
     int64_t s = interval_ms / 1000 + (interval_ms % 1000 > 0); /* rounded up */
     return s > FAILURE_BASE_S ? s : FAILURE_BASE_S;
+}
+
+int64_t
+poller_resched_delay(const poller_resched *r, uint64_t rnd)
+{
+    int64_t d = r->current_ms;
+    bool never = r->since_poll_ms < 0;
+    if ((r->changed & POLLER_CH_FETCH) && (r->failures || never)) {
+        /* the change may fix what failed (or would have): try it soon,
+         * rather than wait out a backoff of up to a day */
+        d = poller_first_delay(r->soon_ms, rnd);
+    } else if (r->changed & POLLER_CH_INTERVAL) {
+        if (never)
+            d = poller_first_delay(r->interval_ms, rnd); /* as a new feed */
+        else if (!r->failures)
+            d = poller_jitter(r->interval_ms, rnd) - r->since_poll_ms;
+        else if (!r->server_asked)
+            d = backoff_delay(r->failures, poller_retry_base(r->interval_ms),
+                              BACKOFF_CAP_S, rnd) * 1000 -
+                r->since_poll_ms;
+        /* due already under the new interval: soon, spread as the rest */
+        if (d < 0) d = poller_first_delay(r->soon_ms, rnd);
+    }
+    if (d > r->current_ms) d = r->current_ms;
+    return d > 0 ? d : 0;
+}
+
+int64_t
+poller_soon_window(size_t n)
+{
+    int64_t w = (int64_t)n * SOON_PER_FEED_MS;
+    return w > SOON_MS ? w : SOON_MS;
 }
 
 static uint64_t
@@ -186,6 +227,7 @@ label(const feed_rt *f)
 
 static void poll_now(feed_rt *f);
 static void start_deferred(poller *p);
+static int64_t resched(feed_rt *f, unsigned changed, int64_t current_ms);
 
 static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -365,6 +407,12 @@ committed_cb(void *arg, const pipeline_result *r)
     log_outcome(f, o, r);
     free(o->error);
     o->error = NULL;
+    if (f->resched && !p->once && !f->st.disabled) {
+        /* a reload changed it during this poll: now that the poll's
+         * outcome is known, as it would have been then */
+        delay = resched(f, f->resched, delay);
+    }
+    f->resched = 0;
     if (p->once) p->once_done++;
     else schedule(f, delay);
     start_deferred(p);
@@ -702,9 +750,206 @@ first_delay(poller *p, feed_rt *f)
     return poller_first_delay(f->cf->interval, next_rand(p));
 }
 
+/* ---- reload ---- */
+
+static bool
+str_differs(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+}
+
+static bool
+headers_differ(const config_headers *a, const config_headers *b)
+{
+    if (a->n != b->n) return true;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].name, b->v[i].name) ||
+            strcmp(a->v[i].value, b->v[i].value))
+            return true;
+    return false;
+}
+
+/* What changed between a feed's old settings (o, in oc) and its new ones:
+ * what poll_now and parsing read. Its name, scripts or silence alert are
+ * not the poller's business. */
+static unsigned
+settings_changed(const config *oc, const config_feed *o, const config *nc,
+                 const config_feed *n)
+{
+    unsigned ch = 0;
+    if (o->interval != n->interval) ch |= POLLER_CH_INTERVAL;
+    if (str_differs(o->url, n->url) || str_differs(o->path, n->path))
+        ch |= POLLER_CH_URL;
+    if (headers_differ(&o->headers, &n->headers)) ch |= POLLER_CH_HEADERS;
+    if ((o->timeout ? o->timeout : oc->timeout) !=
+            (n->timeout ? n->timeout : nc->timeout) ||
+        oc->connect_timeout != nc->connect_timeout)
+        ch |= POLLER_CH_TIMEOUT;
+    if (oc->max_body != nc->max_body) ch |= POLLER_CH_MAX_BODY;
+    if (o->allow_private_networks != n->allow_private_networks)
+        ch |= POLLER_CH_PRIVATE;
+    if (str_differs(oc->user_agent, nc->user_agent)) ch |= POLLER_CH_USER_AGENT;
+    return ch;
+}
+
+static void
+changes_text(unsigned ch, char *out, size_t n)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+        {POLLER_CH_INTERVAL, "interval"},
+        {POLLER_CH_URL, "url"},
+        {POLLER_CH_HEADERS, "headers"},
+        {POLLER_CH_TIMEOUT, "timeout"},
+        {POLLER_CH_MAX_BODY, "max_body"},
+        {POLLER_CH_PRIVATE, "allow_private_networks"},
+        {POLLER_CH_USER_AGENT, "user_agent"},
+    };
+    buf b = {0};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (ch & names[i].bit)
+            buf_printf(&b, "%s%s", b.len ? ", " : "", names[i].name);
+    snprintf(out, n, "%s", b.len ? b.p : "settings");
+    buf_free(&b);
+}
+
+/* Whole seconds, rounded up: "in 0s" would read as "now". */
+static void
+format_delay(int64_t ms, char *out, size_t n)
+{
+    duration_format((ms + 999) / 1000 * 1000, out, n);
+}
+
+static bool
+wants_soon(const feed_rt *f, unsigned changed)
+{
+    return (changed & POLLER_CH_FETCH) && (f->st.failures || !f->st.last_poll);
+}
+
+/* The delay of the next poll of a feed the reload changed (current_ms: as
+ * planned before), with its one log line: info when it moved, debug when
+ * it stays (a global change touches every feed). */
+static int64_t
+resched(feed_rt *f, unsigned changed, int64_t current_ms)
+{
+    poller *p = f->p;
+    poller_resched r = {
+        .changed = changed,
+        .current_ms = current_ms,
+        .interval_ms = f->cf->interval,
+        .since_poll_ms =
+            f->st.last_poll ? (now_wall() - f->st.last_poll) * 1000 : -1,
+        .failures = f->st.failures,
+        .server_asked = f->st.status == 429 || f->st.status == 503,
+        .soon_ms = p->soon_ms ? p->soon_ms : SOON_MS,
+    };
+    int64_t d = poller_resched_delay(&r, next_rand(p));
+    char what[160], in[32], was[32];
+    changes_text(changed, what, sizeof what);
+    format_delay(d, in, sizeof in);
+    format_delay(current_ms, was, sizeof was);
+    if (d < current_ms)
+        log_info("feed %s: %s changed: next poll in %s (was in %s)", label(f),
+                 what, in, was);
+    else
+        log_debug("feed %s: %s changed: next poll unchanged, in %s", label(f),
+                  what, in);
+    return d;
+}
+
+/* A kept feed's new settings: its timer moves if they ask for it. */
+static void
+resched_kept(feed_rt *f, unsigned changed)
+{
+    poller *p = f->p;
+    if (f->phase != PH_IDLE) {
+        f->resched |= changed; /* decided when this poll is committed */
+        return;
+    }
+    /* waiting for a free slot: due now whatever changed */
+    if (f->deferred || !ev_is_active(&f->timer)) return;
+    int64_t current = (int64_t)(ev_timer_remaining(p->loop, &f->timer) * 1000);
+    int64_t d = resched(f, changed, current);
+    if (d < current) schedule(f, d);
+}
+
+/* Feeds the reload drops: a new one may take the place of one of them. */
+typedef struct dropped {
+    feed_rt **v;
+    size_t n;
+} dropped;
+
+static void
+find_dropped(poller *p, const config *cfg, dropped *out)
+{
+    out->v = xcalloc(p->nfeeds + 1, sizeof *out->v);
+    out->n = 0;
+    for (size_t i = 0; i < p->nfeeds; i++)
+        if (p->feeds[i]->cf && !config_find_feed(cfg, p->feeds[i]->key))
+            out->v[out->n++] = p->feeds[i];
+}
+
+/* A URL key past its scheme and credentials: "host/path?query". */
+static const char *
+key_location(const char *key)
+{
+    const char *a = strstr(key, "://");
+    if (!a) return key;
+    a += 3;
+    size_t n = strcspn(a, "/?#");
+    const char *at = memrchr(a, '@', n);
+    return at ? at + 1 : a;
+}
+
+/* The dropped feed a new one replaces, or NULL: the same name (its URL
+ * or path fixed), or the same place but for the scheme or credentials
+ * (http to https, a new password): the operator fixed a feed rather than
+ * added one. */
+static feed_rt *
+replaced_feed(const dropped *d, const config_feed *cf)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const config_feed *o = d->v[i]->cf;
+        if ((cf->name && o->name && !strcmp(cf->name, o->name)) ||
+            (cf->url && o->url &&
+             !strcmp(key_location(cf->key), key_location(o->key))))
+            return d->v[i];
+    }
+    return NULL;
+}
+
+/* Before anything moves: what changed for each feed of the new config
+ * (ch[i], POLLER_CH_*), and so how many polls go "soon", which decides
+ * how widely they are spread. */
+static void
+plan_reload(poller *p, const config *old, const config *cfg, unsigned *ch)
+{
+    dropped d;
+    find_dropped(p, cfg, &d);
+    size_t soon = 0;
+    for (size_t i = 0; i < cfg->nfeeds; i++) {
+        const config_feed *cf = &cfg->feeds[i];
+        feed_rt *f = find_rt(p, cf->key);
+        if (f) {
+            ch[i] = settings_changed(old, f->cf, cfg, cf);
+            soon += wants_soon(f, ch[i]);
+        } else if (replaced_feed(&d, cf)) {
+            ch[i] = POLLER_CH_URL;
+            soon++;
+        }
+    }
+    free(d.v);
+    p->soon_ms = poller_soon_window(soon);
+}
+
 void
 poller_configure(poller *p, const config *cfg, bool once)
 {
+    const config *prev = p->cfg;
+    unsigned *ch = xcalloc(cfg->nfeeds + 1, sizeof *ch);
+    if (prev && !once) plan_reload(p, prev, cfg, ch);
     p->cfg = cfg;
     p->once = once;
     evcurl_pool_set_per_host(p->pool, (int)cfg->per_host);
@@ -714,21 +959,25 @@ poller_configure(poller *p, const config *cfg, bool once)
         const config_feed *cf = &cfg->feeds[i];
         feed_rt *f = find_rt(p, cf->key);
         if (f) {
-            f->cf = cf; /* same feed, new config: keep state and timer */
+            f->cf = cf; /* same feed, new config: keep its state */
             build_headers(f);
             /* a reload gives a disabled feed one more try */
             if (f->st.disabled) {
                 f->st.disabled = false;
                 schedule(f, 0);
+            } else if (ch[i]) {
+                resched_kept(f, ch[i]);
             }
         } else {
             f = rt_new(p, cf);
             f->st.disabled = false;
             if (once) poll_now(f);
+            else if (ch[i]) schedule(f, resched(f, ch[i], first_delay(p, f)));
             else schedule(f, first_delay(p, f));
         }
         next[n++] = f;
     }
+    free(ch);
     qsort(next, n, sizeof *next, cmp_rt);
     /* feeds the new config no longer has */
     for (size_t i = 0; i < p->nfeeds; i++) {

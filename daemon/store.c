@@ -659,6 +659,19 @@ store_path(const store *s)
     return s->path;
 }
 
+int
+store_file_moved(store *s)
+{
+    /* SQLite's unix VFS compares the inode it opened with a stat of the
+     * path: the descriptor stays valid after an unlink, so writes would
+     * go on, into a file no later start will open. */
+    int moved = 0;
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) !=
+        SQLITE_OK)
+        return -1;
+    return moved != 0;
+}
+
 sqlite3 *
 store_db(store *s)
 {
@@ -758,6 +771,25 @@ store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
     }
     sqlite3_finalize(st);
     return ret;
+}
+
+int
+store_items_count(store *s, int64_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM items", -1, &st,
+                           NULL) != SQLITE_OK) {
+        st_db_err(s, err, errlen, "counting items");
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        st_db_err(s, err, errlen, "counting items");
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the feed's transaction -------------------------------------------- */

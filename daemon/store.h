@@ -57,6 +57,10 @@ typedef struct store store;
 store *store_open(const char *state_dir, int flags, char *err, size_t errlen);
 void store_close(store *s);
 const char *store_path(const store *s);
+/* 1 when the file at store_path() is no longer the one open (deleted,
+ * renamed, or replaced by another file), 0 when it is, -1 when SQLite
+ * cannot tell. One stat(2): cheap enough for a periodic check. */
+int store_file_moved(store *s);
 /* The daemon's choice: WAL checkpoints (copying committed pages from
  * vigie.db-wal into vigie.db, with their fsyncs) run on a thread with its
  * own connection instead of inside the commits of this one, which only
@@ -116,6 +120,9 @@ int store_feed_get(store *s, const char *key, store_feed_state *out, arena *mem,
  * returns 0 to go on; its non-zero value stops and is returned. */
 int store_feeds_foreach(store *s, int (*cb)(const store_feed_state *, void *),
                         void *ud, char *err, size_t errlen);
+/* Items in the archive, whatever feed they came from (one no longer
+ * configured, or since moved to another URL, included). */
+int store_items_count(store *s, int64_t *out, char *err, size_t errlen);
 
 /* ---- dedup (read-only, outside a transaction) ------------------------- */
 

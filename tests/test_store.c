@@ -1698,6 +1698,33 @@ test_checkpoints_fall_back_to_commits(void **state)
     sqlite3_close(reader);
 }
 
+/* The daemon stops when its database file is deleted or replaced under
+ * it (QA: it went on writing into the unlinked file, and the next start
+ * alerted on every item again). */
+static void
+test_file_moved(void **state)
+{
+    fx *f = *state;
+    char path[128], away[160];
+    snprintf(path, sizeof path, "%s/" STORE_DB_NAME, f->dir);
+    snprintf(away, sizeof away, "%s.away", path);
+    assert_int_equal(store_file_moved(f->s), 0);
+    /* renamed away, then back: the same file again */
+    assert_int_equal(rename(path, away), 0);
+    assert_int_equal(store_file_moved(f->s), 1);
+    assert_int_equal(rename(away, path), 0);
+    assert_int_equal(store_file_moved(f->s), 0);
+    /* replaced by another file (a restore by mv) */
+    int fd = open(away, O_CREAT | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(rename(away, path), 0);
+    assert_int_equal(store_file_moved(f->s), 1);
+    /* deleted */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(store_file_moved(f->s), 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1766,6 +1793,7 @@ main(int argc, char **argv)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_fall_back_to_commits,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_leading_content, setup,
                                         teardown),
     };

@@ -10,6 +10,14 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertTrue(r.stdout.startswith(b"vigie "))
 
+    def test_version_rejects_extra_arguments(self):
+        # QA: `vigie version extra` printed the version and exited 0
+        r = run("version", "extra")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"vigie: version: extra: unexpected argument", r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertEqual(run("version", "--help").returncode, 0)
+
     def test_unknown_command_is_usage_error(self):
         r = run("frobnicate")
         self.assertEqual(r.returncode, 2)

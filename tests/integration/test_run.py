@@ -1,6 +1,7 @@
 """`vigie run`: the daemon loop against a local feed server. Every
 assertion is on what the server recorded or what vigie logged."""
 import json
+import os
 import signal
 import unittest
 import urllib.parse
@@ -306,6 +307,147 @@ class RunTest(unittest.TestCase):
         finally:
             self.assertEqual(d.stop(), 0)
         self.assertEqual(len(self.srv.requests_to("/feed/one")), n)
+
+    def test_sighup_shorter_interval_reschedules(self):
+        # QA: a feed whose interval went from 1h to a few seconds kept the
+        # timer of the old configuration (its next poll an hour away).
+        # Both feeds are polled once, so that the daemon starts with their
+        # next polls an hour ahead; only the changed one moves.
+        fast = {"url": self.srv.url("/feed/fast"), "name": "fast"}
+        still = {"url": self.srv.url("/feed/still"), "name": "still"}
+        self.config([dict(fast, interval="1h"), dict(still, interval="1h")])
+        self.assertEqual(run("run", "-c", self.cfg, "--once").returncode, 0)
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("vigie ")
+            self.config([dict(fast, interval=1), dict(still, interval="1h")])
+            d.signal(signal.SIGHUP)
+            d.wait_log("reloaded")
+            wait_for(lambda: len(self.srv.requests_to("/feed/fast")) >= 3,
+                     what="two polls at the new interval")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        log = d.log_text()
+        self.assertRegex(log, r"info +feed fast: interval changed: next poll "
+                         r"in [0-5]s \(was in \d+[hm]")
+        self.assertNotIn("feed still:", log)  # unchanged: its timer kept
+        self.assertEqual(len(self.srv.requests_to("/feed/still")), 1)
+
+    def test_sighup_fix_of_a_failing_feed_polls_it_soon(self):
+        # QA: a feed failing on a too short timeout, fixed by a reload,
+        # waited out its backoff (at least the interval, up to a day).
+        slow = {"url": self.srv.url("/slow/fixme?delay=2"), "name": "fixme",
+                "interval": "1h"}
+        self.config([dict(slow, timeout="1s")])
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertIn(b"feed fixme: timeout", r.stderr)
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("vigie ")
+            self.config([dict(slow, timeout="10s")])
+            d.signal(signal.SIGHUP)
+            d.wait_log("feed fixme: 200")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertRegex(d.log_text(), r"info +feed fixme: timeout changed: "
+                         r"next poll in [1-5]s \(was in ")
+
+    def test_sighup_url_fixed_under_the_same_name_polls_it_soon(self):
+        # A URL is the feed's identity: fixed under the same name, the new
+        # one replaces the failing one and is polled soon, not at a time
+        # spread over its first interval.
+        self.config([{"url": self.srv.url("/status/404"), "name": "typo",
+                      "interval": "1h"}])
+        self.assertEqual(run("run", "-c", self.cfg, "--once").returncode, 1)
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("vigie ")
+            # debug: should its first poll fall within the seconds anyway
+            # (a chance in a thousand), the line says "unchanged"
+            self.config([{"url": self.srv.url("/feed/typo"), "name": "typo",
+                          "interval": "1h"}], log_level="debug")
+            d.signal(signal.SIGHUP)
+            d.wait_log("feed typo: 200")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertRegex(d.log_text(), r"feed typo: url changed: next poll "
+                         r"(in [0-5]s \(was in |unchanged, in [0-5]s)")
+        self.assertEqual(len(self.srv.requests_to("/status/404")), 1)
+
+    def test_sighup_keeps_the_state_dir_in_use(self):
+        # QA: a reload naming another state_dir logged "reloaded" and went
+        # on with the old database, while `vigie status -c` read the new
+        # directory and the lock no longer was where the config said.
+        old, new = self.tmp.file("state"), self.tmp.file("state2")
+        os.mkdir(new)
+        self.config([{"url": self.srv.url("/feed/sd"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            wait_for(lambda: self.srv.requests_to("/feed/sd"), what="a poll")
+            self.config([{"url": self.srv.url("/feed/sd"), "interval": 1}],
+                        state_dir=new)
+            d.signal(signal.SIGHUP)
+            d.wait_log("reloaded")
+            n = len(self.srv.requests_to("/feed/sd"))
+            d.wait_log("feed %s: " % self.srv.url("/feed/sd"), n + 1)
+            # a second daemon on the edited file would alert a second time
+            second = run("run", "-c", self.cfg, "--once")
+            self.assertEqual(second.returncode, 2, second.stderr)
+            self.assertIn(b"in use by another vigie run (pid %d)" % d.proc.pid,
+                          second.stderr)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertIn("warning state_dir changed (%s \u2192 %s): takes effect "
+                      "on restart; still using %s" % (old, new, old),
+                      d.log_text())
+        # (the refused second daemon created an empty database there)
+        st = run("status", "--state-dir", new, "--json")
+        self.assertEqual(json.loads(st.stdout)["feeds"], [], st.stderr)
+        st = run("status", "--state-dir", old, "--json")
+        self.assertEqual(st.returncode, 0, st.stderr)
+        (feed,) = json.loads(st.stdout)["feeds"]
+        self.assertEqual(feed["state"], "ok")
+
+    def db_gone(self, make_it_gone):
+        """Runs the daemon, does make_it_gone(state_dir) after its first
+        poll, then SIGHUP (the minute's check also finds it, too slow to
+        wait for here). Returns the exit status and the log."""
+        state = self.tmp.file("state")
+        self.config([{"url": self.srv.url("/feed/gone"), "interval": 1}])
+        d = Daemon(self.cfg)
+        try:
+            d.wait_log("feed %s: 200" % self.srv.url("/feed/gone"))
+            make_it_gone(state)
+            d.signal(signal.SIGHUP)
+            rc = d.wait_exit()
+        finally:
+            d.stop()
+        return rc, d.log_text()
+
+    def test_deleted_database_stops_the_daemon(self):
+        # QA: `rm vigie.db*` under the daemon: nothing logged, writes went
+        # on into the unlinked file, `vigie status` said "no database yet"
+        # and the next start alerted on every item again.
+        def rm(state):
+            for suffix in ("", "-wal", "-shm"):
+                os.unlink(os.path.join(state, "vigie.db" + suffix))
+        rc, log = self.db_gone(rm)
+        self.assertEqual(rc, 1, log)  # systemd's Restart=on-failure
+        self.assertRegex(log, r"error +\S+/state/vigie.db was deleted or "
+                         r"replaced while the daemon ran")
+        self.assertNotIn("reloaded", log)
+        self.assertTrue(log.endswith("stopped"), log)
+
+    def test_replaced_database_stops_the_daemon(self):
+        # a restore by mv: another file (a copy of it, here) at the path
+        def mv(state):
+            db = os.path.join(state, "vigie.db")
+            with open(db, "rb") as f, open(db + ".copy", "wb") as g:
+                g.write(f.read())
+            os.rename(db + ".copy", db)
+        rc, log = self.db_gone(mv)
+        self.assertEqual(rc, 1, log)
+        self.assertIn("was deleted or replaced while the daemon ran", log)
 
     def test_sighup_during_once_is_ignored(self):
         # A reload would make the run a daemon that never ends.

@@ -85,6 +85,22 @@ class StatusTest(unittest.TestCase):
         names = [f["name"] for f in json.loads(r.stdout)["feeds"]]
         self.assertIn("nato", names)
 
+    def test_times_in_utc(self):
+        """QA: the text printed local times without a zone, while `outbox
+        list`, `search` and health alerts print UTC: the text now shows the
+        same RFC 3339 UTC times as --json, whatever TZ says."""
+        run("run", "-c", self.cfg, "--once")
+        tz = {"TZ": "Asia/Kolkata"}  # UTC+5:30: no hour or minute in common
+        text = run("status", "-c", self.cfg, env=tz)
+        doc = run("status", "-c", self.cfg, "--json", env=tz)
+        self.assertEqual(text.returncode, 0, text.stderr)
+        good = json.loads(doc.stdout)["feeds"]
+        good = [f for f in good if f["name"] == "good feed"][0]
+        self.assertRegex(good["last_poll"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        line = [l for l in text.stdout.decode().splitlines() if "good feed" in l][0]
+        self.assertIn(" %s " % good["last_poll"], line)
+        self.assertIn(" %s " % good["next_poll"], line)
+
     def test_state_dir_instead_of_the_configs(self):
         """--state-dir reads the database there (under systemd, where
         StateDirectory puts it), not at the config's state_dir."""
@@ -124,6 +140,25 @@ class StatusTest(unittest.TestCase):
         # -c still names the configuration to read
         r = run("status", "-c", self.cfg, "--state-dir", state)
         self.assertEqual(r.returncode, 2)
+
+    def test_archive_counts_every_stored_item(self):
+        """QA: "archive: N items stored" summed the feeds of the current
+        configuration: after a feed was removed (or its URL changed) the
+        count dropped although `vigie search` still found every item."""
+        store_all = os.path.join(ROOT, "scripts", "store-all.lua")
+        write_config(self.cfg, state_dir=self.tmp.file("state"),
+                     catch_up="forever", scripts=[store_all],
+                     feeds=self.feeds[3:])  # nato: 3 items
+        r = run("run", "-c", self.cfg, "--once")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        write_config(self.cfg, state_dir=self.tmp.file("state"),
+                     allow_private_networks=True,
+                     feeds=[{"url": self.srv.url("/feed/good")}])
+        r = run("status", "-c", self.cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("archive: 3 items stored", r.stdout.decode())
+        r = run("status", "-c", self.cfg, "--json")
+        self.assertEqual(json.loads(r.stdout)["totals"]["items_stored"], 3)
 
     def test_no_database_yet(self):
         r = run("status", "-c", self.cfg)
