@@ -382,12 +382,15 @@ fb_add_enclosure(feed_builder *b, const char *url, const char *type,
         b->encs_cut = true;
         return;
     }
+    /* an enclosure is a link too: http(s) only, as web_link says why */
+    const char *u = web_link(b, absolute(b, fb_strn(b, url, n), base));
+    if (!*u) return;
     if (b->nencs == b->encs_cap) {
         b->encs_cap = b->encs_cap ? 2 * b->encs_cap : 4;
         b->encs = xrealloc(b->encs, b->encs_cap * sizeof *b->encs);
     }
     feed_enclosure *e = &b->encs[b->nencs++];
-    e->url = absolute(b, fb_strn(b, url, n), base);
+    e->url = u;
     e->type = type ? fb_strn(b, type, strlen(type)) : "";
     e->length = length ? parse_length(length) : 0;
 }

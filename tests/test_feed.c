@@ -1087,6 +1087,23 @@ test_page_link_is_no_id(void **state)
 #undef ITEM
 }
 
+/* Enclosures are links as well: http(s) only. */
+static void
+test_enclosure_links_web_only(void **state)
+{
+    UNUSED(state);
+    parse_str(RSS_HEAD "<item><title>x</title><guid>g</guid>"
+              "<enclosure url='javascript:alert(1)' type='audio/mpeg'/>"
+              "<enclosure url='data:audio/mpeg;base64,AAAA'/>"
+              "<enclosure url='/ep1.mp3' type='audio/mpeg' length='12'/>"
+              "</item>" RSS_TAIL);
+    assert_int_equal(F.nitems, 1);
+    assert_int_equal(F.items[0].nenclosures, 1);
+    assert_string_equal(F.items[0].enclosures[0].url, "https://s.example/ep1.mp3");
+    assert_true(has_error("a link that is not http or https was left out (javascript:)"));
+    assert_true(has_error("a link that is not http or https was left out (data:)"));
+}
+
 /* JSON Feed items go through the same pass. */
 static void
 test_ids_unique_in_jsonfeed(void **state)
@@ -1719,6 +1736,7 @@ main(void)
         T(test_ids_never_empty),
         T(test_ids_shared_link_told_apart),
         T(test_page_link_is_no_id),
+        T(test_enclosure_links_web_only),
         T(test_ids_bulletins_told_apart_by_enclosure),
         T(test_ids_empty_podcast_items_told_apart),
         T(test_ids_repeated_guid_different_stories),
