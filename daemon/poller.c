@@ -675,11 +675,15 @@ poll_now(feed_rt *f)
         return;
     }
     const config *c = p->cfg;
+    /* The configured headers are for the feed's own origin. A feed moved
+     * elsewhere (a 301 taken before it had headers, or by an older vigie)
+     * is polled there without them. */
+    bool home = !f->st.url || !f->cf->url || url_same_origin(f->st.url, f->cf->url);
     fetch_request req = {
         .url = f->st.url ? f->st.url : f->cf->url,
         .etag = f->st.etag,
         .last_modified = f->st.last_modified,
-        .headers = (const char *const *)f->headers,
+        .headers = home ? (const char *const *)f->headers : NULL,
         .user_agent = c->user_agent,
         .connect_timeout_s = (int)(c->connect_timeout / 1000),
         .timeout_s = (int)((f->cf->timeout ? f->cf->timeout : c->timeout) / 1000),

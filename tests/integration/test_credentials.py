@@ -292,5 +292,44 @@ class FeedHeadersTest(unittest.TestCase):
             self.assertNotIn("moved permanently", r.stderr.decode())
 
 
+class MovedFeedHeadersTest(unittest.TestCase):
+    """A feed that moved to another origin (a 301 taken while it had no
+    headers) and is then given headers: they stay at its own origin."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = FeedServer().start()
+        cls.other = FeedServer().start()
+        cls.tmp = TempDir()
+        cls.cfg = cls.tmp.file("vigie.lua")
+        away = urllib.parse.quote(cls.other.url("/feed/elsewhere"), safe="")
+        feed = {"url": cls.srv.url("/redirect/301?to=" + away), "name": "M"}
+        write_config(cls.cfg, state_dir=cls.tmp.file("state"),
+                     allow_private_networks=True, feeds=[feed])
+        cls.first = run("run", "-c", cls.cfg, "--once")
+        feed["headers"] = {"X-Api-Key": "KEY" + SECRET}
+        write_config(cls.cfg, state_dir=cls.tmp.file("state"),
+                     allow_private_networks=True, feeds=[feed])
+        cls.second = run("run", "-c", cls.cfg, "--once")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.other.stop()
+        cls.tmp.cleanup()
+
+    def test_moved_then_polled_without_the_headers(self):
+        self.assertEqual(self.first.returncode, 0, self.first.stderr)
+        self.assertEqual(self.second.returncode, 0, self.second.stderr)
+        self.assertIn("moved permanently", self.first.stderr.decode())
+        # the second poll went straight to where the feed moved
+        self.assertEqual(len(self.srv.requests_to("/redirect/")), 1)
+        reqs = self.other.requests
+        self.assertEqual(len(reqs), 2)
+        for r in reqs:
+            self.assertIsNone(r.header("X-Api-Key"))
+            self.assertNotIn(SECRET, repr(r.headers))
+
+
 if __name__ == "__main__":
     unittest.main()
