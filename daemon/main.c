@@ -33,7 +33,7 @@ static const command commands[] = {
      "outbox [-c FILE] [list|retry ID|drop ID]  pending and dead alerts"},
     {"status", cmd_status, "status [-c FILE] [--json]   feeds (failing first) and the outbox"},
     {"version", cmd_version, "version                     print the version"},
-    {"help", cmd_help, "help                        this text"},
+    {"help", cmd_help, "help [COMMAND]              this text, or a command's --help"},
 };
 
 static void
@@ -63,11 +63,28 @@ cmd_version(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* "vigie help" lists the commands; "vigie help COMMAND" is that
+ * command's --help. */
 static int
 cmd_help(int argc, char **argv)
 {
-    UNUSED(argc);
-    UNUSED(argv);
+    if (argc > 2) {
+        cli_error("help: %s: unexpected argument", argv[2]);
+        fputs("usage: vigie help [COMMAND]\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (argc == 2 && strcmp(argv[1], "help") && strcmp(argv[1], "-h") &&
+        strcmp(argv[1], "--help")) {
+        for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+            if (strcmp(argv[1], commands[i].name)) continue;
+            char opt[] = "--help";
+            char *sub[] = {argv[1], opt, NULL};
+            return commands[i].run(2, sub);
+        }
+        cli_error("help: %s: unknown command", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
     usage(stdout);
     return EXIT_OK;
 }

@@ -33,6 +33,17 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn(b"vigie version", r.stdout)
 
+    def test_help_command_is_its_help(self):
+        r = run("help", "parse")
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, run("parse", "--help").stdout)
+        r = run("help", "nosuch")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"help: nosuch: unknown command", r.stderr)
+        r = run("help", "run", "extra")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"unexpected argument", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
