@@ -29,6 +29,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
+#include "helpers/capture.h"
 
 /* ---- a receiver --------------------------------------------------------- */
 
@@ -302,44 +303,6 @@ exec(fx *f, const char *sql)
 
 /* ---- stderr, captured ---------------------------------------------------- */
 
-typedef struct capture {
-    FILE *tmp;
-    int saved;
-} capture;
-
-static void
-capture_start(capture *c)
-{
-    fflush(stderr);
-    c->tmp = tmpfile();
-    assert_non_null(c->tmp);
-    c->saved = dup(STDERR_FILENO);
-    assert_true(dup2(fileno(c->tmp), STDERR_FILENO) >= 0);
-}
-
-/* Everything logged since capture_start (malloc'ed), and stderr back. */
-static char *
-capture_end(capture *c)
-{
-    fflush(stderr);
-    dup2(c->saved, STDERR_FILENO);
-    close(c->saved);
-    long n = ftell(c->tmp);
-    char *s = xcalloc(1, (size_t)n + 1);
-    rewind(c->tmp);
-    assert_int_equal(fread(s, 1, (size_t)n, c->tmp), (size_t)n);
-    fclose(c->tmp);
-    return s;
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
 
 /* ---- tests --------------------------------------------------------------- */
 
@@ -382,7 +345,7 @@ test_unrecorded_outcome_kept_and_recorded_first(void **state)
     f->rcv.on_request = lock_database;
     f->rcv.ud = f;
     capture cap;
-    capture_start(&cap);
+    capture_start(&cap, -1);
     delivery_kick(f->d);
     run_until(f, first_answered);
     /* the 200 could not be recorded: the row is still "sending", but the
@@ -402,10 +365,10 @@ test_unrecorded_outcome_kept_and_recorded_first(void **state)
                         text(f, "SELECT key FROM outbox WHERE id = 1"));
     assert_string_equal(f->rcv.keys[1],
                         text(f, "SELECT key FROM outbox WHERE id = 2"));
-    assert_int_equal(count(log, "not recorded yet"), 1);
+    assert_int_equal(count_in(log, "not recorded yet"), 1);
     assert_non_null(strstr(log, "alert 1 ("));
     assert_non_null(strstr(log, "locked"));
-    assert_int_equal(count(log, "are recorded"), 1);
+    assert_int_equal(count_in(log, "are recorded"), 1);
     assert_true(delivery_idle(f->d, 0));
     free(log);
 }
@@ -428,13 +391,13 @@ test_unknown_target_one_line(void **state)
     const char *ids[] = {"n1"};
     enqueue(f, ids, 1, "nosuch");
     capture cap;
-    capture_start(&cap);
+    capture_start(&cap, -1);
     delivery_kick(f->d);
     run_until(f, nothing_in_flight);
     char *log = capture_end(&cap);
     assert_string_equal(text(f, "SELECT state FROM outbox WHERE id = 1"), "3");
-    assert_int_equal(count(log, "\n"), 1);
-    assert_int_equal(count(log, "no webhook named \"nosuch\""), 1);
+    assert_int_equal(count_in(log, "\n"), 1);
+    assert_int_equal(count_in(log, "no webhook named \"nosuch\""), 1);
     assert_non_null(strstr(log, "dead-lettered"));
     assert_int_equal(f->rcv.n, 0);
     free(log);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
+#include "helpers/capture.h"
 
 #define T0 1724419620000LL
 #define MIN 60000LL
@@ -631,47 +632,6 @@ test_report_and_claim_together(void **state)
 
 /* ---- log lines ------------------------------------------------------------ */
 
-typedef struct capture {
-    FILE *tmp;
-    int saved;
-} capture;
-
-/* stderr into a temporary file, at level info */
-static void
-capture_start(capture *c)
-{
-    log_init(LOG_INFO);
-    fflush(stderr);
-    c->tmp = tmpfile();
-    assert_non_null(c->tmp);
-    c->saved = dup(STDERR_FILENO);
-    assert_true(dup2(fileno(c->tmp), STDERR_FILENO) >= 0);
-}
-
-/* What was logged since capture_start (malloc'ed); stderr back. */
-static char *
-capture_end(capture *c)
-{
-    fflush(stderr);
-    dup2(c->saved, STDERR_FILENO);
-    close(c->saved);
-    log_init(LOG_CRIT);
-    long n = ftell(c->tmp);
-    char *s = xcalloc(1, (size_t)n + 1);
-    rewind(c->tmp);
-    assert_int_equal(fread(s, 1, (size_t)n, c->tmp), (size_t)n);
-    fclose(c->tmp);
-    return s;
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
 
 /* "alert ID (KEY12) to TARGET", as every line names the alert. */
 static void
@@ -695,7 +655,7 @@ test_log_lines_name_the_alert(void **state)
     outbox_msg m[1], again[1];
     char name[128], want[512];
     capture c;
-    capture_start(&c);
+    capture_start(&c, LOG_INFO);
     assert_int_equal(next(f, T0, m, 1, NULL), 1);
     outbox_outcome o = {.status = 500, .response = "nope", .response_len = 4};
     assert_int_equal(outbox_report(f->ob, m, &o, T0 + 1, f->err, sizeof f->err),
@@ -708,7 +668,7 @@ test_log_lines_name_the_alert(void **state)
                      0);
     char *log = capture_end(&c);
     name_of(name, sizeof name, m);
-    assert_int_equal(count(log, "\n"), 2);
+    assert_int_equal(count_in(log, "\n"), 2);
     snprintf(want, sizeof want, "%s: HTTP 500: nope; retry 2 in ", name);
     assert_non_null(strstr(log, want));
     assert_null(strstr(log, " ms\n"));
@@ -737,16 +697,16 @@ test_recover_says_each_alert_once(void **state)
     outbox_free(f->ob);
     f->ob = outbox_new(f->s, &f->p);
     capture c;
-    capture_start(&c);
+    capture_start(&c, LOG_INFO);
     assert_int_equal(outbox_recover(f->ob, T0 + 5, f->err, sizeof f->err), 2);
     char *log = capture_end(&c);
-    assert_int_equal(count(log, "\n"), 2);
+    assert_int_equal(count_in(log, "\n"), 2);
     for (int i = 0; i < 2; i++) {
         char name[128];
         name_of(name, sizeof name, &m[i]);
         assert_non_null(strstr(log, name));
     }
-    assert_int_equal(count(log, "was being sent when vigie stopped"), 2);
+    assert_int_equal(count_in(log, "was being sent when vigie stopped"), 2);
     free(log);
     clear(m, 2);
 }
@@ -774,7 +734,7 @@ test_rolled_back_outcome_not_said(void **state)
     outbox_outcome down = {.status = 503};
     int64_t wake;
     capture c;
-    capture_start(&c);
+    capture_start(&c, LOG_INFO);
     assert_int_equal(outbox_report_next(f->ob, m, &down, 1, T0 + 1, n, 2, &wake,
                                         f->err, sizeof f->err),
                      -1);
@@ -786,8 +746,8 @@ test_rolled_back_outcome_not_said(void **state)
     char *log = capture_end(&c);
     assert_int_equal(got, 1); /* b */
     assert_int_equal(col(f, m[0].id, "state"), OUTBOX_PENDING);
-    assert_int_equal(count(log, "\n"), 1);
-    assert_int_equal(count(log, "HTTP 503; retry 2 in"), 1);
+    assert_int_equal(count_in(log, "\n"), 1);
+    assert_int_equal(count_in(log, "HTTP 503; retry 2 in"), 1);
     free(log);
     clear(m, 1);
     clear(n, 1);
