@@ -401,11 +401,36 @@ index_spelling(int32_t cp, char *out, size_t *n)
         return true;
     }
     if (cp >= 0xAC00 && cp <= 0xD7A3) return false; /* Hangul syllables */
+    /* fold.c's cached entry, as the matcher reads it (match.c's
+     * char_stream): utf8proc only for what the cache does not hold */
     const fold_entry *e = fold_lookup(cp);
+    size_t o = 0;
+    switch (e->cls) {
+    case FOLD_SEP:
+        return false;
+    case FOLD_NONE:
+        *n = 0;
+        return true;
+    case FOLD_WORD: {
+        char self[4];
+        size_t sl = (size_t)utf8proc_encode_char(cp, (uint8_t *)self);
+        if (e->len == sl && !memcmp(e->s, self, sl)) return false;
+        memcpy(out, e->s, e->len);
+        *n = e->len;
+        return true;
+    }
+    case FOLD_ISOLATE:
+        out[o++] = ' ';
+        memcpy(out + o, e->s, e->len);
+        o += e->len;
+        out[o++] = ' ';
+        *n = o;
+        return true;
+    default:
+        break;
+    }
     int32_t f[FOLD_CP_MAX];
-    size_t fn = fold_cp(cp, f), o = 0;
-    if (e->cls == FOLD_SEP) return false;
-    if (fn == 1 && f[0] == cp && e->cls == FOLD_WORD) return false;
+    size_t fn = fold_cp(cp, f);
     for (size_t k = 0; k < fn && o + 6 <= 64; k++) {
         bool word = fold_is_word(f[k]), iso = word && fold_is_isolate(f[k]);
         if (!word || iso) out[o++] = ' ';
