@@ -526,6 +526,16 @@ content_key(const feed_item *it)
     return fnv1a_field(h, it->nenclosures ? it->enclosures[0].url : "");
 }
 
+/* The item's id followed by "#vigie-" and its content_key: what tells it
+ * apart where its id alone does not. */
+static void
+name_by_content(feed_builder *b, feed_item *it)
+{
+    buf_reset(&b->scratch);
+    buf_printf(&b->scratch, "%s#vigie-%016" PRIx64, it->id, content_key(it));
+    it->id = fb_keep(b, b->scratch.p, b->scratch.len);
+}
+
 static bool
 same_story(const feed_item *a, const feed_item *b)
 {
@@ -572,12 +582,7 @@ tell_group_apart(feed_builder *b, const id_ref *r, size_t g, size_t e)
     for (size_t k = g + 1; k < e && one_story; k++)
         one_story = same_story(&f->items[r[g].i], &f->items[r[k].i]);
     if (one_story) return 0;
-    for (size_t k = g; k < e; k++) {
-        feed_item *it = &f->items[r[k].i];
-        buf_reset(&b->scratch);
-        buf_printf(&b->scratch, "%s#vigie-%016" PRIx64, it->id, content_key(it));
-        it->id = fb_keep(b, b->scratch.p, b->scratch.len);
-    }
+    for (size_t k = g; k < e; k++) name_by_content(b, &f->items[r[k].i]);
     return e - g;
 }
 
@@ -658,10 +663,7 @@ page_link_is_no_id(feed_builder *b)
     if (!f->link || !*f->link) return;
     for (size_t k = 0; k < b->nlink_ids; k++) {
         feed_item *it = &f->items[b->link_ids[k]];
-        if (strcmp(it->id, f->link)) continue;
-        buf_reset(&b->scratch);
-        buf_printf(&b->scratch, "%s#vigie-%016" PRIx64, it->id, content_key(it));
-        it->id = fb_keep(b, b->scratch.p, b->scratch.len);
+        if (!strcmp(it->id, f->link)) name_by_content(b, it);
     }
 }
 

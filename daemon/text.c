@@ -798,20 +798,28 @@ tag_kind(uint64_t key, const unsigned char *name, size_t len)
     return k;
 }
 
+/* The tag name at q (a letter): its end, and its first 8 bytes
+ * lower-cased into *key for known_tag's switch. */
+static const unsigned char *
+tag_name(const unsigned char *q, const unsigned char *end, uint64_t *key)
+{
+    unsigned shift = 0;
+    *key = 0;
+    for (; q < end && !(byte_class[*q] & (C_WS | C_SP | C_NAME_END)); q++) {
+        if (shift < 64)
+            *key |= (uint64_t)(unsigned char)ascii_tolower((char)*q) << shift;
+        shift += 8;
+    }
+    return q;
+}
+
 bool
 text_element_name(const char *name, size_t n)
 {
-    const unsigned char *q = (const unsigned char *)name, *end = q + n;
-    if (q >= end || !is_alpha(*q)) return false;
-    uint64_t key = 0;
-    unsigned shift = 0;
-    while (q < end && !(byte_class[*q] & (C_WS | C_SP | C_NAME_END))) {
-        if (shift < 64)
-            key |= (uint64_t)(unsigned char)ascii_tolower((char)*q) << shift;
-        shift += 8;
-        q++;
-    }
     const unsigned char *n0 = (const unsigned char *)name;
+    if (!n || !is_alpha(*n0)) return false;
+    uint64_t key;
+    const unsigned char *q = tag_name(n0, n0 + n, &key);
     return tag_kind(key, n0, (size_t)(q - n0)) != TAG_TEXT;
 }
 
@@ -880,17 +888,9 @@ markup(tstate *t, const unsigned char *p, const unsigned char *end)
         q++;
     }
     if (q < end && is_alpha(*q)) {
-        /* the name, its first 8 bytes lower-cased into a switch key */
         const unsigned char *n0 = q;
-        uint64_t key = 0;
-        unsigned shift = 0;
-        while (q < end && !(byte_class[*q] & (C_WS | C_SP | C_NAME_END))) {
-            if (shift < 64)
-                key |= (uint64_t)(unsigned char)ascii_tolower((char)*q)
-                       << shift;
-            shift += 8;
-            q++;
-        }
+        uint64_t key;
+        q = tag_name(q, end, &key);
         size_t len = (size_t)(q - n0);
         enum tag_kind kind = tag_kind(key, n0, len);
         if (kind == TAG_TEXT) {
