@@ -2,7 +2,6 @@
  * loader's validation errors (exact messages), its sandbox, OPML import and
  * the hooks left for the rule runtime and the outbox. */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "helpers/tmptree.h"
 
 #include "config.h"
 #include "duration.h"
@@ -25,15 +25,6 @@
 
 static char dir[PATH_MAX];
 static char cfg_path[PATH_MAX + 16];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    UNUSED(st);
-    UNUSED(flag);
-    UNUSED(f);
-    return remove(p);
-}
 
 static int
 setup(void **state)
@@ -49,7 +40,7 @@ static int
 teardown(void **state)
 {
     UNUSED(state);
-    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return rm_tree(dir);
 }
 
 static void

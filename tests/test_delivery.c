@@ -3,7 +3,6 @@
  * recorded in a real state database. The receiver can do something (take
  * the database's write lock, say) at the moment a request arrives, before
  * it answers: that is how an outcome meets a database that refuses it. */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "helpers/tmptree.h"
 
 #include <arpa/inet.h>
 #include <ev.h>
@@ -171,15 +171,6 @@ typedef struct fx {
     char err[1024];
 } fx;
 
-static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    UNUSED(sb);
-    UNUSED(flag);
-    UNUSED(f);
-    return remove(p);
-}
-
 /* Not a timing assertion: a hang (a bug) ends the test instead of the run. */
 static void
 guard_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -241,7 +232,7 @@ teardown(void **state)
     ev_timer_stop(f->loop, &f->guard);
     ev_loop_destroy(f->loop);
     config_free(f->cfg);
-    nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    rm_tree(f->dir);
     free(f);
     return 0;
 }

@@ -1,6 +1,5 @@
 /* test_outbox.c — the delivery state machine: leases, order per target,
  * backoff, Retry-After, dead letters, give-up, retry/drop, rate limits. */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "helpers/tmptree.h"
 
 #include <sqlite3.h>
 
@@ -32,15 +32,6 @@ typedef struct fx {
 } fx;
 
 static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    UNUSED(sb);
-    UNUSED(flag);
-    UNUSED(f);
-    return remove(p);
-}
-
-static int
 setup(void **state)
 {
     fx *f = xcalloc(1, sizeof *f);
@@ -61,7 +52,7 @@ teardown(void **state)
     fx *f = *state;
     outbox_free(f->ob);
     store_close(f->s);
-    nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    rm_tree(f->dir);
     free(f);
     return 0;
 }

@@ -9,7 +9,6 @@
  * (which drives `vigie search` and `vigie outbox` against it). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "helpers/tmptree.h"
 
 #include "../daemon/store.c"
 #include "../daemon/store_ckpt.c"
@@ -54,21 +54,6 @@ assert_fts_consistent(fx *f)
 }
 
 static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    UNUSED(sb);
-    UNUSED(flag);
-    UNUSED(f);
-    return remove(p);
-}
-
-static void
-rm_rf(const char *dir)
-{
-    nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
 setup(void **state)
 {
     fx *f = xcalloc(1, sizeof *f);
@@ -95,7 +80,7 @@ teardown(void **state)
 {
     fx *f = *state;
     store_close(f->s);
-    rm_rf(f->dir);
+    rm_tree(f->dir);
     free(f);
     return 0;
 }
