@@ -324,6 +324,11 @@ text_scan_run(int which, unsigned char *o, const unsigned char *p, size_t n,
 
 /* ---- output state ------------------------------------------------------- */
 
+typedef struct unclosed_at {
+    uint64_t key; /* tag_name's key of the element */
+    const unsigned char *from;
+} unclosed_at;
+
 typedef struct tstate {
     buf *out;
     unsigned char *base;      /* where this call's text begins in out->p */
@@ -331,6 +336,11 @@ typedef struct tstate {
     unsigned char *lim;       /* out->p + out->cap */
     const unsigned char *end; /* end of the whole input */
     size_t unstable;          /* offset of the first NFC-unstable code point */
+    /* raw-text elements (<script>...) known to have no end tag from a
+     * place on: a later one of the same name is not searched again, so a
+     * field of a thousand unclosed "<script>" stays linear */
+    unclosed_at unclosed[8];
+    size_t nunclosed;
 } tstate;
 
 /* Slack kept beyond the remaining input: every step that writes more than
@@ -873,6 +883,23 @@ skip_raw(const unsigned char *p, const unsigned char *end, const char *name,
     return NULL;
 }
 
+/* Past the raw-text element (<script>, <style>...) whose start tag ends
+ * at after, or after itself when nothing closes it. A search that found
+ * no end tag is remembered: none will be found from further on either. */
+static const unsigned char *
+skip_element(tstate *t, uint64_t key, const unsigned char *after,
+             const unsigned char *end, const unsigned char *name, size_t len)
+{
+    for (size_t i = 0; i < t->nunclosed; i++)
+        if (t->unclosed[i].key == key && after >= t->unclosed[i].from)
+            return after;
+    const unsigned char *r = skip_raw(after, end, (const char *)name, len);
+    if (r) return r;
+    if (t->nunclosed < ARRAY_LEN(t->unclosed))
+        t->unclosed[t->nunclosed++] = (unclosed_at){key, after};
+    return after;
+}
+
 static void text_cdata(tstate *t, const unsigned char *p,
                        const unsigned char *end);
 
@@ -903,10 +930,8 @@ markup(tstate *t, const unsigned char *p, const unsigned char *end)
         /* <script/> in XHTML content is empty; <script> runs to </script> */
         /* A <script> that nothing closes is a word in a title ("Use
          * <script> tags wisely"), not the rest of the text to drop. */
-        if (kind == TAG_SKIP && !closing && after[-2] != '/') {
-            const unsigned char *r = skip_raw(after, end, (const char *)n0, len);
-            return r ? r : after;
-        }
+        if (kind == TAG_SKIP && !closing && after[-2] != '/')
+            return skip_element(t, key, after, end, n0, len);
         return after;
     }
     if (q < end && *q == '!') {
@@ -1041,7 +1066,7 @@ text_run(buf *out, const char *s, size_t n, int mode)
     }
     unsigned char *b = (unsigned char *)out->p;
     size_t start = out->len;
-    tstate t = {out, b + start, b + start, b + out->cap, p + n, SIZE_MAX};
+    tstate t = {out, b + start, b + start, b + out->cap, p + n, SIZE_MAX, {{0, NULL}}, 0};
     if (mode == MODE_HTML)
         core_html(&t, p, p + n);
     else if (mode == MODE_PLAIN)

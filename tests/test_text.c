@@ -809,6 +809,27 @@ test_random_bytes(void **state)
     buf_free(&out);
 }
 
+/* Thousands of unclosed <script> (and <style>) in one field: each keeps
+ * the text after it, and a closed one later still goes with its content
+ * (the search for an end tag that is not there is made once per name). */
+static void
+test_many_unclosed_raw_elements(void **state)
+{
+    UNUSED(state);
+    buf in = {0}, out = {0}, want = {0};
+    for (int i = 0; i < 20000; i++) {
+        buf_adds(&in, i % 2 ? "<style>y" : "<script>x");
+        buf_adds(&want, i % 2 ? "y" : "x");
+    }
+    buf_adds(&in, " <iframe>gone</iframe>end");
+    buf_adds(&want, " end");
+    text_from_html(&out, in.p, in.len);
+    assert_string_equal(out.p, want.p);
+    buf_free(&in);
+    buf_free(&out);
+    buf_free(&want);
+}
+
 int
 main(void)
 {
@@ -829,6 +850,7 @@ main(void)
         cmocka_unit_test(test_scanners_agree),
         cmocka_unit_test(test_random_markup),
         cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_many_unclosed_raw_elements),
     };
     /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);
