@@ -446,10 +446,7 @@ guid_link(parser *p)
 {
     const char *s = p->cap.p;
     size_t n = p->cap.len;
-    while (n && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
-                 s[n - 1] == '\r'))
-        n--;
+    fb_trim(&s, &n);
     if (!n || memchr(s, ' ', n) || memchr(s, '\n', n) || memchr(s, '\t', n))
         return;
     bool link = url_is_absolute(s) ? url_is_http(s)

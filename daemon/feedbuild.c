@@ -127,8 +127,8 @@ is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-static void
-trim(const char **s, size_t *n)
+void
+fb_trim(const char **s, size_t *n)
 {
     while (*n && is_space(**s)) (*s)++, (*n)--;
     while (*n && is_space((*s)[*n - 1])) (*n)--;
@@ -164,10 +164,10 @@ normalise(feed_builder *b, field_kind k, text_mode mode, const char **sp,
     case FK_ID:
     case FK_LINK:
     case FK_LANGUAGE:
-        trim(sp, np);
+        fb_trim(sp, np);
         return;
     case FK_CONTENT:
-        trim(&s, &n);
+        fb_trim(&s, &n);
         if (mode == TM_HTML || mode == TM_XHTML) {
             if (text_nfc_quick(s, n) == n) {
                 *sp = s, *np = n;
@@ -373,7 +373,7 @@ fb_add_enclosure(feed_builder *b, const char *url, const char *type,
 {
     if (!b->in_item || !url) return;
     size_t n = strlen(url);
-    trim(&url, &n);
+    fb_trim(&url, &n);
     if (!n) return;
     if (b->nencs >= MAX_ENCLOSURES) {
         if (!b->encs_cut)

@@ -85,6 +85,8 @@ typedef struct feed_builder {
 } feed_builder;
 
 void fb_init(feed_builder *b, feed *f, const feed_options *opt);
+/* Narrows s[0..n) to leave out white space (space, tab, CR, LF, FF) at both ends. */
+void fb_trim(const char **s, size_t *n);
 void fb_free(feed_builder *b);
 
 /* Adds an error message (capped in number, duplicates dropped) and marks the
