@@ -286,17 +286,8 @@ raw_element_len(const unsigned char *s, size_t n, size_t tag, raw_memo *memo)
         if (s[tag - 2] == '/') return tag; /* <script/> */
         size_t at = memo ? (size_t)(s - memo->text) : 0;
         if (memo && at >= memo->absent[i]) return tag;
-        for (size_t k = tag; k + 2 + nl <= n; k++) {
-            const unsigned char *lt = memchr(s + k, '<', n - k);
-            if (!lt) break;
-            k = (size_t)(lt - s);
-            if (k + 2 + nl > n) break;
-            if (s[k + 1] == '/' &&
-                !strncasecmp((const char *)s + k + 2, raw_names[i], nl)) {
-                const unsigned char *gt = memchr(s + k, '>', n - k);
-                return gt ? (size_t)(gt - s) + 1 : n;
-            }
-        }
+        const unsigned char *r = text_raw_end(s + tag, s + n, raw_names[i], nl);
+        if (r) return (size_t)(r - s);
         if (memo) memo->absent[i] = at;
         return tag;
     }

@@ -862,10 +862,8 @@ tag_end(const unsigned char *q, const unsigned char *end)
     return NULL;
 }
 
-/* Position after the end tag </name> closing a raw-text element, or NULL
- * when there is none. */
-static const unsigned char *
-skip_raw(const unsigned char *p, const unsigned char *end, const char *name,
+const unsigned char *
+text_raw_end(const unsigned char *p, const unsigned char *end, const char *name,
          size_t len)
 {
     while (p < end) {
@@ -893,7 +891,7 @@ skip_element(tstate *t, uint64_t key, const unsigned char *after,
     for (size_t i = 0; i < t->nunclosed; i++)
         if (t->unclosed[i].key == key && after >= t->unclosed[i].from)
             return after;
-    const unsigned char *r = skip_raw(after, end, (const char *)name, len);
+    const unsigned char *r = text_raw_end(after, end, (const char *)name, len);
     if (r) return r;
     if (t->nunclosed < ARRAY_LEN(t->unclosed))
         t->unclosed[t->nunclosed++] = (unclosed_at){key, after};

@@ -64,4 +64,11 @@ const char *html_entity_lookup(const char *name, size_t len);
  * are not. The matcher reads tags the same way. */
 bool text_element_name(const char *name, size_t n);
 
+/* Just past the end tag </name ...> that closes a raw-text element
+ * (<script>, <style>) whose content starts at p, or NULL when none does
+ * before end. name is len bytes, matched without regard to case. */
+const unsigned char *text_raw_end(const unsigned char *p,
+                                  const unsigned char *end, const char *name,
+                                  size_t len);
+
 #endif
