@@ -431,13 +431,6 @@ static const unsigned char ascii_fold[128] = {
     AF8(64), AF8(72), AF8(80), AF8(88), AF8(96), AF8(104), AF8(112), AF8(120),
 };
 
-static void
-add_cp(buf *b, int32_t cp)
-{
-    char tmp[4];
-    buf_add(b, tmp, encode(cp, tmp));
-}
-
 void
 fold_text(buf *out, const char *s, size_t n, fold_map *map)
 {
@@ -467,8 +460,7 @@ fold_text(buf *out, const char *s, size_t n, fold_map *map)
         size_t l = fold_decode(s + i, n - i, &cp);
         size_t before = out->len;
         if (cp >= HANGUL_S && cp < HANGUL_S + HANGUL_SCOUNT) {
-            add_cp(out, cp); /* already composed: stays so */
-            last = cp;
+            put_cp(out, &last, cp); /* already composed: stays so */
         } else {
             const fold_entry *e = fold_lookup(cp);
             if (e->cls == FOLD_MIXED) {
