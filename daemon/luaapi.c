@@ -136,13 +136,14 @@ refuse_non_list(lua_State *L, lua_Integer n)
             lua_tointeger(L, -1) <= n)
             continue;
         if (lua_type(L, -1) == LUA_TSTRING) {
-            size_t len;
-            const char *k = lua_tolstring(L, -1, &len);
+            /* (a key past 40 bytes is shown cut: the message is a hint;
+             * lua_pushfstring has no precision, snprintf does) */
+            char k[41];
+            snprintf(k, sizeof k, "%s", lua_tostring(L, -1));
             luaL_error(L,
                        "vigie.keywords: takes a list of strings, found the "
                        "key \"%s\" (write {\"%s\", ...}, not {%s = ...})",
-                       len > 40 ? "..." : k, len > 40 ? "..." : k,
-                       len > 40 ? "..." : k);
+                       k, k, k);
         }
         luaL_error(L,
                    "vigie.keywords: takes a list of strings (1 to n without "
