@@ -50,6 +50,7 @@ struct fetch {
     bool over_cap;
     bool cut;       /* the body was cut at the cap (cut_body) */
     char *location; /* its first Location, as sent */
+    bool location_long; /* it had one, over MAX_LOCATION */
 
     /* redirects, followed by fetch itself (see follow()) */
     bool chain_permanent;
@@ -184,6 +185,7 @@ on_status_line(fetch *f, long code)
     free(f->res.last_modified);
     free(f->location);
     f->res.etag = f->res.last_modified = f->location = NULL;
+    f->location_long = false;
     f->res.retry_after = -1;
 }
 
@@ -220,6 +222,8 @@ header_cb(char *line, size_t size, size_t nitems, void *userdata)
         /* the first one, as libcurl takes it */
         if (!f->location && vlen <= MAX_LOCATION)
             f->location = xstrndup(v, vlen);
+        else if (!f->location)
+            f->location_long = true;
     }
     return total;
 }
@@ -461,7 +465,13 @@ follow(fetch *f)
 {
     long code = 0;
     curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (f->no_redirects || !is_redirect(code) || !f->location) return false;
+    if (f->no_redirects || !is_redirect(code)) return false;
+    if (!f->location)
+        return f->location_long
+                   ? hop_refused(f, FETCH_NET_ERROR,
+                                 str_printf("redirect to a Location over %d "
+                                            "bytes", MAX_LOCATION))
+                   : false;
     if (f->res.redirects >= FETCH_MAX_REDIRECTS)
         return hop_refused(f, FETCH_NET_ERROR,
                            str_printf("too many redirects (more than %d)",
@@ -478,12 +488,7 @@ follow(fetch *f)
             return hop_refused(f, FETCH_NET_ERROR, xstrdup("redirect loop"));
         }
     note_hop(f, code, next);
-    if (f->post && (code == 301 || code == 302 || code == 303)) {
-        /* a POST becomes a GET, as libcurl and browsers do it */
-        free(f->post);
-        f->post = NULL;
-        f->post_len = 0;
-    }
+    /* (a POST, a webhook's, is sent with no_redirects: never here) */
     reset_response(f);
     free(f->url);
     f->url = next;
@@ -650,8 +655,9 @@ finalize(fetch *f, CURL *easy, CURLcode rc)
         r->outcome = FETCH_HTTP_ERROR;
         if (f->no_redirects && r->status >= 300 && r->status < 400 &&
             f->location) {
-            r->location = f->location; /* the answer's, for its caller */
-            f->location = NULL;
+            /* the answer's, for its caller: ASCII, as fetch.h says, for
+             * it goes into logs and the outbox */
+            r->location = url_dup(f->location);
         }
         if ((r->status == 429 || r->status == 503) && r->retry_after >= 0)
             r->error = str_printf("%ld, retry in %" PRId64 "s", r->status,

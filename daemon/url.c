@@ -181,6 +181,12 @@ loose_userinfo_end(const char *auth)
 {
     size_t user = strcspn(auth, ":/?#");
     if (auth[user] != ':') return auth;
+    /* "host:8080/" is a port, whatever '@' the path or query holds
+     * ("/users/@alice", "?to=ops@example.org") */
+    size_t digits = strspn(auth + user + 1, "0123456789");
+    char after = auth[user + 1 + digits];
+    if (after == '\0' || after == '/' || after == '?' || after == '#')
+        return auth;
     const char *at = strrchr(auth, '@');
     return at && at > auth + user ? at + 1 : auth;
 }

@@ -99,6 +99,14 @@ class WebhookAnswerTest(unittest.TestCase):
         r = run("outbox", "-c", self.config, "list", "--dead")
         self.assertIn(b"HTTP 308: redirected", r.stdout)
 
+    def test_redirect_location_is_made_ascii(self):
+        # a receiver's Location goes into the log and the outbox: control
+        # bytes and raw non-ASCII are percent-encoded, not passed on
+        self.rcv.answer = (308, {"Location": "/moved\x1b[31m\xe9"}, b"")
+        r = run("run", "-c", self.config, "--once")
+        self.assertNotIn(b"\x1b", r.stderr)
+        self.assertIn(b"/moved%1B[31m%E9 (webhook redirects", r.stderr)
+
 
 
 class WebhookHeadersTest(unittest.TestCase):
