@@ -24,6 +24,7 @@
 #include "config_lua.h"
 #include "fetch.h"
 #include "log.h"
+#include "outbox.h"
 #include "url.h"
 
 #define DEFAULT_USER_AGENT FETCH_USER_AGENT
@@ -1222,7 +1223,9 @@ read_webhook(loader *ld, int t, const char *where, config_webhook *w)
     w->format = WEBHOOK_JSON;
     w->format_ref = LUA_NOREF;
     w->give_up_after = 24 * 3600000LL;
-    w->timeout = c->timeout;
+    /* the global timeout, within what the outbox's lease allows (below) */
+    w->timeout = c->timeout < OUTBOX_LEASE_MS / 2 ? c->timeout
+                                                  : OUTBOX_LEASE_MS / 2;
     w->allow_private_networks = c->allow_private_networks;
 
     if (get_string(ld, t, where, "url", CONFIG_MAX_URL, &w->url) < 0) return -1;
@@ -1275,6 +1278,13 @@ read_webhook(loader *ld, int t, const char *where, config_webhook *w)
         get_bool(ld, t, where, "allow_private_networks",
                  &w->allow_private_networks) < 0)
         return -1;
+    if (w->timeout > OUTBOX_LEASE_MS / 2) {
+        keypath(kp, sizeof kp, where, "timeout");
+        return bad(ld, kp,
+                   "at most %ds: an alert still being sent after its %ds "
+                   "lease would be taken for lost and sent again",
+                   OUTBOX_LEASE_MS / 2000, OUTBOX_LEASE_MS / 1000);
+    }
     return 0;
 }
 

@@ -319,6 +319,10 @@ daemon_run(const char *config_path, bool once)
     }
     log_set_level(cfg->log_level);
     signal(SIGPIPE, SIG_IGN);
+    /* `vigie outbox retry` signals the pid in vigie.lock, written before
+     * the watcher below starts and still there after it stops: outside
+     * that window the default action would end the daemon mid-commit. */
+    signal(SIGUSR1, SIG_IGN);
 
     /* One malloc arena for the loop and the parse thread: a second arena
      * keeps its own free memory, and on a 10,000-feed first poll that
@@ -374,6 +378,7 @@ daemon_run(const char *config_path, bool once)
     ev_signal_stop(d.loop, &d.sigint);
     ev_signal_stop(d.loop, &d.sighup);
     ev_signal_stop(d.loop, &d.sigusr1);
+    signal(SIGUSR1, SIG_IGN); /* (libev put back the default action) */
     ev_timer_stop(d.loop, &d.grace);
     ev_timer_stop(d.loop, &d.watchdog);
     ev_timer_stop(d.loop, &d.status);

@@ -181,7 +181,7 @@ outbox_params_default(outbox_params *p)
 {
     p->backoff_base = 1000;
     p->backoff_cap = 10 * 60000;
-    p->lease = 2 * 60000;
+    p->lease = OUTBOX_LEASE_MS;
     p->retry_after_max = 24 * 3600000LL;
 }
 

@@ -50,6 +50,11 @@ typedef enum outbox_state {
 
 const char *outbox_state_name(int state);
 
+/* How long a claim lasts by default. A webhook's timeout (config.c
+ * refuses one over OUTBOX_LEASE_MS / 2) must end well before, or a POST
+ * still in flight would count as lost and be sent again. */
+#define OUTBOX_LEASE_MS (2 * 60000)
+
 typedef struct outbox_params {
     int64_t backoff_base;    /* first retry after ~this (default 1s) */
     int64_t backoff_cap;     /* retries at most this far apart (default 10m) */

@@ -14,7 +14,8 @@
 #include "util.h"
 
 /* The pid the holder wrote, or 0 if it has not yet (or the file is not
- * ours to understand). Only for the message. */
+ * ours to understand): for the message, and for statelock_wake_holder,
+ * which signals it only while the lock is held. */
 static long
 holder_pid(int fd)
 {
@@ -27,8 +28,8 @@ holder_pid(int fd)
     return end != b && (*end == '\n' || !*end) && pid > 0 ? pid : 0;
 }
 
-/* The pid goes in the file for the next one's message; not a pid file
- * to act on, the lock is what counts. */
+/* The pid goes in the file for the next one's message and for
+ * statelock_wake_holder; whether a daemon runs is the lock's to say. */
 static void
 write_pid(int fd)
 {

@@ -545,6 +545,10 @@ static const ecase error_cases[] = {
      "@: feeds[1].URL: unknown key (did you mean \"url\"?)"},
     {"webhooks = { ops = { url = 'https://h.example/', secrets = 'x' } }\n",
      "@: webhooks.ops.secrets: unknown key (did you mean \"secret\"?)"},
+    /* a POST outliving the outbox's lease would be sent twice */
+    {"webhooks = { ops = { url = 'https://h.example/', timeout = '5m' } }\n",
+     "@: webhooks.ops.timeout: at most 60s: an alert still being sent after "
+     "its 120s lease would be taken for lost and sent again"},
     {"feeds = { { url = 'https://a.example/', [1] = 'x' } }\n",
      "@: feeds[1]: unexpected entry [1] (this table takes named keys)"},
     /* wrong types */
