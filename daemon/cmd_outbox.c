@@ -43,15 +43,6 @@ usage(FILE *f)
            "config's\n");
 }
 
-static void
-fmt_time(int64_t ms, char d[DATE_RFC3339_LEN])
-{
-    if (ms <= 0)
-        strcpy(d, "-");
-    else
-        date_format_rfc3339(ms / 1000, d);
-}
-
 /* The oldest undelivered alert of a target: only it is ever sent, the
  * others of that target wait behind it, whatever their own due time. */
 typedef struct queue_head {
@@ -98,7 +89,7 @@ print_row(const outbox_row *r, void *ud)
     char created[DATE_RFC3339_LEN], when[DATE_RFC3339_LEN];
     int64_t behind = waits_behind(l, r);
     buf_reset(&l->line);
-    fmt_time(r->created, created);
+    date_format_ms(r->created, created);
     if (l->json) {
         jsonw w;
         jsonw_init(&w, &l->line);
@@ -163,7 +154,7 @@ print_row(const outbox_row *r, void *ud)
             } else if (r->due <= l->now) {
                 buf_adds(&l->line, "next try now");
             } else {
-                fmt_time(r->due, when);
+                date_format_ms(r->due, when);
                 buf_printf(&l->line, "next try %s", when);
             }
             if (r->error) buf_printf(&l->line, " (last: %s)", r->error);
@@ -172,7 +163,7 @@ print_row(const outbox_row *r, void *ud)
             buf_adds(&l->line, "being sent");
             break;
         case OUTBOX_DELIVERED:
-            fmt_time(r->done_at, when);
+            date_format_ms(r->done_at, when);
             buf_printf(&l->line, "delivered %s", when);
             break;
         case OUTBOX_DEAD:
@@ -218,8 +209,8 @@ wake(store *s)
         free(dir);
     }
     return woken ? "will be sent now (the daemon was told)"
-                 : "will be sent by the daemon within 5 minutes (or when it "
-                   "starts)";
+                 : "will be sent by the daemon within " OUTBOX_STR(
+                       OUTBOX_LOOK_EVERY_MIN) " minutes (or when it starts)";
 }
 
 /* Why `retry` or `drop` left alert id as it was (an OUTBOX_ACT_ value). */

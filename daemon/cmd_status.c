@@ -111,13 +111,6 @@ cmp_rows(const void *a, const void *b)
 /* "2024-08-23T13:27:00Z", or "-": UTC as `outbox list`, `search` and the
  * health alerts write it, so times from all of them compare at a glance
  * (and the same on a server and on the operator's laptop). */
-static void
-fmt_time(char out[DATE_RFC3339_LEN], int64_t ms)
-{
-    if (ms <= 0) strcpy(out, "-");
-    else date_format_rfc3339(ms / 1000, out);
-}
-
 /* Long names keep their end, where paths and URLs differ. */
 static const char *
 short_name(const char *name, char *tmp, size_t n)
@@ -153,8 +146,8 @@ print_text(const row *rows, size_t n, const outbox_counts *oc, int64_t stored)
         else if (!strcmp(h, "disabled")) disabled++;
         else fresh++;
         char last[DATE_RFC3339_LEN], next[DATE_RFC3339_LEN], http[8];
-        fmt_time(last, r->st.last_poll);
-        fmt_time(next, r->st.disabled ? 0 : r->st.next_poll);
+        date_format_ms(r->st.last_poll, last);
+        date_format_ms(r->st.disabled ? 0 : r->st.next_poll, next);
         if (r->st.status) snprintf(http, sizeof http, "%d", r->st.status);
         else snprintf(http, sizeof http, "-");
         const char *note = r->st.disabled ? r->st.disabled_why

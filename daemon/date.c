@@ -713,3 +713,12 @@ date_format_http(int64_t t, char out[30])
     p = put_num(p, v.s, 2);
     memcpy(p, " GMT", 5);
 }
+
+void
+date_format_ms(int64_t ms, char out[DATE_RFC3339_LEN])
+{
+    if (ms <= 0)
+        strcpy(out, "-");
+    else
+        date_format_rfc3339(ms / 1000, out);
+}

@@ -23,6 +23,9 @@ int64_t date_parse(const char *s, size_t len);
 /* Writes t as "YYYY-MM-DDTHH:MM:SSZ". Like date_format_http(), it clamps t
  * to years 0000-9999 (so DATE_NONE writes 0000-01-01: check it first). */
 void date_format_rfc3339(int64_t t, char out[DATE_RFC3339_LEN]);
+/* An epoch-milliseconds time of the state (last poll, next try...) as
+ * date_format_rfc3339 writes it, or "-" for 0 or less: never. */
+void date_format_ms(int64_t ms, char out[DATE_RFC3339_LEN]);
 /* Writes t as an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT"), 30 bytes. */
 void date_format_http(int64_t t, char out[30]);
 

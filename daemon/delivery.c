@@ -16,7 +16,7 @@
 #define MAX_IN_FLIGHT 16
 /* Rows retried by `vigie outbox` are noticed at once (it sends SIGUSR1),
  * or, when it may not signal the daemon (another user), at this look. */
-#define POLL_EVERY_S 300.0
+#define POLL_EVERY_S (OUTBOX_LOOK_EVERY_MIN * 60.0)
 #define RESPONSE_KEEP 512   /* bytes of an error answer kept for the log */
 #define RESPONSE_CAP (64u << 10) /* bytes of an answer read; the rest ignored */
 /* After the outbox refused a write (disk full, database locked...), the
@@ -120,11 +120,7 @@ unlink_sending(delivery *d, sending *s)
 static const char *
 keep(char **slot, const char *s, size_t n)
 {
-    *slot = NULL;
-    if (!s) return NULL;
-    *slot = xmalloc(n + 1);
-    memcpy(*slot, s, n);
-    (*slot)[n] = '\0';
+    *slot = s ? xstrndup(s, n) : NULL;
     return *slot;
 }
 

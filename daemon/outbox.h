@@ -54,6 +54,12 @@ const char *outbox_state_name(int state);
  * refuses one over OUTBOX_LEASE_MS / 2) must end well before, or a POST
  * still in flight would count as lost and be sent again. */
 #define OUTBOX_LEASE_MS (2 * 60000)
+/* The daemon looks at the outbox every this many minutes when nothing
+ * woke it (`vigie outbox retry` sends SIGUSR1, when it may): what that
+ * command says a retried alert may wait. */
+#define OUTBOX_LOOK_EVERY_MIN 5
+#define OUTBOX_STR_(x) #x
+#define OUTBOX_STR(x) OUTBOX_STR_(x)
 
 typedef struct outbox_params {
     int64_t backoff_base;    /* first retry after ~this (default 1s) */
