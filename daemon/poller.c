@@ -701,6 +701,7 @@ poller_new(struct ev_loop *loop, evcurl *ec, pipeline *pl)
     poller *p = xcalloc(1, sizeof *p);
     p->loop = loop;
     p->pool = evcurl_pool_new(ec, 4);
+    p->soon_ms = SOON_MS;
     p->pp = parsepool_new(loop);
     p->pl = pl;
     ev_timer_init(&p->kick, kick_cb, 0.0, 0.0);
@@ -847,7 +848,7 @@ resched(feed_rt *f, unsigned changed, int64_t current_ms)
             f->st.last_poll ? (now_wall() - f->st.last_poll) * 1000 : -1,
         .failures = f->st.failures,
         .server_asked = f->st.status == 429 || f->st.status == 503,
-        .soon_ms = p->soon_ms ? p->soon_ms : SOON_MS,
+        .soon_ms = p->soon_ms,
     };
     int64_t d = poller_resched_delay(&r, next_rand(p));
     char what[160], in[32], was[32];
