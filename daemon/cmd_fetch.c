@@ -157,15 +157,6 @@ on_done(fetch_result *r, void *arg)
     if (--*j->remaining == 0) ev_break(j->loop, EVBREAK_ALL);
 }
 
-/* A byte below 0x20 other than tab, or DEL. */
-static bool
-has_control(const char *s)
-{
-    for (; *s; s++)
-        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f) return true;
-    return false;
-}
-
 int
 cmd_fetch(int argc, char **argv)
 {
@@ -289,18 +280,23 @@ cmd_fetch(int argc, char **argv)
     }
     /* What the configuration refuses, fetch refuses: it is the daemon's
      * request, and a newline in a header would be a header of its own. */
-    if (req.user_agent && has_control(req.user_agent)) {
+    if (req.user_agent &&
+        fetch_control_byte(req.user_agent, strlen(req.user_agent), false) >= 0) {
         cli_error("fetch: --user-agent: contains a control character");
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < nheaders; i++) {
-        size_t n = strcspn(headers[i], ":");
-        if (!headers[i][n] || has_control(headers[i]) ||
-            fetch_header_managed(headers[i], n)) {
-            cli_error("fetch: --header '%s': %s", headers[i],
-                      !headers[i][n] ? "not 'Name: value'"
-                      : has_control(headers[i]) ? "contains a control character"
-                                                : "set by vigie, not by the caller");
+        const char *h = headers[i];
+        size_t n = strcspn(h, ":");
+        const char *why =
+            !h[n] ? "not 'Name: value'"
+            : fetch_control_byte(h, strlen(h), true) >= 0
+                ? "contains a control character"
+            : !fetch_header_name_ok(h, n) ? "not a valid header name"
+            : fetch_header_managed(h, n)  ? "set by vigie, not by the caller"
+                                          : NULL;
+        if (why) {
+            cli_error("fetch: --header '%s': %s", h, why);
             return EXIT_USAGE;
         }
     }

@@ -367,13 +367,13 @@ get_line_string(loader *ld, int t, const char *where, const char *key,
 {
     int rc = get_string(ld, t, where, key, maxlen, out);
     if (rc != 1) return rc;
-    for (const char *p = *out; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            char kp[256];
-            keypath(kp, sizeof kp, where, key);
-            return bad(ld, kp, "contains a control character (\\x%02x)",
-                       (unsigned)(unsigned char)*p);
-        }
+    int c = fetch_control_byte(*out, strlen(*out), false);
+    if (c >= 0) {
+        char kp[256];
+        keypath(kp, sizeof kp, where, key);
+        return bad(ld, kp, "contains a control character (\\x%02x)",
+                   (unsigned)c);
+    }
     return 1;
 }
 
@@ -821,13 +821,6 @@ get_scripts(loader *ld, int t, const char *where, const char *key, size_t **out,
 
 /* ------------------------------------------------------------ headers */
 
-static int
-is_token_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 /* Case-insensitive, then exact: the order never depends on the table's. */
 static int
 cmp_header(const void *a, const void *b)
@@ -883,10 +876,7 @@ get_headers(loader *ld, int t, const char *where, const char *key, int webhook,
         const char *name = lua_tolstring(L, -2, &nlen);
         quote(name, nlen, d, sizeof d);
         snprintf(hk, sizeof hk, "%s[%s]", kp, d);
-        int ok = nlen > 0 && nlen <= 256;
-        for (size_t i = 0; ok && i < nlen; i++)
-            ok = is_token_char((unsigned char)name[i]);
-        if (!ok) {
+        if (!fetch_header_name_ok(name, nlen)) {
             lua_settop(L, v - 1);
             return bad(ld, hk, "not a valid header name");
         }
@@ -909,14 +899,11 @@ get_headers(loader *ld, int t, const char *where, const char *key, int webhook,
             lua_settop(L, v - 1);
             return bad(ld, hk, "value longer than %d bytes", CONFIG_MAX_STRING);
         }
-        for (size_t i = 0; i < vlen; i++) {
-            unsigned char ch = (unsigned char)val[i];
-            if (ch == '\r' || ch == '\n' || ch == 0 ||
-                (ch < 0x20 && ch != '\t') || ch == 0x7f) {
-                lua_settop(L, v - 1);
-                return bad(ld, hk,
-                           "value contains a control character (\\x%02x)", ch);
-            }
+        int ch = fetch_control_byte(val, vlen, true);
+        if (ch >= 0) {
+            lua_settop(L, v - 1);
+            return bad(ld, hk, "value contains a control character (\\x%02x)",
+                       (unsigned)ch);
         }
         h[m].name = arena_strndup(&ld->c->mem, name, nlen);
         h[m].value = arena_strndup(&ld->c->mem, val, vlen);

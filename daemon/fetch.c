@@ -810,3 +810,27 @@ fetch_header_managed(const char *name, size_t len)
             return true;
     return false;
 }
+
+bool
+fetch_header_name_ok(const char *name, size_t len)
+{
+    if (len == 0 || len > 256) return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        bool token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') ||
+                     (c && strchr("!#$%&'*+-.^_`|~", c));
+        if (!token) return false;
+    }
+    return true;
+}
+
+int
+fetch_control_byte(const char *s, size_t n, bool tab_ok)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(tab_ok && c == '\t')) || c == 0x7f) return c;
+    }
+    return -1;
+}

@@ -37,6 +37,12 @@
 /* Headers that libcurl and vigie set themselves (Host, Content-Length ...):
  * neither the configuration nor vigie fetch may give them. */
 bool fetch_header_managed(const char *name, size_t len);
+/* Whether name (len bytes) is an HTTP header name: a token of 1 to 256
+ * bytes. */
+bool fetch_header_name_ok(const char *name, size_t len);
+/* The first control byte of s[0..n) (below 0x20, or DEL; a tab only when
+ * !tab_ok), or -1: a header value allows tabs, a User-Agent none. */
+int fetch_control_byte(const char *s, size_t n, bool tab_ok);
 #define FETCH_CONNECT_TIMEOUT_S 10
 #define FETCH_TIMEOUT_S 30
 #define FETCH_LOW_SPEED_BPS 100   /* cut when slower than this ...    */

@@ -458,7 +458,10 @@ class FetchTest(unittest.TestCase):
                             "--user-agent: contains a control character"),
                            (["-H", "Host: evil"], "set by vigie, not by the caller"),
                            (["-H", "X: a\nY: b"], "contains a control character"),
-                           (["-H", "NoColon"], "not 'Name: value'")):
+                           (["-H", "NoColon"], "not 'Name: value'"),
+                           (["-H", "Bad Name: v"], "not a valid header name"),
+                           (["--user-agent", "ua\tx"],
+                            "--user-agent: contains a control character")):
             r = run("fetch", *args, "http://x/")
             self.assertEqual(r.returncode, 2, args)
             self.assertIn(says, r.stderr.decode(), args)
